@@ -1,0 +1,40 @@
+# The two commands: `make run` (set up, load Hanoi with demo data, serve) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1:8000
+PROVINCE ?= 01
+HOUSEHOLDS ?= 3000
+PYTEST_ARGS ?=
+
+.PHONY: run test venv lint setup messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+setup: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_divisions --province $(PROVINCE)
+	DEBUG=1 $(PY) manage.py generate_demo --province $(PROVINCE) --households $(HOUSEHOLDS) --seed 1
+	DEBUG=1 $(PY) manage.py demo_accounts --province $(PROVINCE)
+
+run: setup
+	DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+test: venv
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+messages: venv
+	DEBUG=1 $(PY) manage.py makemessages -l vi --no-location --ignore=.venv --ignore=staticfiles
+	DEBUG=1 $(PY) manage.py compilemessages -l vi --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3*

@@ -1,0 +1,1 @@
+"""Writes to the registry. Each module is one area: entities, imports, divisions, demo, grants."""

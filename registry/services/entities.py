@@ -1,0 +1,65 @@
+"""Creating and changing registry entities (families, clans, communities, units, citizens).
+
+An entity is its shared `Entity` row plus the kind's row; both are written together here, so the
+search text, the province key and the kind's own fields never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
+
+
+def _search_extra(kind: str, attrs: dict[str, Any]) -> list[str]:
+    """What besides name and code a search should find an entity by."""
+    if kind == Kind.CLAN and attrs.get("head_name"):
+        return [attrs["head_name"]]
+    return []
+
+
+@transaction.atomic
+def entity_create(
+    *, kind: str, ward: AdministrativeUnit, code: str, name: str, **attrs: Any
+) -> EntityKindModel:
+    """Create an entity of `kind` in `ward`; `attrs` are the kind's own fields (resolved objects).
+
+    Raises ValidationError (nothing written) if any field or constraint does not hold.
+    """
+    entity = Entity(
+        kind=kind, ward=ward, province_id=ward.parent_id, code=code.strip(), name=name.strip()
+    )
+    entity.refresh_search_text(*_search_extra(kind, attrs))
+    entity.full_clean()
+    entity.save()
+    obj = KIND_MODELS[kind](entity=entity, **attrs)
+    obj.full_clean(exclude=["entity"])
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKindModel:
+    """Change an entity's display name and kind fields; its ward, kind and code stay as they are.
+
+    Returns the object; writes only if something changed. The caller passes `obj` as loaded,
+    with its attributes not yet changed.
+    """
+    entity = obj.entity
+    changed_kind_fields = [f for f, v in attrs.items() if getattr(obj, f) != v]
+    for field, value in attrs.items():
+        setattr(obj, field, value)
+    old_name, old_search = entity.name, entity.search_text
+    entity.name = name.strip()
+    entity.refresh_search_text(*_search_extra(entity.kind, attrs))
+    entity_changed = entity.name != old_name or entity.search_text != old_search
+    if not (entity_changed or changed_kind_fields):
+        return obj
+    entity.full_clean()
+    obj.full_clean(exclude=["entity"])
+    entity.save(update_fields=["name", "search_text", "updated_at"])
+    if changed_kind_fields:
+        obj.save(update_fields=changed_kind_fields)
+    return obj

@@ -1,0 +1,1 @@
+"""Titles: criteria sets, registrations, evaluation, review and recognition."""
