@@ -1,1 +1,263 @@
-"""Titles: criteria sets, registrations, evaluation, review and recognition."""
+"""Titles: criteria sets, registrations, evaluation results, review history and decisions.
+
+A registration is one entity's bid for its kind's title in one year. It carries the entity's
+kind, ward and province so that review queues and roll-ups read one indexed table and never
+join across provinces. Nothing here is deleted: state changes, overrides and evidence edits
+are appended to `RegistrationEvent`; an override is superseded by a later one, never removed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import AdministrativeUnit, Entity, Kind
+
+
+class CriteriaSet(models.Model):
+    """A criteria set loaded from its JSON file; `definition` is the validated document.
+
+    The set in force for (title, year, province) is the province's own if it has one, else the
+    national one (province null). Validity ranges of one scope and title never overlap.
+    `digest` identifies the exact definition an evaluation used.
+    """
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=255)
+    valid_from = models.PositiveSmallIntegerField(_("valid from (year)"))
+    valid_to = models.PositiveSmallIntegerField(_("valid to (year)"), null=True, blank=True)
+    province = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="criteria_sets",
+        verbose_name=_("province"),
+        help_text=_("Empty for a national set."),
+    )
+    definition = models.JSONField(_("definition"))
+    digest = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("criteria set")
+        verbose_name_plural = _("criteria sets")
+        ordering = ["title", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="criteriaset_valid_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["title", "province", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class RegistrationWindow(models.Model):
+    """When staff may register for a year in a province; outside it only an admin may."""
+
+    province = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="registration_windows"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+
+    class Meta:
+        verbose_name = _("registration window")
+        verbose_name_plural = _("registration windows")
+        constraints = [
+            models.UniqueConstraint(fields=["province", "year"], name="window_one_per_year"),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="window_valid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.year}: {self.opens_on} – {self.closes_on}"
+
+
+class Decision(models.Model):
+    """A recognition decision (quyết định công nhận) issued by a ward for a batch."""
+
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="decisions"
+    )
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.CharField(_("decision number"), max_length=64)
+    date = models.DateField(_("decision date"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.UniqueConstraint(fields=["ward", "number"], name="decision_number_unique"),
+            models.CheckConstraint(condition=~Q(number=""), name="decision_number_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.date:%d/%m/%Y})"
+
+
+class State(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    SUBMITTED = "submitted", _("Submitted")
+    EVALUATED = "evaluated", _("Evaluated")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RECOGNIZED = "recognized", _("Recognised")
+
+
+class Registration(models.Model):
+    """One entity's registration for its title in one year, with evidence and latest result.
+
+    `evidence` maps criterion code to the value as entered (text); `result` is the latest
+    evaluation's per-criterion explanation. `version` increases on every change, so two
+    officials acting at once cannot both win: a write names the version it saw.
+    """
+
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="registrations")
+    year = models.PositiveSmallIntegerField(_("year"))
+    kind = models.CharField(_("title"), max_length=10, choices=Kind.choices)
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="registrations"
+    )
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.REGISTERED
+    )
+    outstanding = models.BooleanField(_("outstanding"), default=False)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    evidence_self_assessed = models.BooleanField(
+        _("self-assessed, not yet confirmed by staff"), default=False
+    )
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    criteria_digest = models.CharField(max_length=64, blank=True)
+    points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, null=True)
+    passed = models.BooleanField(_("passed"), null=True)
+    eval_outstanding = models.BooleanField(_("meets the outstanding threshold"), null=True)
+    result = models.JSONField(_("evaluation"), default=dict, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    decision = models.ForeignKey(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("decision"),
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "year"], name="registration_once_a_year"),
+            models.CheckConstraint(
+                condition=Q(outstanding=False) | Q(state="recognized"),
+                name="registration_outstanding_only_when_recognized",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="recognized") | Q(decision__isnull=False),
+                name="registration_recognized_has_decision",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="rejected") | ~Q(rejection_reason=""),
+                name="registration_rejected_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ward", "year", "kind", "state"], name="reg_ward_year_kind"),
+            models.Index(
+                fields=["province", "year", "kind", "state"], name="reg_province_year_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} · {self.get_kind_display()} {self.year}"
+
+
+class RegistrationEvent(models.Model):
+    """One recorded change to a registration: who, when, from, to, why."""
+
+    class Action(models.TextChoices):
+        REGISTER = "register", _("Registered")
+        STATE = "state", _("State changed")
+        EVIDENCE = "evidence", _("Evidence entered")
+        SELF_ASSESSMENT = "self", _("Self-assessment submitted")
+        CONFIRM = "confirm", _("Self-assessment confirmed")
+        EVALUATE = "evaluate", _("Evaluated")
+        OVERRIDE = "override", _("Criterion overridden")
+        IMPORT = "import", _("Imported")
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    from_state = models.CharField(max_length=10, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=10, choices=State.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registration event")
+        verbose_name_plural = _("registration events")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["registration", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.action} {self.from_state}→{self.to_state}"
+
+
+class Override(models.Model):
+    """An official's ruling on one criterion of one registration, with the reason.
+
+    The newest override of a criterion is in force; older ones stay, marked superseded.
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="overrides"
+    )
+    criterion = models.CharField(_("criterion"), max_length=32)
+    met = models.BooleanField(_("met"))
+    reason = models.TextField(_("reason"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("override")
+        verbose_name_plural = _("overrides")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+            models.UniqueConstraint(
+                fields=["registration", "criterion"],
+                condition=Q(superseded=False),
+                name="override_one_in_force",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.criterion}={'met' if self.met else 'not met'}"
