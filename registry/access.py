@@ -69,3 +69,34 @@ def require_registry_edit(user) -> None:
     """403 for a user who may read the registry but not change it."""
     if not can_edit_registry(user):
         raise PermissionDenied
+
+
+def can_register(user) -> bool:
+    """Staff and admins register entities and enter evidence."""
+    grant = grant_of(user)
+    return grant is not None and grant.role in (Role.STAFF, Role.ADMIN)
+
+
+def can_review(user) -> bool:
+    """Ward officials and admins approve, reject, override and issue decisions."""
+    grant = grant_of(user)
+    return grant is not None and grant.role in (Role.OFFICIAL, Role.ADMIN)
+
+
+def require_register(user) -> None:
+    if not can_register(user):
+        raise PermissionDenied
+
+
+def require_review(user) -> None:
+    if not can_review(user):
+        raise PermissionDenied
+
+
+def is_global_or_province_admin(user, province_id: int) -> bool:
+    grant = grant_of(user)
+    return (
+        grant is not None
+        and grant.role == Role.ADMIN
+        and (grant.unit is None or grant.unit_id == province_id)
+    )

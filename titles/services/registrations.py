@@ -1,0 +1,235 @@
+"""Registering entities for a year's title and entering their evidence.
+
+Staff register within the province's registration window (admins at any time), one entity at a
+time or a whole residential area at once. Evidence is validated against the criteria set in
+force before anything is stored; what a household or citizen enters through a self-assessment
+link is marked self-assessed until staff confirm it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.access import grant_of
+from registry.models import Community, Entity, Family, Kind, Role
+from titles.evaluation import CriterionType, EvidenceError, parse_evidence
+from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
+from titles.services.criteria import criteria_for, parsed
+from titles.services.review import ConcurrentChange, ReviewError
+
+SELF_ASSESSMENT_SALT = "titles.self-assessment"
+SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
+EVIDENCE_EDITABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
+
+
+class RegistrationError(ReviewError):
+    """Registration refused; the message says why, for the user."""
+
+
+class EvidenceInvalid(RegistrationError):
+    """Evidence values refused; `errors` maps criterion code to the reason."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Some evidence values are not valid."))
+        self.errors = errors
+
+
+def registration_window_check(*, user, province_id: int, year: int, today=None) -> None:
+    """Refuse staff registration outside the province's window for `year`; admins may always."""
+    grant = grant_of(user) if user is not None else None
+    if user is None or (grant is not None and grant.role == Role.ADMIN):
+        return
+    today = today or timezone.localdate()
+    window = RegistrationWindow.objects.filter(province_id=province_id, year=year).first()
+    if window is None:
+        raise RegistrationError(
+            _("Registration for %(year)s has not been opened in this province yet.")
+            % {"year": year}
+        )
+    if not window.opens_on <= today <= window.closes_on:
+        raise RegistrationError(
+            _("Registration for %(year)s is open from %(from)s to %(to)s.")
+            % {
+                "year": year,
+                "from": window.opens_on.strftime("%d/%m/%Y"),
+                "to": window.closes_on.strftime("%d/%m/%Y"),
+            }
+        )
+
+
+def _new_registration(entity: Entity, year: int, user) -> Registration:
+    return Registration(
+        entity=entity,
+        year=year,
+        kind=entity.kind,
+        ward_id=entity.ward_id,
+        province_id=entity.province_id,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def registration_create(*, user, entity: Entity, year: int) -> Registration:
+    """Register one entity for its kind's title in `year`."""
+    registration_window_check(user=user, province_id=entity.province_id, year=year)
+    if Registration.objects.filter(entity=entity, year=year).exists():
+        raise RegistrationError(
+            _("%(name)s is already registered for %(year)s.") % {"name": entity.name, "year": year}
+        )
+    registration = _new_registration(entity, year, user)
+    registration.full_clean(exclude=["entity"], validate_unique=False)
+    registration.save()
+    RegistrationEvent.objects.create(
+        registration=registration,
+        action=RegistrationEvent.Action.REGISTER,
+        to_state=State.REGISTERED,
+        user=user,
+    )
+    return registration
+
+
+@transaction.atomic
+def registrations_register_area(*, user, community: Community, year: int) -> tuple[int, int]:
+    """Register every household of a residential area not yet registered for `year`.
+
+    Returns (newly registered, already registered).
+    """
+    registration_window_check(user=user, province_id=community.entity.province_id, year=year)
+    entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
+    already = set(
+        Registration.objects.filter(entity_id__in=entity_ids, year=year).values_list(
+            "entity_id", flat=True
+        )
+    )
+    entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(pk__in=already)
+    created = Registration.objects.bulk_create(
+        [_new_registration(e, year, user) for e in entities], batch_size=1000
+    )
+    RegistrationEvent.objects.bulk_create(
+        [
+            RegistrationEvent(
+                registration=r,
+                action=RegistrationEvent.Action.REGISTER,
+                to_state=State.REGISTERED,
+                user=user,
+                detail={"area": community.entity.code},
+            )
+            for r in created
+        ],
+        batch_size=1000,
+    )
+    return len(created), len(already)
+
+
+def evidence_clean(*, registration: Registration, values: Mapping[str, object]) -> dict[str, str]:
+    """Validate raw evidence values against the set in force; return what is to be stored.
+
+    Stored values are the entered text, trimmed; an empty value means missing evidence and is
+    not stored. Share criteria are derived, so a value for one is refused like an unknown code.
+    """
+    criteria_set = criteria_for(registration)
+    if criteria_set is None:
+        raise RegistrationError(
+            _("No criteria set is in force for %(title)s in %(year)s.")
+            % {"title": Kind(registration.kind).label, "year": registration.year}
+        )
+    known = {c.code: c for c in parsed(criteria_set).criteria if c.type != CriterionType.SHARE}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, str] = {}
+    for code, raw in values.items():
+        if code not in known:
+            errors[code] = _("Not an evidence criterion of this title.")
+            continue
+        text = "" if raw is None else str(raw).strip()
+        try:
+            value = parse_evidence(known[code], text)
+        except EvidenceError as exc:
+            errors[code] = exc.reason
+            continue
+        if value is not None:
+            cleaned[code] = text
+    if errors:
+        raise EvidenceInvalid(errors)
+    return cleaned
+
+
+@transaction.atomic
+def evidence_save(
+    *, registration: Registration, values: Mapping[str, object], user, self_assessed: bool = False
+) -> Registration:
+    """Replace the registration's evidence with `values` (all criteria of the form).
+
+    An evaluated registration whose evidence changes goes back to submitted: its result is out
+    of date until it is evaluated again. Refused once a registration is decided.
+    """
+    if registration.state not in EVIDENCE_EDITABLE:
+        raise RegistrationError(_("Evidence cannot change once a registration is decided."))
+    cleaned = evidence_clean(registration=registration, values=values)
+    to_state = State.SUBMITTED if registration.state == State.EVALUATED else registration.state
+    changed = Registration.objects.filter(
+        pk=registration.pk, version=registration.version, state=registration.state
+    ).update(
+        evidence=cleaned,
+        evidence_self_assessed=self_assessed,
+        state=to_state,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if changed != 1:
+        raise ConcurrentChange()
+    RegistrationEvent.objects.create(
+        registration=registration,
+        action=(
+            RegistrationEvent.Action.SELF_ASSESSMENT
+            if self_assessed
+            else RegistrationEvent.Action.EVIDENCE
+        ),
+        from_state=registration.state,
+        to_state=to_state,
+        user=user,
+        detail={"before": registration.evidence, "after": cleaned},
+    )
+    registration.refresh_from_db()
+    return registration
+
+
+@transaction.atomic
+def evidence_confirm(*, registration: Registration, user) -> Registration:
+    """Staff confirm self-assessed evidence; from now on it counts as checked."""
+    if not registration.evidence_self_assessed:
+        raise RegistrationError(_("There is no self-assessed evidence to confirm."))
+    changed = Registration.objects.filter(pk=registration.pk, version=registration.version).update(
+        evidence_self_assessed=False, version=F("version") + 1
+    )
+    if changed != 1:
+        raise ConcurrentChange()
+    RegistrationEvent.objects.create(
+        registration=registration,
+        action=RegistrationEvent.Action.CONFIRM,
+        from_state=registration.state,
+        to_state=registration.state,
+        user=user,
+    )
+    registration.refresh_from_db()
+    return registration
+
+
+def self_assessment_token(*, registration: Registration) -> str:
+    """A link token staff hand to a household or citizen; it opens only this registration."""
+    return signing.dumps({"r": registration.pk}, salt=SELF_ASSESSMENT_SALT, compress=True)
+
+
+def registration_from_token(token: str) -> Registration | None:
+    """The registration a self-assessment token opens, or None if it is forged or expired."""
+    try:
+        data = signing.loads(token, salt=SELF_ASSESSMENT_SALT, max_age=SELF_ASSESSMENT_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Registration.objects.select_related("entity", "ward").filter(pk=data.get("r")).first()

@@ -1,0 +1,238 @@
+"""Moving registrations through review: submit, approve, reject, override, decide.
+
+Every change is one conditional UPDATE that names the state and version the actor saw, so two
+people acting on the same registration at once cannot both win: the loser's UPDATE matches no
+row and they get `ConcurrentChange`, with nothing written. Every change appends a
+`RegistrationEvent` (who, when, from, to, why) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from registry.models import AdministrativeUnit
+from titles.models import Decision, Override, Registration, RegistrationEvent, State
+
+
+class ReviewError(Exception):
+    """A review action that is not allowed now; the message says why, for the user."""
+
+
+class ConcurrentChange(ReviewError):
+    """Someone else changed the registration first; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Someone else changed this registration while you were looking at it. "
+                "Nothing was saved; reload the page to see the current state."
+            )
+        )
+
+
+# Which states each action may start from.
+SUBMITTABLE = (State.REGISTERED,)
+DECIDABLE = (State.EVALUATED,)
+REJECTABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED, State.APPROVED)
+OVERRIDABLE = (State.EVALUATED,)
+
+
+def _transition(
+    *,
+    registration: Registration,
+    to_state: str,
+    allowed_from: Iterable[str],
+    user,
+    reason: str = "",
+    action: str = RegistrationEvent.Action.STATE,
+    extra: dict | None = None,
+    detail: dict | None = None,
+) -> Registration:
+    """Move `registration` to `to_state` if it is still in the state and version it was read in."""
+    allowed_from = tuple(allowed_from)
+    if registration.state not in allowed_from:
+        raise ReviewError(
+            _("A registration in state “%(state)s” cannot be moved to “%(to)s”.")
+            % {"state": registration.get_state_display(), "to": State(to_state).label}
+        )
+    updates = {"state": to_state, "version": F("version") + 1, **(extra or {})}
+    changed = Registration.objects.filter(
+        pk=registration.pk, version=registration.version, state=registration.state
+    ).update(**updates)
+    if changed != 1:
+        raise ConcurrentChange()
+    RegistrationEvent.objects.create(
+        registration=registration,
+        action=action,
+        from_state=registration.state,
+        to_state=to_state,
+        reason=reason,
+        user=user,
+        detail=detail or {},
+    )
+    registration.refresh_from_db()
+    return registration
+
+
+@transaction.atomic
+def registration_submit(*, registration: Registration, user) -> Registration:
+    """Staff hand a registration over for evaluation."""
+    return _transition(
+        registration=registration, to_state=State.SUBMITTED, allowed_from=SUBMITTABLE, user=user
+    )
+
+
+@transaction.atomic
+def registration_approve(*, registration: Registration, user, reason: str = "") -> Registration:
+    """An official approves an evaluated registration that passed (after any overrides)."""
+    if registration.state in DECIDABLE and not registration.passed:
+        raise ReviewError(
+            _(
+                "This registration does not meet the criteria. Override the criteria you judge "
+                "met (with a reason), or reject it."
+            )
+        )
+    return _transition(
+        registration=registration,
+        to_state=State.APPROVED,
+        allowed_from=DECIDABLE,
+        user=user,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def registration_reject(*, registration: Registration, user, reason: str) -> Registration:
+    """An official rejects a registration; the reason is required and shown to staff."""
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(_("A reason is required to reject a registration."))
+    return _transition(
+        registration=registration,
+        to_state=State.REJECTED,
+        allowed_from=REJECTABLE,
+        user=user,
+        reason=reason,
+        extra={"rejection_reason": reason},
+    )
+
+
+@transaction.atomic
+def registrations_approve_passed(
+    *, user, ward: AdministrativeUnit, year: int, kind: str | None = None, ids=None
+) -> tuple[int, int]:
+    """Approve every evaluated registration of the ward and year that passed.
+
+    Limited to `kind` and/or `ids` when given. Returns (approved, skipped): a registration someone
+    else changed meanwhile is skipped, not overwritten.
+    """
+    qs = Registration.objects.filter(ward=ward, year=year, state=State.EVALUATED, passed=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    approved = skipped = 0
+    for registration in qs.order_by("pk"):
+        try:
+            with transaction.atomic():
+                registration_approve(registration=registration, user=user)
+            approved += 1
+        except ConcurrentChange:
+            skipped += 1
+    return approved, skipped
+
+
+@transaction.atomic
+def override_set(
+    *, registration: Registration, criterion: str, met: bool, reason: str, user
+) -> Override:
+    """Record an official's ruling on one criterion and re-evaluate with it.
+
+    The previous override of the same criterion is marked superseded, never deleted.
+    """
+    from titles.services.evaluate import registration_reevaluate
+
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(_("A written reason is required to override a criterion."))
+    if registration.state not in OVERRIDABLE:
+        raise ReviewError(_("Only an evaluated registration, not yet decided, can be overridden."))
+    codes = {c["code"] for c in registration.result.get("criteria", [])}
+    if criterion not in codes:
+        raise ReviewError(_("Unknown criterion “%(code)s”.") % {"code": criterion})
+    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    if locked.version != registration.version:
+        raise ConcurrentChange()
+    Override.objects.filter(
+        registration=registration, criterion=criterion, superseded=False
+    ).update(superseded=True)
+    override = Override.objects.create(
+        registration=registration, criterion=criterion, met=met, reason=reason, user=user
+    )
+    RegistrationEvent.objects.create(
+        registration=registration,
+        action=RegistrationEvent.Action.OVERRIDE,
+        from_state=registration.state,
+        to_state=registration.state,
+        reason=reason,
+        user=user,
+        detail={"criterion": criterion, "met": met},
+    )
+    registration_reevaluate(registration=locked)
+    registration.refresh_from_db()
+    return override
+
+
+@transaction.atomic
+def decision_issue(
+    *,
+    user,
+    ward: AdministrativeUnit,
+    year: int,
+    number: str,
+    date: datetime.date,
+    registrations: Iterable[Registration],
+) -> Decision:
+    """Issue a recognition decision for approved registrations of one ward and year.
+
+    Each becomes recognised under the decision; outstanding ones are marked so. All or nothing:
+    if any of them changed meanwhile, nothing is issued.
+    """
+    number = number.strip()
+    if not number:
+        raise ReviewError(_("The decision number is required."))
+    registrations = list(registrations)
+    if not registrations:
+        raise ReviewError(_("Choose at least one approved registration for the decision."))
+    for registration in registrations:
+        if registration.ward_id != ward.pk or registration.year != year:
+            raise ReviewError(_("A decision covers registrations of one ward and one year."))
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                ward=ward,
+                province_id=ward.parent_id,
+                year=year,
+                number=number,
+                date=date,
+                issued_by=user,
+            )
+    except IntegrityError as exc:
+        raise ReviewError(
+            _("Decision number %(number)s already exists in this ward.") % {"number": number}
+        ) from exc
+    for registration in registrations:
+        _transition(
+            registration=registration,
+            to_state=State.RECOGNIZED,
+            allowed_from=(State.APPROVED,),
+            user=user,
+            extra={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
+            detail={"decision": number},
+        )
+    return decision
