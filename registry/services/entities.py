@@ -13,8 +13,12 @@ from django.db import transaction
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
 
 
-def _search_extra(kind: str, attrs: dict[str, Any]) -> list[str]:
-    """What besides name and code a search should find an entity by."""
+def search_extra(kind: str, attrs: dict[str, Any]) -> list[str]:
+    """What besides name and code a search should find an entity by.
+
+    `attrs` are the kind's own field values; every writer of `Entity.search_text` (the forms'
+    services here, the spreadsheet import) goes through this so search finds the same things.
+    """
     if kind == Kind.CLAN and attrs.get("head_name"):
         return [attrs["head_name"]]
     return []
@@ -31,7 +35,7 @@ def entity_create(
     entity = Entity(
         kind=kind, ward=ward, province_id=ward.parent_id, code=code.strip(), name=name.strip()
     )
-    entity.refresh_search_text(*_search_extra(kind, attrs))
+    entity.refresh_search_text(*search_extra(kind, attrs))
     entity.full_clean()
     entity.save()
     obj = KIND_MODELS[kind](entity=entity, **attrs)
@@ -53,7 +57,7 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         setattr(obj, field, value)
     old_name, old_search = entity.name, entity.search_text
     entity.name = name.strip()
-    entity.refresh_search_text(*_search_extra(entity.kind, attrs))
+    entity.refresh_search_text(*search_extra(entity.kind, attrs))
     entity_changed = entity.name != old_name or entity.search_text != old_search
     if not (entity_changed or changed_kind_fields):
         return obj

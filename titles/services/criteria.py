@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -18,10 +17,8 @@ from django.utils.translation import gettext as _
 
 from registry.models import AdministrativeUnit
 from titles import evaluation
-from titles.criteria_file import CriteriaFileError, overlaps, parse_criteria_set
+from titles.criteria_file import DEFAULTS_DIR, CriteriaFileError, overlaps, parse_criteria_set
 from titles.models import CriteriaSet, Registration
-
-DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "criteria"
 
 # Parsed definitions by digest: a definition never changes under its digest.
 _PARSED: dict[str, evaluation.CriteriaSet] = {}

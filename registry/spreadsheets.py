@@ -1,0 +1,147 @@
+"""Reading spreadsheets people make: CSV (UTF-8, with or without BOM) or XLSX (first sheet).
+
+Shared by every import. Cells are data, never formulas: a workbook is read without evaluating
+anything (a formula cell yields its text). Reports name rows as the spreadsheet does (the header
+is row 1) so a user can find them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
+
+from registry.text import fold
+
+Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
+
+
+@dataclass
+class RowError:
+    row: int  # spreadsheet row number (header is row 1; 0 for a problem with the whole file)
+    column: str  # contract column name ("" for whole-file problems)
+    reason: str  # human message, already translated into the active language
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; counts stay 0 unless the file is free of errors.
+
+    On a dry run the counts say what a real run would create, update and leave unchanged.
+    """
+
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def written(self) -> bool:
+        return self.ok and not self.dry_run and bool(self.created or self.updated)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; `registry_import` reports it as RowError(row=0)."""
+
+
+def as_text(cell: Cell) -> str:
+    """A cell as text; a whole float (Excel's number 123) reads as "123", not "123.0"."""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.date | dt.time):
+        return cell.isoformat()
+    return "" if cell is None else str(cell)
+
+
+def match_key(text: str) -> str:
+    """What headers and type words are compared by: folded, "_"/"-" as spaces, "a / b" as "a/b"."""
+    key = fold(text).replace("_", " ").replace("-", " ")
+    return " ".join(re.sub(r"\s*/\s*", "/", key).split())
+
+
+def normalize_ward_code(text: str) -> str:
+    """The official 5-digit ward code; "70" and "0070" both mean "00070"."""
+    if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 5:
+        return text.lstrip("0").zfill(5)
+    return text
+
+
+def read_rows(*, data: bytes, filename: str, notes: list[str]) -> list[list[Cell]]:
+    """The first sheet's rows, header first; index i is spreadsheet row i + 1."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension == "csv":
+        return _read_csv(data)
+    if extension == "xlsx":
+        return _read_xlsx(data, notes)
+    raise ImportFileError(
+        _("Only .csv and .xlsx files can be imported (this file is “%(name)s”).")
+        % {"name": filename}
+    )
+
+
+def _read_csv(data: bytes) -> list[list[Cell]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            _(
+                "The file is not UTF-8 text. In Excel choose Save As → “CSV UTF-8 (Comma "
+                "delimited)”, or import the .xlsx workbook itself."
+            )
+        ) from exc
+    header_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=header_line.count)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("The CSV file could not be read: %(error)s") % {"error": exc}
+        ) from exc
+
+
+def _read_xlsx(data: bytes, notes: list[str]) -> list[list[Cell]]:
+    """The first worksheet's cell values; any failure of the parser means a damaged workbook.
+
+    The parser meets untrusted bytes (a broken zip, malformed XML, missing parts) and fails in
+    many ways; each is the same answer to the user, never a server error.
+    """
+    try:
+        # data_only=False: a formula cell yields its text ("=1+1"), never a computed value.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # some writers record wrong dimensions; read every row
+            rows = [
+                [cell.text if isinstance(cell, ArrayFormula) else cell for cell in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
+        finally:
+            book.close()
+    except Exception as exc:  # any parser failure: see the docstring
+        raise ImportFileError(
+            _("The file is not a valid .xlsx workbook. Open it in Excel and save it again.")
+        ) from exc
+    if len(book.sheetnames) > 1:
+        notes.append(
+            _("The workbook has %(count)d sheets; only the first, “%(name)s”, was read.")
+            % {"count": len(book.sheetnames), "name": sheet.title}
+        )
+    return rows
+
+
+def is_blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
