@@ -1,7 +1,372 @@
+"""The registry pages: overview, lists, detail, entry forms and the spreadsheet import.
+
+Every view reads the same way: decorators → access (a selector that raises Http404 outside the
+user's scope; `require_registry_edit` for writes, 403 for read-only roles) → form → one service
+call → redirect after POST with a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registry import selectors
+from registry.access import grant_of, require_registry_edit
+from registry.forms import (
+    ENTITY_FORMS,
+    EntityForm,
+    ImportConfirmForm,
+    ImportForm,
+    ListFilterForm,
+    WardPickForm,
+    kind_label,
+    kind_name,
+)
+from registry.models import AdministrativeUnit
+from registry.services import entities as entity_services
+from registry.services import imports
+
+LIST_PAGE_SIZE = 50
+_COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
+WARDS_PAGE_SIZE = 150
+# A checked file waits in the session for its confirmation only up to this size (base64 grows
+# it by a third); a larger one is asked for again, which is as safe: an import is all-or-nothing.
+SESSION_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+SESSION_IMPORT_KEY = "registry_import_pending"
+
+
+def _kind_context(kind: str) -> dict:
+    return {
+        "kind": kind,
+        "kind_label": kind_label(kind),
+        "kind_name": kind_name(kind),
+    }
+
+
+# --- overview ---------------------------------------------------------------------------------
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("learnsociety")
+    """A ward user's ward; a province viewer's or an administrator's table of wards."""
+    grant = grant_of(request.user)
+    if grant is None:
+        return render(request, "registry/no_role.html")
+    if grant.unit is not None and grant.unit.level == AdministrativeUnit.Level.WARD:
+        return _render_ward(request, grant.unit)
+    page = Paginator(selectors.wards_in_scope(user=request.user), WARDS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = selectors.wards_with_counts(user=request.user, wards=list(page))
+    if page.paginator.num_pages == 1:
+        totals = {key: sum(counts[key] for _ward, counts in rows) for key in _COUNT_KEYS}
+    else:
+        totals = selectors.scope_counts(user=request.user)
+    return render(
+        request,
+        "registry/overview.html",
+        {
+            "scope_unit": grant.unit,
+            "totals": totals,
+            "kinds": _count_cards(totals),
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+@login_required
+@require_GET
+def ward_overview(request: HttpRequest, code: str) -> HttpResponse:
+    return _render_ward(request, selectors.ward_get(user=request.user, code=code))
+
+
+def _render_ward(request: HttpRequest, ward: AdministrativeUnit) -> HttpResponse:
+    counts = selectors.ward_counts(user=request.user, ward=ward)
+    return render(
+        request,
+        "registry/overview.html",
+        {"ward": ward, "totals": counts, "kinds": _count_cards(counts)},
+    )
+
+
+def _count_cards(counts: dict) -> list[dict]:
+    return [
+        {
+            "slug": slug,
+            "label": kind_label(slug),
+            "name": kind_name(slug),
+            "count": counts[slug],
+        }
+        for slug in selectors.KIND_SLUGS
+    ]
+
+
+# --- lists and detail -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    form = ListFilterForm(request.GET, kind=kind, wards=selectors.wards_for_filter(user=user))
+    form.is_valid()  # invalid values are shown as errors and left out of the query
+    data = form.cleaned_data
+    filters = {name: data.get(name) for name in selectors.LIST_FILTERS[kind]}
+    rows = selectors.entity_list(
+        user=user, kind=kind, q=data.get("q"), ward_code=data.get("ward") or None, **filters
+    )
+    # The entities a list is narrowed to ("families of clan X"), named on the page; one
+    # outside the scope is a 404 like any other way of asking for it.
+    narrowed_to = [
+        selectors.entity_get(user=user, kind=related_kind, pk=filters[name])
+        for name, related_kind in selectors.LIST_FILTERS[kind].items()
+        if related_kind is not None and filters[name]
+    ]
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/entity_list.html",
+        {
+            **_kind_context(kind),
+            "form": form,
+            "page": page,
+            "narrowed_to": narrowed_to,
+            "show_ward": form.many_wards,
+            "ward_code": data.get("ward") or "",
+            "table_template": f"registry/kinds/{kind}_table.html",
+        },
+    )
+
+
+@login_required
+@require_GET
+def entity_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    obj = selectors.entity_get(user=request.user, kind=kind, pk=pk)
+    related = selectors.entity_related(user=request.user, kind=kind, obj=obj)
+    return render(
+        request,
+        "registry/entity_detail.html",
+        {
+            **_kind_context(kind),
+            "obj": obj,
+            "related": related,
+            "related_label": kind_label(related.kind) if related else "",
+            "detail_template": f"registry/kinds/{kind}_detail.html",
+            "related_template": f"registry/kinds/{related.kind}_table.html" if related else "",
+        },
+    )
+
+
+# --- entry ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
+    """New entity. A user covering several wards first picks the ward (`?ward=` in the URL)."""
+    require_registry_edit(request.user)
+    ward = _entry_ward(request)
+    if ward is None:
+        wards = selectors.wards_for_entry(user=request.user)
+        return render(
+            request,
+            "registry/ward_pick.html",
+            {**_kind_context(kind), "form": WardPickForm(wards=wards)},
+        )
+    form = ENTITY_FORMS[kind](
+        request.POST if request.method == "POST" else None, user=request.user, ward=ward
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = entity_services.entity_create(
+                kind=selectors.KIND_SLUGS[kind], ward=ward, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved %(entity)s.") % {"entity": obj.entity})
+            return redirect("entity_detail", kind=kind, pk=obj.pk)
+    return render(
+        request,
+        "registry/entity_form.html",
+        {**_kind_context(kind), "form": form, "ward": ward, "obj": None},
+    )
+
+
+def _entry_ward(request: HttpRequest) -> AdministrativeUnit | None:
+    """The ward a new entity goes in: the user's only one, or `?ward=` (404 if not theirs)."""
+    wards = selectors.wards_for_entry(user=request.user)
+    code = request.GET.get("ward")
+    if code:
+        ward = wards.filter(code=code).first()
+        if ward is None:
+            raise Http404
+        return ward
+    first_two = list(wards[:2])
+    if not first_two:
+        raise Http404
+    return first_two[0] if len(first_two) == 1 else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entity_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    obj = selectors.entity_get(user=request.user, kind=kind, pk=pk)
+    require_registry_edit(request.user)
+    form = ENTITY_FORMS[kind](
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        ward=obj.entity.ward,
+        instance=obj,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            entity_services.entity_update(obj=obj, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved %(entity)s.") % {"entity": obj.entity})
+            return redirect("entity_detail", kind=kind, pk=obj.pk)
+    return render(
+        request,
+        "registry/entity_form.html",
+        {**_kind_context(kind), "form": form, "ward": obj.entity.ward, "obj": obj},
+    )
+
+
+def _add_service_errors(form: EntityForm, exc: ValidationError) -> None:
+    """Show what the service refused next to the field it concerns."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        duplicate = any(e.code in ("unique", "unique_together") for e in errors)
+        if field == NON_FIELD_ERRORS and duplicate and "code" in form.fields:
+            form.add_error(
+                "code",
+                _("%(ward)s already has a %(kind)s with code %(code)s.")
+                % {
+                    "ward": form.ward.name,
+                    "kind": kind_name(form.kind),
+                    "code": form.cleaned_data["code"],
+                },
+            )
+            continue
+        target = form.name_field if field == "name" else field
+        form.add_error(target if target in form.fields else None, errors)
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registry_import(request: HttpRequest) -> HttpResponse:
+    """Upload → dry run and report → confirm → the real import, all-or-nothing.
+
+    The checked file waits in the session between the two requests (never on disk); one too
+    large for the session is asked for again with the confirmation.
+    """
+    require_registry_edit(request.user)
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "confirm":
+        return _import_confirmed(request)
+    form = ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if not form.is_valid():
+        return render(request, "registry/import.html", {"form": form})
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    kind = form.cleaned_data["kind"]
+    # The second step for a large file: the user chose it again, so import it for real.
+    dry_run = step != "import"
+    report = _run_import(request, data=data, filename=upload.name, kind=kind, dry_run=dry_run)
+    if not dry_run:
+        return _import_done(request, report)
+    token = None
+    if report.ok and len(data) <= SESSION_IMPORT_MAX_BYTES:
+        token = secrets.token_urlsafe(16)
+        request.session[SESSION_IMPORT_KEY] = {
+            "token": token,
+            "kind": kind,
+            "filename": upload.name,
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+    return render(
+        request,
+        "registry/import.html",
+        {
+            "form": ImportForm(initial={"kind": kind}),
+            "report": report,
+            "filename": upload.name,
+            "kind_label": kind_label(kind),
+            "confirm_form": ImportConfirmForm(initial={"token": token}) if token else None,
+            "reupload_form": ImportForm(initial={"kind": kind})
+            if report.ok and not token
+            else None,
+        },
+    )
+
+
+def _import_confirmed(request: HttpRequest) -> HttpResponse:
+    form = ImportConfirmForm(request.POST)
+    pending = request.session.get(SESSION_IMPORT_KEY)
+    if not (form.is_valid() and pending and pending["token"] == form.cleaned_data["token"]):
+        messages.error(
+            request, _("That file is no longer waiting for confirmation; please choose it again.")
+        )
+        return redirect("registry_import")
+    del request.session[SESSION_IMPORT_KEY]
+    report = _run_import(
+        request,
+        data=base64.b64decode(pending["data"]),
+        filename=pending["filename"],
+        kind=pending["kind"],
+        dry_run=False,
+    )
+    return _import_done(request, report, filename=pending["filename"])
+
+
+def _run_import(
+    request: HttpRequest, *, data: bytes, filename: str, kind: str, dry_run: bool
+) -> imports.ImportReport:
+    return imports.registry_import(
+        file=io.BytesIO(data), filename=filename, kind=kind, dry_run=dry_run, user=request.user
+    )
+
+
+def _import_done(
+    request: HttpRequest, report: imports.ImportReport, filename: str = ""
+) -> HttpResponse:
+    if not report.ok:
+        # The file changed meaning since its check (someone else's edit): nothing was written.
+        return render(
+            request,
+            "registry/import.html",
+            {
+                "form": ImportForm(initial={"kind": report.kind}),
+                "report": report,
+                "filename": filename,
+                "kind_label": kind_label(report.kind),
+            },
+        )
+    messages.success(
+        request,
+        _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
+        % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+    )
+    return redirect("entity_list", kind=report.kind)

@@ -1,0 +1,212 @@
+"""Reads for the registry pages. Every function takes the acting user and sees only their scope.
+
+Rows outside the scope are absent from lists and raise Http404 when asked for directly, so an
+outsider cannot tell "does not exist" from "not yours". Page-sized reads use `select_related`,
+so a list page runs the same number of queries whatever its number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.http import Http404
+
+from registry.access import scope_q, ward_units
+from registry.models import (
+    KIND_MODELS,
+    AdministrativeUnit,
+    Entity,
+    EntityKindModel,
+    Kind,
+)
+from registry.text import fold
+
+# The kinds as they appear in URLs and import files, in the order pages list them.
+KIND_SLUGS: dict[str, str] = {
+    "communities": Kind.COMMUNITY,
+    "families": Kind.FAMILY,
+    "clans": Kind.CLAN,
+    "units": Kind.UNIT,
+    "citizens": Kind.CITIZEN,
+}
+SLUG_OF_KIND: dict[str, str] = {kind: slug for slug, kind in KIND_SLUGS.items()}
+
+# Per kind: the related rows a list or detail page shows, and the filters a list accepts
+# (filter name -> the kind it points at, or None for a plain value).
+_RELATED: dict[str, tuple[str, ...]] = {
+    "communities": (),
+    "families": ("community__entity", "clan__entity"),
+    "clans": (),
+    "units": (),
+    "citizens": ("family__entity", "unit__entity"),
+}
+LIST_FILTERS: dict[str, dict[str, str | None]] = {
+    "communities": {"area_type": None},
+    "families": {"community": "communities", "clan": "clans"},
+    "clans": {},
+    "units": {"unit_type": None},
+    "citizens": {"family": "families", "unit": "units"},
+}
+
+
+def _entity_scope(user) -> Q:
+    return scope_q(user, ward="entity__ward", province="entity__province")
+
+
+def _kind_rows(*, user, kind: str) -> QuerySet:
+    model = KIND_MODELS[KIND_SLUGS[kind]]
+    return (
+        model.objects.filter(_entity_scope(user))
+        .select_related("entity", "entity__ward", *_RELATED[kind])
+        .order_by("entity__ward_id", "entity__name", "entity_id")
+    )
+
+
+def ward_get(*, user, code: str) -> AdministrativeUnit:
+    """The commune/ward with `code` in the user's scope (the one in force if codes repeat)."""
+    ward = (
+        ward_units(user)
+        .select_related("parent")
+        .filter(code=code)
+        .order_by(F("valid_to").desc(nulls_first=True))
+        .first()
+    )
+    if ward is None:
+        raise Http404
+    return ward
+
+
+def wards_for_entry(*, user) -> QuerySet:
+    """Wards in force in the user's scope, where new entities can be entered."""
+    return (
+        ward_units(user)
+        .filter(valid_to__isnull=True)
+        .select_related("parent")
+        .order_by("parent__code", "code")
+    )
+
+
+def wards_for_filter(*, user) -> QuerySet:
+    """Every ward in the user's scope (abolished ones too: old records still point at them)."""
+    return ward_units(user).order_by("code")
+
+
+def entity_list(
+    *, user, kind: str, q: str | None = None, ward_code: str | None = None, **filters: Any
+) -> QuerySet:
+    """Entities of `kind` in the user's scope, optionally searched and filtered.
+
+    `q` matches diacritics-insensitively and every word must match ("nguyen van" finds
+    "Nguyễn Văn An"). `ward_code` outside the scope raises Http404. `filters` are the kind's
+    `LIST_FILTERS` (primary keys for related entities); empty values are ignored.
+    """
+    rows = _kind_rows(user=user, kind=kind)
+    if ward_code:
+        rows = rows.filter(entity__ward=ward_get(user=user, code=ward_code))
+    for token in fold(q or "").split():
+        rows = rows.filter(entity__search_text__contains=token)
+    allowed = LIST_FILTERS[kind]
+    for name, value in filters.items():
+        if name not in allowed:
+            raise ValueError(f"{kind} cannot be filtered by {name}")
+        if value not in (None, ""):
+            rows = rows.filter(**{name: value})
+    return rows
+
+
+def entity_get(*, user, kind: str, pk: int) -> EntityKindModel:
+    """One entity of `kind` in the user's scope, or Http404."""
+    obj = _kind_rows(user=user, kind=kind).filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def entity_by_code(
+    *, user, kind: str, ward: AdministrativeUnit, code: str
+) -> EntityKindModel | None:
+    """The entity of `kind` with `code` in `ward` (within the user's scope), or None."""
+    return _kind_rows(user=user, kind=kind).filter(entity__ward=ward, entity__code=code).first()
+
+
+def ward_entities(*, user, kind: str, ward: AdministrativeUnit) -> QuerySet:
+    """Every entity of `kind` in `ward`: the choices of a form's select (small kinds only)."""
+    return _kind_rows(user=user, kind=kind).filter(entity__ward=ward)
+
+
+@dataclass(frozen=True)
+class Related:
+    """What a detail page lists under an entity: the first rows and a link to all of them."""
+
+    kind: str  # list slug of the related rows
+    param: str  # the list filter that selects them
+    total: int
+    rows: list[EntityKindModel]
+
+
+RELATED_LIMIT = 50
+
+
+def entity_related(*, user, kind: str, obj: EntityKindModel) -> Related | None:
+    """A family's citizens, a clan's families, a unit's staff, a residential area's families."""
+    spec = {
+        "families": ("citizens", "family"),
+        "clans": ("families", "clan"),
+        "units": ("citizens", "unit"),
+        "communities": ("families", "community"),
+    }.get(kind)
+    if spec is None:
+        return None
+    related_kind, param = spec
+    rows = entity_list(user=user, kind=related_kind, **{param: obj.pk})
+    total = rows.count()
+    # A residential area can hold hundreds of households: its page shows the count and a link.
+    shown = [] if kind == "communities" else list(rows[:RELATED_LIMIT])
+    return Related(kind=related_kind, param=param, total=total, rows=shown)
+
+
+def _count_aggregates(prefix: str = "") -> dict[str, Any]:
+    """Counts per kind and the families' members, over Entity rows reached through `prefix`."""
+    aggregates: dict[str, Any] = {
+        slug: Count(f"{prefix}pk", filter=Q(**{f"{prefix}kind": kind}))
+        for slug, kind in KIND_SLUGS.items()
+    }
+    aggregates["members"] = Sum(f"{prefix}family__members")
+    return aggregates
+
+
+def ward_counts(*, user, ward: AdministrativeUnit) -> dict[str, int]:
+    """How many entities of each kind `ward` has, and the members of its families (one query)."""
+    counts = Entity.objects.filter(scope_q(user), ward=ward).aggregate(**_count_aggregates())
+    counts["members"] = counts["members"] or 0
+    return counts
+
+
+def scope_counts(*, user) -> dict[str, int]:
+    """The same counts over everything in the user's scope (one query)."""
+    counts = Entity.objects.filter(scope_q(user)).aggregate(**_count_aggregates())
+    counts["members"] = counts["members"] or 0
+    return counts
+
+
+def wards_in_scope(*, user) -> QuerySet:
+    """The wards in the user's scope for the overview table, province by province."""
+    return ward_units(user).select_related("parent").order_by("parent__code", "code")
+
+
+def wards_with_counts(*, user, wards: list[AdministrativeUnit]) -> list[tuple[Any, dict]]:
+    """Each of `wards` with its counts, from one query grouped by ward (not one per ward)."""
+    by_ward = {
+        row.pop("ward_id"): row
+        for row in Entity.objects.filter(scope_q(user), ward__in=[w.pk for w in wards])
+        .values("ward_id")
+        .annotate(**_count_aggregates())
+        .order_by()
+    }
+    empty = dict.fromkeys([*KIND_SLUGS, "members"], 0)
+    return [
+        (ward, {**empty, **{k: v or 0 for k, v in by_ward.get(ward.pk, {}).items()}})
+        for ward in wards
+    ]

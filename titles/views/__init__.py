@@ -1,0 +1,1 @@
+"""Titles pages: `staff` (registering, evidence, self-assessment, import) and `review` (officials)."""
