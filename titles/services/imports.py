@@ -1,12 +1,32 @@
 """Importing a year's registrations, with evidence and, for past years, their outcomes.
 
-Columns: kind (family, clan, community, unit, citizen), ward, code; optional `c.<CRITERION>`
-evidence columns; optional historical `outcome` (recognized, outstanding, not_recognized) with
-`decision_no` and `decision_date`. Like the registry import it is all or nothing: every row is
-checked first, any bad row means nothing is written and the report names row, column and
-reason. A registration is identified by (entity, year): importing it again updates undecided
-evidence and leaves an identical row unchanged; a decided registration's outcome never changes
-through an import (that is the officials' review).
+Columns (DESIGN section 4): `kind` (family, clan, community, unit, citizen), `ward`, `code`;
+optional `c.<CRITERION>` evidence columns; optional historical `outcome` (recognized,
+outstanding, not_recognized) with `decision_no` and `decision_date`. Vietnamese headers and
+cell words are accepted as documented in HEADER_ALIASES, KIND_WORDS and OUTCOME_WORDS.
+
+What the module keeps:
+
+- **All or nothing.** Every row is checked before anything is written, the writes are one
+  transaction, and the report names every bad row, column and reason at once.
+- **Idempotent.** A registration is identified by (entity, year). Importing the same file again
+  changes nothing: every row counts as unchanged.
+- **Evidence columns speak for the criteria they name.** A file may mix kinds, so a `c.` column
+  applies to the rows whose criteria set in force has that criterion (codes compared ignoring
+  case) and is ignored, when empty, for the others. A filled cell is validated against its
+  criterion's type; an empty cell is missing evidence (it clears a value stored before);
+  criteria without a column in the file keep what is stored. A filled cell for a criterion the
+  set does not have, or for a share criterion (derived from recognitions), is a bad row.
+- **Decided is decided.** An approved, rejected or recognised registration is the officials'
+  work: an import may repeat exactly what is stored, never change it.
+- **Outcomes are history.** Recognised and outstanding rows need their decision's number and
+  date; one number is one decision of one ward and year, with one date. A user who is not an
+  administrator may import outcomes of past years only: this year's go through review.
+- **Scoped.** With a `user` (the web upload) only staff and administrators may import, every
+  row's ward must be in their scope, and new registrations of this year or later need the
+  province's registration window open, exactly as when registering one entity.
+- **A few bulk queries whatever the file's size**: wards, entities, registrations, decisions and
+  criteria sets are read in chunks, registrations bulk-created and bulk-updated.
 """
 
 from __future__ import annotations
@@ -14,17 +34,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from registry.access import can_register, ward_units
-from registry.models import AdministrativeUnit, Entity, Kind
+from registry.access import can_register, grant_of, ward_units
+from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
 from registry.spreadsheets import (
     Cell,
     ImportFileError,
@@ -36,104 +59,135 @@ from registry.spreadsheets import (
     normalize_ward_code,
     read_rows,
 )
+from titles import evaluation
+from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Decision, Registration, RegistrationEvent, State
 from titles.services.criteria import criteria_in_force, parsed
+from titles.services.registrations import RegistrationError, registration_window_check
 
-KIND_WORDS = {
-    "family": Kind.FAMILY,
-    "gia dinh": Kind.FAMILY,
-    "ho gia dinh": Kind.FAMILY,
-    "clan": Kind.CLAN,
-    "dong ho": Kind.CLAN,
-    "community": Kind.COMMUNITY,
-    "cong dong": Kind.COMMUNITY,
-    "unit": Kind.UNIT,
-    "don vi": Kind.UNIT,
-    "citizen": Kind.CITIZEN,
-    "cong dan": Kind.CITIZEN,
+# Vietnamese headers accepted for each contract column. Matching ignores case, diacritics,
+# "_"/"-" versus spaces and spaces around "/" ("MA PHUONG / XA" is "Mã phường/xã"); no header
+# means two columns (a test holds this). Evidence columns are `c.<CRITERION>`, or
+# `tc.<CRITERION>` (tiêu chí), the prefix in any case.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "kind": ("Loại", "Loại đối tượng", "Danh hiệu", "Danh hiệu đăng ký"),
+    "ward": ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã"),
+    "code": ("Mã", "Mã số", "Mã đối tượng"),
+    "outcome": ("Kết quả", "Kết quả công nhận"),
+    "decision_no": ("Số quyết định", "Số QĐ", "Quyết định số"),
+    "decision_date": ("Ngày quyết định", "Ngày QĐ", "Ngày ký quyết định"),
 }
-OUTCOME_WORDS = {
-    "recognized": "recognized",
-    "recognised": "recognized",
-    "cong nhan": "recognized",
-    "dat": "recognized",
-    "outstanding": "outstanding",
-    "tieu bieu": "outstanding",
-    "not recognized": "not_recognized",
-    "not recognised": "not_recognized",
-    "not_recognized": "not_recognized",
-    "khong cong nhan": "not_recognized",
-    "khong dat": "not_recognized",
-}
-HEADER_ALIASES = {
-    "kind": ("Loại", "Danh hiệu"),
-    "ward": ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường"),
-    "code": ("Mã",),
-    "outcome": ("Kết quả",),
-    "decision_no": ("Số quyết định", "Số QĐ"),
-    "decision_date": ("Ngày quyết định", "Ngày QĐ"),
-}
+EVIDENCE_PREFIXES = ("c.", "tc.")
 REQUIRED = ("kind", "ward", "code")
-EVIDENCE_PREFIX = "c."
+COLUMN_ORDER = ("kind", "ward", "code", "outcome", "decision_no", "decision_date")
+
+# Cell words for `kind` and `outcome`, matched like headers (any case, with or without
+# diacritics, "_" as a space).
+KIND_WORDS: dict[str, str] = {
+    "family": Kind.FAMILY,
+    "families": Kind.FAMILY,
+    "gia đình": Kind.FAMILY,
+    "hộ gia đình": Kind.FAMILY,
+    "gia đình học tập": Kind.FAMILY,
+    "clan": Kind.CLAN,
+    "clans": Kind.CLAN,
+    "dòng họ": Kind.CLAN,
+    "dòng họ học tập": Kind.CLAN,
+    "community": Kind.COMMUNITY,
+    "communities": Kind.COMMUNITY,
+    "cộng đồng": Kind.COMMUNITY,
+    "cộng đồng học tập": Kind.COMMUNITY,
+    "unit": Kind.UNIT,
+    "units": Kind.UNIT,
+    "đơn vị": Kind.UNIT,
+    "đơn vị học tập": Kind.UNIT,
+    "citizen": Kind.CITIZEN,
+    "citizens": Kind.CITIZEN,
+    "công dân": Kind.CITIZEN,
+    "công dân học tập": Kind.CITIZEN,
+}
+RECOGNIZED, OUTSTANDING, NOT_RECOGNIZED = "recognized", "outstanding", "not_recognized"
+OUTCOME_WORDS: dict[str, str] = {
+    "recognized": RECOGNIZED,
+    "recognised": RECOGNIZED,
+    "công nhận": RECOGNIZED,
+    "được công nhận": RECOGNIZED,
+    "đạt": RECOGNIZED,
+    "outstanding": OUTSTANDING,
+    "tiêu biểu": OUTSTANDING,
+    "not_recognized": NOT_RECOGNIZED,
+    "not_recognised": NOT_RECOGNIZED,
+    "không công nhận": NOT_RECOGNIZED,
+    "không được công nhận": NOT_RECOGNIZED,
+    "không đạt": NOT_RECOGNIZED,
+    "chưa đạt": NOT_RECOGNIZED,
+}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+DECIDED = (State.APPROVED, State.REJECTED, State.RECOGNIZED)
+
+# What a bad evidence cell is told, by criterion type (EvidenceError's reason is English).
+_EXPECTED: dict[CriterionType, Promise] = {
+    CriterionType.BOOLEAN: gettext_lazy(
+        "“%(value)s” is not valid for %(code)s: expected yes/no (có/không, 1/0, true/false)"
+    ),
+    CriterionType.NUMBER: gettext_lazy(
+        "“%(value)s” is not valid for %(code)s: expected a number of 0 or more, such as 3 or "
+        "2,5 (no thousands separator)"
+    ),
+    CriterionType.SCALE: gettext_lazy(
+        "“%(value)s” is not valid for %(code)s: expected points of 0 or more, such as 7 or 7,5 "
+        "(counted up to %(max)s)"
+    ),
+}
+
+_CHUNK = 900  # values per IN (...): under SQLite's bound-parameter limit with room to spare
+_BATCH = 500
+_CODE_MAX = Entity._meta.get_field("code").max_length
+_DECISION_NO_MAX = Decision._meta.get_field("number").max_length
 
 
 @dataclass
 class _Row:
     number: int
+    cells: list[Cell]
     kind: str | None = None
-    ward: AdministrativeUnit | None = None
+    ward_code: str | None = None
     code: str = ""
-    entity_id: int | None = None
-    province_id: int | None = None
-    evidence: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None
     decision_no: str = ""
     decision_date: dt.date | None = None
-    ward_cell: Cell = None
-    cells: list[Cell] = field(default_factory=list)
+    bad: set[str] = field(default_factory=set)
+    ward: AdministrativeUnit | None = None
+    entity_id: int | None = None
+    # Criterion code -> evidence text to store, or None to clear it (an empty cell).
+    evidence: dict[str, str | None] = field(default_factory=dict)
+    evidence_columns: dict[str, str] = field(default_factory=dict)  # criterion code -> header
+
+    def refuse(self, report: ImportReport, column: str, reason: str) -> None:
+        report.errors.append(RowError(self.number, column, reason))
+        self.bad.add(column)
 
 
-def _header_map(header: list[Cell], report: ImportReport) -> tuple[dict[str, int], dict[str, int]]:
-    """(contract column -> position, criterion code -> position of its c.<CODE> column)."""
-    keys = {match_key(name): name for name in HEADER_ALIASES}
-    for name, aliases in HEADER_ALIASES.items():
-        keys.update({match_key(alias): name for alias in aliases})
-    columns: dict[str, int] = {}
-    evidence: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        text = as_text(cell).strip()
-        if not text:
-            continue
-        if text.lower().startswith(EVIDENCE_PREFIX):
-            evidence[text[len(EVIDENCE_PREFIX) :].strip()] = position
-            continue
-        name = keys.get(match_key(text))
-        if name is None:
-            report.notes.append(_("Column “%(name)s” is not used.") % {"name": text})
-        elif name in columns:
-            report.errors.append(RowError(1, name, _("This column appears twice in the header.")))
-        else:
-            columns[name] = position
-    for name in REQUIRED:
-        if name not in columns:
-            report.errors.append(RowError(1, name, _("Required column is missing.")))
-    return columns, evidence
+@dataclass
+class _Header:
+    columns: dict[str, int]  # contract column -> position
+    evidence: dict[str, tuple[int, str]]  # criterion code as written -> (position, header)
+    headers: dict[str, str]  # contract column -> header as written
 
 
-def _date(cell: Cell) -> dt.date:
-    if isinstance(cell, dt.datetime):
-        return cell.date()
-    if isinstance(cell, dt.date):
-        return cell
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _quote(cell: Cell, limit: int = 40) -> str:
     text = as_text(cell).strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    raise ValueError(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _cell(row: list[Cell], position: int | None) -> Cell:
@@ -142,387 +196,764 @@ def _cell(row: list[Cell], position: int | None) -> Cell:
     return row[position]
 
 
-def _parse(table: list[list[Cell]], columns: dict[str, int], report: ImportReport) -> list[_Row]:
-    rows = []
-    for index, cells in enumerate(table[1:], start=2):
-        if all(is_blank(c) for c in cells):
+def _evidence_code(header: str) -> str | None:
+    """The criterion code of an evidence header ("c.F1" -> "F1"); None for other headers."""
+    folded = header.casefold()
+    for prefix in EVIDENCE_PREFIXES:
+        if folded.startswith(prefix):
+            return header[len(prefix) :].strip()
+    return None
+
+
+def _map_header(header: list[Cell], report: ImportReport) -> _Header | None:
+    """Where each column is; None (with errors) when the header is unusable."""
+    by_key: dict[str, str] = {}
+    for name, aliases in HEADER_ALIASES.items():
+        for alias in (name, *aliases):
+            by_key[match_key(alias)] = name
+    result = _Header(columns={}, evidence={}, headers={})
+    seen_codes: dict[str, str] = {}  # folded criterion code -> header as written
+    ignored: list[str] = []
+    for position, cell in enumerate(header):
+        if is_blank(cell):
             continue
-        row = _Row(number=index, cells=cells)
-        raw_kind = _cell(cells, columns.get("kind"))
-        if is_blank(raw_kind):
-            report.errors.append(RowError(index, "kind", _("This cell is empty.")))
-        else:
-            row.kind = KIND_WORDS.get(match_key(as_text(raw_kind)))
-            if row.kind is None:
+        title = as_text(cell).strip()
+        code = _evidence_code(title)
+        if code is not None:
+            if not code:
+                report.errors.append(
+                    RowError(1, title, _("an evidence column needs a criterion code, like c.F1"))
+                )
+            elif code.casefold() in seen_codes:
                 report.errors.append(
                     RowError(
-                        index,
-                        "kind",
-                        _("“%(value)s” is not a kind: family, clan, community, unit or citizen.")
-                        % {"value": as_text(raw_kind)[:40]},
-                    )
-                )
-        for name in ("ward", "code"):
-            if is_blank(_cell(cells, columns.get(name))):
-                report.errors.append(RowError(index, name, _("This cell is empty.")))
-        row.code = as_text(_cell(cells, columns.get("code"))).strip()
-        raw_outcome = _cell(cells, columns.get("outcome"))
-        if not is_blank(raw_outcome):
-            row.outcome = OUTCOME_WORDS.get(match_key(as_text(raw_outcome)).replace("_", " "))
-            if row.outcome is None:
-                report.errors.append(
-                    RowError(
-                        index,
-                        "outcome",
-                        _(
-                            "“%(value)s” is not an outcome: recognized, outstanding or "
-                            "not_recognized."
-                        )
-                        % {"value": as_text(raw_outcome)[:40]},
-                    )
-                )
-        row.decision_no = as_text(_cell(cells, columns.get("decision_no"))).strip()
-        raw_date = _cell(cells, columns.get("decision_date"))
-        if not is_blank(raw_date):
-            try:
-                row.decision_date = _date(raw_date)
-            except ValueError:
-                report.errors.append(
-                    RowError(
-                        index,
-                        "decision_date",
-                        _("“%(value)s” is not a date; write it as 2024-12-15 or 15/12/2024.")
-                        % {"value": as_text(raw_date)[:40]},
-                    )
-                )
-        if row.outcome in ("recognized", "outstanding"):
-            if not row.decision_no:
-                report.errors.append(
-                    RowError(index, "decision_no", _("A recognition needs its decision number."))
-                )
-            if row.decision_date is None and is_blank(raw_date):
-                report.errors.append(
-                    RowError(index, "decision_date", _("A recognition needs its decision date."))
-                )
-        row.ward_cell = _cell(cells, columns.get("ward"))
-        row.cells = cells
-        rows.append(row)
-    return rows
-
-
-def _resolve(rows: list[_Row], *, user, report: ImportReport) -> None:
-    """Find each row's ward and entity with one query per kind; report what is not there."""
-    codes = {}
-    for row in rows:
-        raw = row.ward_cell
-        if not is_blank(raw):
-            codes[row.number] = normalize_ward_code(as_text(raw).strip())
-    wards = AdministrativeUnit.objects.filter(
-        level=AdministrativeUnit.Level.WARD, valid_to__isnull=True, code__in=set(codes.values())
-    )
-    if user is not None:
-        wards = wards.filter(pk__in=ward_units(user).values("pk"))
-    by_code = {w.code: w for w in wards}
-    for row in rows:
-        if row.number in codes:
-            row.ward = by_code.get(codes[row.number])
-            if row.ward is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "ward",
-                        _("No commune/ward with code “%(code)s” (in your area).")
-                        % {"code": codes[row.number]},
-                    )
-                )
-    wanted: dict[str, Q] = defaultdict(Q)
-    for row in rows:
-        if row.kind and row.ward and row.code:
-            wanted[row.kind] |= Q(ward=row.ward, code=row.code)
-    found = {}
-    for kind, condition in wanted.items():
-        for pk, ward_id, code, province_id in Entity.objects.filter(
-            condition, kind=kind
-        ).values_list("pk", "ward_id", "code", "province_id"):
-            found[(kind, ward_id, code)] = (pk, province_id)
-    seen: dict[tuple, int] = {}
-    for row in rows:
-        if not (row.kind and row.ward and row.code):
-            continue
-        key = (row.kind, row.ward.pk, row.code)
-        if key in seen:
-            report.errors.append(
-                RowError(
-                    row.number,
-                    "code",
-                    _("Same kind, ward and code as row %(row)d.") % {"row": seen[key]},
-                )
-            )
-            continue
-        seen[key] = row.number
-        if key not in found:
-            report.errors.append(
-                RowError(
-                    row.number,
-                    "code",
-                    _("No %(kind)s with code “%(code)s” in this commune/ward.")
-                    % {"kind": Kind(row.kind).label, "code": row.code},
-                )
-            )
-            continue
-        row.entity_id, row.province_id = found[key]
-
-
-def _check_evidence(
-    rows: list[_Row], evidence_columns: dict[str, int], *, year: int, report: ImportReport
-) -> None:
-    sets: dict[tuple[str, int], Any] = {}
-    for row in rows:
-        if row.entity_id is None:
-            continue
-        cells = row.cells
-        filled = {
-            code: _cell(cells, pos)
-            for code, pos in evidence_columns.items()
-            if not is_blank(_cell(cells, pos))
-        }
-        if not filled:
-            continue
-        key = (row.kind, row.province_id)
-        if key not in sets:
-            found = criteria_in_force(title=row.kind, year=year, province_id=row.province_id)
-            sets[key] = parsed(found) if found is not None else None
-        rules = sets[key]
-        if rules is None:
-            report.errors.append(
-                RowError(
-                    row.number,
-                    EVIDENCE_PREFIX + next(iter(filled)),
-                    _("No criteria set is in force for this kind in %(year)d.") % {"year": year},
-                )
-            )
-            continue
-        criteria = {c.code: c for c in rules.criteria if c.type != CriterionType.SHARE}
-        for code, raw in filled.items():
-            column = EVIDENCE_PREFIX + code
-            if code not in criteria:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        column,
-                        _("“%(code)s” is not an evidence criterion of the %(set)s set.")
-                        % {"code": code, "set": rules.code},
-                    )
-                )
-                continue
-            text = _evidence_text(raw)
-            try:
-                parse_evidence(criteria[code], text)
-            except EvidenceError as exc:
-                report.errors.append(RowError(row.number, column, exc.reason))
-                continue
-            row.evidence[code] = text
-
-
-def _evidence_text(raw: Cell) -> str:
-    if isinstance(raw, bool):
-        return "1" if raw else "0"
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return re.sub(r"\s+", " ", as_text(raw).strip())
-
-
-def _state_for(row: _Row) -> tuple[str, bool]:
-    if row.outcome in ("recognized", "outstanding"):
-        return State.RECOGNIZED, row.outcome == "outstanding"
-    if row.outcome == "not_recognized":
-        return State.REJECTED, False
-    return State.REGISTERED, False
-
-
-@transaction.atomic
-def _write(rows: list[_Row], *, year: int, user, report: ImportReport) -> None:
-    existing = {
-        r.entity_id: r
-        for r in Registration.objects.filter(
-            year=year, entity_id__in=[row.entity_id for row in rows]
-        )
-    }
-    decisions: dict[tuple[int, str], Decision] = {}
-    for row in rows:
-        if row.outcome in ("recognized", "outstanding") or (row.outcome and row.decision_no):
-            key = (row.ward.pk, row.decision_no)
-            if key in decisions:
-                if row.decision_date and decisions[key].date != row.decision_date:
-                    report.errors.append(
-                        RowError(
-                            row.number,
-                            "decision_date",
-                            _("Decision %(no)s already has the date %(date)s.")
-                            % {"no": row.decision_no, "date": decisions[key].date.isoformat()},
-                        )
-                    )
-                continue
-            decision = Decision.objects.filter(ward=row.ward, number=row.decision_no).first()
-            if decision is None:
-                decision = Decision(
-                    ward=row.ward,
-                    province_id=row.province_id,
-                    year=year,
-                    number=row.decision_no,
-                    date=row.decision_date,
-                    issued_by=user,
-                )
-            elif row.decision_date and decision.date != row.decision_date:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "decision_date",
-                        _("Decision %(no)s already has the date %(date)s.")
-                        % {"no": row.decision_no, "date": decision.date.isoformat()},
-                    )
-                )
-            decisions[key] = decision
-    new, changed, events = [], [], []
-    for row in rows:
-        state, outstanding = _state_for(row)
-        current = existing.get(row.entity_id)
-        if current is None:
-            new.append((row, state, outstanding))
-            continue
-        decided = current.state in (State.APPROVED, State.REJECTED, State.RECOGNIZED)
-        if decided:
-            same = row.outcome is None or (
-                current.state == state and current.outstanding == outstanding
-            )
-            if not same or (row.evidence and row.evidence != current.evidence):
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "outcome" if not same else EVIDENCE_PREFIX + next(iter(row.evidence)),
-                        _(
-                            "This registration is already decided (%(state)s); an import cannot "
-                            "change it."
-                        )
-                        % {"state": current.get_state_display()},
+                        1,
+                        title,
+                        _("columns “%(first)s” and “%(second)s” are the same criterion")
+                        % {"first": seen_codes[code.casefold()], "second": title},
                     )
                 )
             else:
-                report.unchanged += 1
+                seen_codes[code.casefold()] = title
+                result.evidence[code] = (position, title)
             continue
-        if row.evidence == current.evidence and row.outcome is None:
-            report.unchanged += 1
+        name = by_key.get(match_key(title))
+        if name is None:
+            ignored.append("“" + title + "”")
+        elif name in result.columns:
+            report.errors.append(
+                RowError(
+                    1,
+                    name,
+                    _("columns “%(first)s” and “%(second)s” both mean %(column)s")
+                    % {"first": result.headers[name], "second": title, "column": name},
+                )
+            )
+        else:
+            result.columns[name] = position
+            result.headers[name] = title
+    for name in REQUIRED:
+        if name not in result.columns:
+            report.errors.append(
+                RowError(
+                    1,
+                    name,
+                    _("required column is missing (headers accepted: %(accepted)s)")
+                    % {"accepted": ", ".join((name, *HEADER_ALIASES[name]))},
+                )
+            )
+    if ignored:
+        report.notes.append(
+            _("Columns not used for registrations were ignored: %(columns)s.")
+            % {"columns": ", ".join(ignored)}
+        )
+    return None if report.errors else result
+
+
+def _word(words: dict[str, str]) -> dict[str, str]:
+    return {match_key(word): value for word, value in words.items()}
+
+
+_KINDS = _word(KIND_WORDS)
+_OUTCOMES = _word(OUTCOME_WORDS)
+
+
+def _date(cell: Cell) -> dt.date | None:
+    """A calendar date from a date cell or its text (2024-12-15, 15/12/2024 ...); else None."""
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    if not isinstance(cell, str):
+        return None
+    text = cell.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
             continue
-        changed.append((row, current, state, outstanding))
-    if report.errors:
-        transaction.set_rollback(True)
+    return None
+
+
+def _parse_rows(
+    table: list[list[Cell]], header: _Header, *, year: int, report: ImportReport
+) -> list[_Row]:
+    """Each non-blank data row with its own cells checked (not yet against the database)."""
+    today = timezone.localdate()
+    rows: list[_Row] = []
+    for number, cells in enumerate(table[1:], start=2):
+        if all(is_blank(cell) for cell in cells):
+            continue
+        row = _Row(number=number, cells=cells)
+        rows.append(row)
+        for name in REQUIRED:
+            if is_blank(_cell(cells, header.columns[name])):
+                row.refuse(report, name, _("this cell is empty"))
+        raw_kind = _cell(cells, header.columns["kind"])
+        if "kind" not in row.bad:
+            row.kind = _KINDS.get(match_key(as_text(raw_kind)))
+            if row.kind is None:
+                row.refuse(
+                    report,
+                    "kind",
+                    _("“%(value)s” is not a kind: family, clan, community, unit or citizen")
+                    % {"value": _quote(raw_kind)},
+                )
+        if "ward" not in row.bad:
+            row.ward_code = normalize_ward_code(
+                as_text(_cell(cells, header.columns["ward"])).strip()
+            )
+        if "code" not in row.bad:
+            row.code = as_text(_cell(cells, header.columns["code"])).strip()
+            if len(row.code) > _CODE_MAX:
+                row.refuse(report, "code", _("longer than %(max)d characters") % {"max": _CODE_MAX})
+        _parse_outcome(row, header, year=year, today=today, report=report)
+    return rows
+
+
+def _parse_outcome(
+    row: _Row, header: _Header, *, year: int, today: dt.date, report: ImportReport
+) -> None:
+    """The outcome and its decision: recognitions need both, other rows neither."""
+    raw_outcome = _cell(row.cells, header.columns.get("outcome"))
+    raw_number = _cell(row.cells, header.columns.get("decision_no"))
+    raw_date = _cell(row.cells, header.columns.get("decision_date"))
+    if not is_blank(raw_outcome):
+        row.outcome = _OUTCOMES.get(match_key(as_text(raw_outcome)))
+        if row.outcome is None:
+            row.refuse(
+                report,
+                "outcome",
+                _("“%(value)s” is not an outcome: recognized, outstanding or not_recognized")
+                % {"value": _quote(raw_outcome)},
+            )
+            return
+    if row.outcome not in (RECOGNIZED, OUTSTANDING):
+        reason = (
+            _(
+                "a registration that was not recognised has no recognition decision; leave this "
+                "cell empty"
+            )
+            if row.outcome == NOT_RECOGNIZED
+            else _(
+                "a decision without an outcome; fill in the outcome (recognized or outstanding) "
+                "or leave this cell empty"
+            )
+        )
+        for column, raw in (("decision_no", raw_number), ("decision_date", raw_date)):
+            if not is_blank(raw):
+                row.refuse(report, column, reason)
         return
-    report.created, report.updated = len(new), len(changed)
-    if report.dry_run:
+    row.decision_no = as_text(raw_number).strip()
+    if not row.decision_no:
+        row.refuse(report, "decision_no", _("a recognition needs the number of its decision"))
+    elif len(row.decision_no) > _DECISION_NO_MAX:
+        row.refuse(
+            report, "decision_no", _("longer than %(max)d characters") % {"max": _DECISION_NO_MAX}
+        )
+    if is_blank(raw_date):
+        row.refuse(report, "decision_date", _("a recognition needs the date of its decision"))
         return
-    for decision in decisions.values():
+    row.decision_date = _date(raw_date)
+    if row.decision_date is None:
+        row.refuse(
+            report,
+            "decision_date",
+            _("“%(value)s” is not a date; write it as 2024-12-15 or 15/12/2024")
+            % {"value": _quote(raw_date)},
+        )
+    elif not dt.date(year, 1, 1) <= row.decision_date <= today:
+        row.refuse(
+            report,
+            "decision_date",
+            _(
+                "%(date)s cannot be the date of a decision on %(year)d: it must fall between "
+                "01/01/%(year)d and today"
+            )
+            % {"date": row.decision_date.strftime("%d/%m/%Y"), "year": year},
+        )
+
+
+# --- Checking against the database ----------------------------------------------------------
+
+
+def _resolve_wards(rows: list[_Row], *, user, report: ImportReport) -> None:
+    """Attach each row's ward (in force, and in the user's scope when a user imports)."""
+    wards = (
+        AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD)
+        if user is None
+        else ward_units(user)
+    ).filter(valid_to__isnull=True)
+    found: dict[str, AdministrativeUnit] = {}
+    for chunk in _chunks(sorted({r.ward_code for r in rows if r.ward_code is not None})):
+        found.update((unit.code, unit) for unit in wards.filter(code__in=chunk))
+    reason = (
+        _("no commune/ward in force has the code “%(code)s”")
+        if user is None
+        else _("no commune/ward in force in your scope has the code “%(code)s”")
+    )
+    for row in rows:
+        if row.ward_code is None:
+            continue
+        row.ward = found.get(row.ward_code)
+        if row.ward is None:
+            row.refuse(report, "ward", reason % {"code": row.ward_code})
+
+
+def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
+    """Find each row's entity by (kind, ward, code); refuse unknown codes and repeated rows."""
+    wanted: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.kind and row.ward and row.code and "code" not in row.bad:
+            wanted[(row.kind, row.ward.pk)].add(row.code)
+    found: dict[tuple[str, int, str], int] = {}
+    for (kind, ward_id), codes in wanted.items():
+        for chunk in _chunks(sorted(codes)):
+            for pk, code in Entity.objects.filter(
+                kind=kind, ward_id=ward_id, code__in=chunk
+            ).values_list("pk", "code"):
+                found[(kind, ward_id, code)] = pk
+    first_row: dict[tuple[str, int, str], int] = {}
+    for row in rows:
+        if not (row.kind and row.ward and row.code) or "code" in row.bad:
+            continue
+        key = (row.kind, row.ward.pk, row.code)
+        if key in first_row:
+            row.refuse(
+                report,
+                "code",
+                _("the same %(kind)s as row %(row)d (%(code)s of commune/ward %(ward)s)")
+                % {
+                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
+                    "row": first_row[key],
+                    "code": row.code,
+                    "ward": row.ward.code,
+                },
+            )
+            continue
+        first_row[key] = row.number
+        row.entity_id = found.get(key)
+        if row.entity_id is None:
+            row.refuse(
+                report,
+                "code",
+                _("no %(kind)s with the code “%(code)s” in commune/ward %(ward)s")
+                % {
+                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
+                    "code": row.code,
+                    "ward": row.ward.code,
+                },
+            )
+
+
+def _evidence_text(raw: Cell) -> str:
+    """What is stored for a valid cell: the text as entered, trimmed; numbers without ".0"."""
+    if isinstance(raw, bool):
+        return "1" if raw else "0"
+    if isinstance(raw, float):
+        return as_text(raw) if raw.is_integer() else repr(raw)
+    return re.sub(r"\s+", " ", as_text(raw).strip())
+
+
+def _bad_evidence(criterion: evaluation.Criterion, raw: Cell) -> str:
+    return _EXPECTED[criterion.type] % {
+        "value": _quote(raw),
+        "code": criterion.code,
+        "max": format(criterion.max.normalize(), "f") if criterion.max is not None else "",
+    }
+
+
+def _check_evidence(rows: list[_Row], header: _Header, *, year: int, report: ImportReport) -> None:
+    """Validate each row's evidence cells against its kind's criteria set in force in `year`."""
+    if not header.evidence:
+        return
+    sets: dict[tuple[str, int], evaluation.CriteriaSet | None] = {}
+    for row in rows:
+        if row.entity_id is None or row.ward is None or row.kind is None:
+            continue
+        key = (row.kind, row.ward.parent_id)
+        if key not in sets:
+            found = criteria_in_force(title=row.kind, year=year, province_id=row.ward.parent_id)
+            sets[key] = parsed(found) if found is not None else None
+        rules = sets[key]
+        by_code = {c.code.casefold(): c for c in rules.criteria} if rules is not None else {}
+        for written, (position, column) in header.evidence.items():
+            raw = _cell(row.cells, position)
+            criterion = by_code.get(written.casefold())
+            if is_blank(raw):
+                if criterion is not None and criterion.type is not CriterionType.SHARE:
+                    row.evidence[criterion.code] = None
+                    row.evidence_columns[criterion.code] = column
+                continue
+            reason = _evidence_problem(row, rules, criterion, written, raw, year=year)
+            if reason is None:
+                assert criterion is not None
+                row.evidence[criterion.code] = _evidence_text(raw)
+                row.evidence_columns[criterion.code] = column
+                continue
+            row.refuse(report, column, reason)
+
+
+def _evidence_problem(
+    row: _Row,
+    rules: evaluation.CriteriaSet | None,
+    criterion: evaluation.Criterion | None,
+    written: str,
+    raw: Cell,
+    *,
+    year: int,
+) -> str | None:
+    """Why a filled evidence cell is refused, or None when it is valid."""
+    assert row.kind is not None
+    if rules is None:
+        return _(
+            "no criteria set for %(kind)s is in force in %(year)d, so this evidence cannot be "
+            "checked"
+        ) % {"kind": Kind(row.kind).label, "year": year}
+    if criterion is None:
+        return _("%(code)s is not a criterion of %(set)s, the set for %(kind)s in %(year)d") % {
+            "code": written,
+            "set": rules.code,
+            "kind": Kind(row.kind).label,
+            "year": year,
+        }
+    if criterion.type is CriterionType.SHARE:
+        return _(
+            "%(code)s is a share criterion, computed from the members' recognitions; leave this "
+            "cell empty"
+        ) % {"code": criterion.code}
+    try:
+        parse_evidence(criterion, raw.strip() if isinstance(raw, str) else raw)
+    except EvidenceError:
+        return _bad_evidence(criterion, raw)
+    return None
+
+
+def _check_outcome_rights(rows: list[_Row], *, year: int, user, report: ImportReport) -> None:
+    """Only an administrator (or the command) imports outcomes of this year or later."""
+    if user is None or year < timezone.localdate().year:
+        return
+    grant = grant_of(user)
+    if grant is not None and grant.role == Role.ADMIN:
+        return
+    reason = _(
+        "only outcomes of past years can be imported; %(year)d's are decided through review"
+    ) % {"year": year}
+    for row in rows:
+        if row.outcome is not None:
+            row.refuse(report, "outcome", reason)
+
+
+# --- Planning ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _New:
+    row: _Row
+    state: str
+    outstanding: bool
+    evidence: dict[str, str]
+
+
+@dataclass
+class _Change:
+    row: _Row
+    registration: Registration
+    from_state: str
+    before: dict[str, str]
+
+
+@dataclass
+class _Plan:
+    new: list[_New] = field(default_factory=list)
+    changed: list[_Change] = field(default_factory=list)
+    unchanged: int = 0
+    decisions: dict[tuple[int, str], Decision] = field(default_factory=dict)
+
+
+def _target(row: _Row) -> tuple[str, bool]:
+    """The (state, outstanding) a row's outcome means."""
+    if row.outcome in (RECOGNIZED, OUTSTANDING):
+        return State.RECOGNIZED, row.outcome == OUTSTANDING
+    return State.REJECTED, False
+
+
+def _merged(stored: dict[str, str], row: _Row) -> dict[str, str]:
+    """The stored evidence with the file's columns applied (an empty cell clears its value)."""
+    merged = {code: value for code, value in stored.items() if code not in row.evidence}
+    merged.update((code, value) for code, value in row.evidence.items() if value is not None)
+    return merged
+
+
+def _decisions(
+    rows: list[_Row], *, year: int, user, report: ImportReport
+) -> dict[tuple[int, str], Decision]:
+    """The decisions the recognised rows name: stored ones, or new ones to create.
+
+    One number is one decision of a ward: every row naming it must give the same date, and a
+    stored decision must be of the same year and date.
+    """
+    naming = [
+        row
+        for row in rows
+        if row.outcome in (RECOGNIZED, OUTSTANDING)
+        and row.ward is not None
+        and not {"decision_no", "decision_date"} & row.bad
+    ]
+    numbers: dict[int, set[str]] = defaultdict(set)
+    for row in naming:
+        numbers[row.ward.pk].add(row.decision_no)
+    stored: dict[tuple[int, str], Decision] = {}
+    for ward_id, wanted in numbers.items():
+        for chunk in _chunks(sorted(wanted)):
+            for decision in Decision.objects.filter(ward_id=ward_id, number__in=chunk):
+                stored[(ward_id, decision.number)] = decision
+    decisions: dict[tuple[int, str], Decision] = {}
+    first_row: dict[tuple[int, str], int] = {}
+    for row in naming:
+        assert row.ward is not None and row.decision_date is not None
+        key = (row.ward.pk, row.decision_no)
+        decision = decisions.get(key) or stored.get(key)
+        if decision is None:
+            decisions[key] = Decision(
+                ward=row.ward,
+                province_id=row.ward.parent_id,
+                year=year,
+                number=row.decision_no,
+                date=row.decision_date,
+                issued_by=user,
+            )
+            first_row[key] = row.number
+            continue
+        decisions[key] = decision
+        if decision.pk is not None and decision.year != year:
+            reason = _(
+                "decision %(no)s of commune/ward %(ward)s is a decision on %(other)d, not %(year)d"
+            ) % {"no": row.decision_no, "ward": row.ward.code, "other": decision.year, "year": year}
+            report.errors.append(RowError(row.number, "decision_no", reason))
+        elif decision.date != row.decision_date and decision.pk is not None:
+            reason = _("decision %(no)s is already recorded with the date %(date)s") % {
+                "no": row.decision_no,
+                "date": decision.date.strftime("%d/%m/%Y"),
+            }
+            report.errors.append(RowError(row.number, "decision_date", reason))
+        elif decision.date != row.decision_date:
+            reason = _("decision %(no)s is dated %(date)s on row %(row)d") % {
+                "no": row.decision_no,
+                "date": decision.date.strftime("%d/%m/%Y"),
+                "row": first_row[key],
+            }
+            report.errors.append(RowError(row.number, "decision_date", reason))
+    return decisions
+
+
+def _plan(rows: list[_Row], *, year: int, user, lock: bool, report: ImportReport) -> _Plan:
+    """Sort the rows into new, changed and unchanged registrations, refusing changes to decided
+    ones. Changed registrations are updated in memory here; nothing is written."""
+    plan = _Plan(decisions=_decisions(rows, year=year, user=user, report=report))
+    existing: dict[int, Registration] = {}
+    queryset = Registration.objects.select_related("decision")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    for chunk in _chunks(row.entity_id for row in rows):
+        existing.update(
+            (reg.entity_id, reg) for reg in queryset.filter(year=year, entity_id__in=chunk)
+        )
+    now = timezone.now()
+    for row in rows:
+        current = existing.get(row.entity_id)  # type: ignore[arg-type]
+        if current is None:
+            state, outstanding = _target(row) if row.outcome else (State.REGISTERED, False)
+            plan.new.append(_New(row, state, outstanding, _merged({}, row)))
+            continue
+        evidence = _merged(current.evidence or {}, row)
+        if current.state in DECIDED:
+            if _refuse_decided_change(row, current, evidence, report):
+                continue
+            plan.unchanged += 1
+            continue
+        if row.outcome is None and evidence == current.evidence:
+            plan.unchanged += 1
+            continue
+        change = _Change(row, current, current.state, dict(current.evidence or {}))
+        if evidence != current.evidence:
+            current.evidence = evidence
+            current.evidence_self_assessed = False
+            if current.state == State.EVALUATED:
+                current.state = State.SUBMITTED  # its result no longer matches the evidence
+        if row.outcome is not None:
+            current.state, current.outstanding = _target(row)
+            if current.state == State.RECOGNIZED:
+                assert row.ward is not None
+                current.decision = plan.decisions[(row.ward.pk, row.decision_no)]
+            else:
+                current.rejection_reason = _("Not recognised (imported outcome)")
+        current.version += 1
+        current.updated_at = now
+        plan.changed.append(change)
+    return plan
+
+
+def _refuse_decided_change(
+    row: _Row, current: Registration, evidence: dict[str, str], report: ImportReport
+) -> bool:
+    """Report (and return True) if the row would change a decided registration."""
+    decided = _("the registration is already decided (%(state)s); an import cannot change it") % {
+        "state": current.get_state_display()
+    }
+    refused = False
+    if row.outcome is not None:
+        state, outstanding = _target(row)
+        if (current.state, current.outstanding) != (state, outstanding):
+            report.errors.append(RowError(row.number, "outcome", decided))
+            refused = True
+        elif state == State.RECOGNIZED and current.decision.number != row.decision_no:
+            report.errors.append(
+                RowError(
+                    row.number,
+                    "decision_no",
+                    _(
+                        "the registration was recognised by decision %(no)s; an import cannot "
+                        "change it"
+                    )
+                    % {"no": current.decision.number},
+                )
+            )
+            refused = True
+    if evidence != current.evidence:
+        changed = sorted(
+            code
+            for code in row.evidence
+            if (current.evidence or {}).get(code) != evidence.get(code)
+        )
+        report.errors.append(RowError(row.number, row.evidence_columns[changed[0]], decided))
+        refused = True
+    return refused
+
+
+def _check_window(plan: _Plan, *, year: int, user, report: ImportReport) -> None:
+    """New registrations of this year or later by a user need the registration window open."""
+    if user is None or year < timezone.localdate().year:
+        return
+    provinces = sorted({new.row.ward.parent_id for new in plan.new if new.row.ward is not None})
+    for province_id in provinces:
+        try:
+            registration_window_check(user=user, province_id=province_id, year=year)
+        except RegistrationError as exc:
+            report.errors.append(RowError(0, "", str(exc)))
+            return
+
+
+# --- Writing -----------------------------------------------------------------------------------
+
+
+def _write(plan: _Plan, *, year: int, user) -> None:
+    """Apply the plan (inside the caller's transaction).
+
+    Decisions get full_clean() (they are few); registrations are bulk-written without it, every
+    field having been checked above, the database's constraints remaining the safety net.
+    """
+    for decision in plan.decisions.values():
         if decision.pk is None:
-            decision.full_clean()
+            decision.full_clean(validate_unique=False)
             decision.save()
-    rows_by_entity = {row.entity_id: row for row in rows}
     created = Registration.objects.bulk_create(
         [
             Registration(
-                entity_id=row.entity_id,
+                entity_id=new.row.entity_id,
                 year=year,
-                kind=row.kind,
-                ward=row.ward,
-                province_id=row.province_id,
-                state=state,
-                outstanding=outstanding,
-                evidence=row.evidence,
-                decision=decisions.get((row.ward.pk, row.decision_no)) if row.outcome else None,
-                rejection_reason=_("Not recognised (imported)") if state == State.REJECTED else "",
+                kind=new.row.kind,
+                ward=new.row.ward,
+                province_id=new.row.ward.parent_id,
+                state=new.state,
+                outstanding=new.outstanding,
+                evidence=new.evidence,
+                decision=(
+                    plan.decisions[(new.row.ward.pk, new.row.decision_no)]
+                    if new.state == State.RECOGNIZED
+                    else None
+                ),
+                rejection_reason=(
+                    _("Not recognised (imported outcome)") if new.state == State.REJECTED else ""
+                ),
                 created_by=user,
             )
-            for row, state, outstanding in new
+            for new in plan.new
+            if new.row.ward is not None
         ],
-        batch_size=500,
+        batch_size=_BATCH,
     )
-    for registration in created:
-        row = rows_by_entity[registration.entity_id]
-        events.append(
-            RegistrationEvent(
-                registration=registration,
-                action=RegistrationEvent.Action.IMPORT,
-                to_state=registration.state,
-                user=user,
-                detail={"row": row.number, "evidence": row.evidence, "outcome": row.outcome},
-            )
+    events = [
+        RegistrationEvent(
+            registration=registration,
+            action=RegistrationEvent.Action.IMPORT,
+            to_state=registration.state,
+            user=user,
+            detail=_event_detail(new.row, after=registration.evidence),
         )
-    for row, current, state, outstanding in changed:
-        from_state = current.state
-        current.evidence = row.evidence or current.evidence
-        if row.outcome:
-            current.state, current.outstanding = state, outstanding
-            current.decision = decisions.get((row.ward.pk, row.decision_no))
-            if state == State.REJECTED:
-                current.rejection_reason = _("Not recognised (imported)")
-        elif current.state == State.EVALUATED:
-            current.state = State.SUBMITTED  # new evidence: the old result is out of date
-        current.version += 1
-        events.append(
-            RegistrationEvent(
-                registration=current,
-                action=RegistrationEvent.Action.IMPORT,
-                from_state=from_state,
-                to_state=current.state,
-                user=user,
-                detail={"row": row.number, "evidence": row.evidence, "outcome": row.outcome},
-            )
-        )
+        for new, registration in zip(plan.new, created, strict=True)
+    ]
     Registration.objects.bulk_update(
-        [c for _r, c, _s, _o in changed],
-        ["evidence", "state", "outstanding", "decision", "rejection_reason", "version"],
-        batch_size=500,
+        [change.registration for change in plan.changed],
+        [
+            "evidence",
+            "evidence_self_assessed",
+            "state",
+            "outstanding",
+            "decision",
+            "rejection_reason",
+            "version",
+            "updated_at",
+        ],
+        batch_size=_BATCH,
     )
-    RegistrationEvent.objects.bulk_create(events, batch_size=1000)
+    events += [
+        RegistrationEvent(
+            registration=change.registration,
+            action=RegistrationEvent.Action.IMPORT,
+            from_state=change.from_state,
+            to_state=change.registration.state,
+            user=user,
+            detail=_event_detail(
+                change.row, before=change.before, after=change.registration.evidence
+            ),
+        )
+        for change in plan.changed
+    ]
+    RegistrationEvent.objects.bulk_create(events, batch_size=_BATCH)
+
+
+def _event_detail(row: _Row, *, after: dict[str, str], before: dict | None = None) -> dict:
+    detail: dict[str, Any] = {"row": row.number, "after": after}
+    if before is not None:
+        detail["before"] = before
+    if row.outcome is not None:
+        detail["outcome"] = row.outcome
+        if row.decision_no:
+            detail["decision"] = row.decision_no
+    return detail
+
+
+# --- The service -------------------------------------------------------------------------------
+
+
+def _read_table(*, file: BinaryIO, filename: str, report: ImportReport) -> list[list[Cell]]:
+    """The file's rows (header first), refusing oversized, empty and header-less files."""
+    limit = settings.IMPORT_MAX_BYTES
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ImportFileError(
+            _("The file is larger than the limit of %(size)s MB; split it into several files.")
+            % {"size": f"{limit / 1024 / 1024:g}"}
+        )
+    table = read_rows(data=data, filename=filename, notes=report.notes)
+    if all(is_blank(cell) for row in table for cell in row):
+        raise ImportFileError(_("The file is empty."))
+    if all(is_blank(cell) for cell in table[0]):
+        raise ImportFileError(
+            _("The first row must hold the column names (%(columns)s).")
+            % {"columns": ", ".join((*REQUIRED, "c.<CRITERION>", *COLUMN_ORDER[3:]))}
+        )
+    return table
+
+
+def _sort_errors(report: ImportReport, header: _Header | None) -> None:
+    positions: dict[str, int] = {}
+    if header is not None:
+        positions.update(header.columns)
+        positions.update((title, position) for position, title in header.evidence.values())
+    report.errors.sort(key=lambda e: (e.row, positions.get(e.column, -1)))
 
 
 def registrations_import(
     *, file: BinaryIO, filename: str, year: int, dry_run: bool, user=None
 ) -> ImportReport:
-    """Parse, check and (unless dry_run or any error) write all rows in one transaction."""
+    """Parse, check and (unless dry_run or any error) write all rows in one transaction.
+
+    The file type comes from `filename`'s extension. With `user` (the web upload) the user must
+    be allowed to register (else PermissionDenied, before the file is read) and every row's ward
+    must be in their scope; without one (the command) every ward in force is open. Problems never
+    raise: they are the report's errors, sorted by row, and then nothing is written. On a dry
+    run the counts say what a real run would do.
+    """
     if user is not None and not can_register(user):
         raise PermissionDenied
     report = ImportReport(kind="registrations", dry_run=dry_run)
-    data = file.read(settings.IMPORT_MAX_BYTES + 1)
-    if len(data) > settings.IMPORT_MAX_BYTES:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         report.errors.append(
             RowError(
                 0,
                 "",
-                _("The file is larger than %(mb)d MB.")
-                % {"mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
+                _("%(year)d is not a year between %(first)d and %(last)d.")
+                % {"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
             )
         )
         return report
     try:
-        table = read_rows(data=data, filename=filename, notes=report.notes)
+        table = _read_table(file=file, filename=filename, report=report)
     except ImportFileError as exc:
         report.errors.append(RowError(0, "", str(exc)))
         return report
-    if not table or all(is_blank(c) for c in table[0]):
-        report.errors.append(RowError(0, "", _("The file is empty.")))
+    header = _map_header(table[0], report)
+    if header is None:
         return report
-    columns, evidence_columns = _header_map(table[0], report)
-    if report.errors:
-        return report
-    rows = _parse(table, columns, report)
-    if not rows:
-        report.errors.append(RowError(0, "", _("The file has a header but no rows.")))
-        return report
+    rows = _parse_rows(table, header, year=year, report=report)
     report.rows = len(rows)
-    _resolve(rows, user=user, report=report)
-    _check_evidence(rows, evidence_columns, year=year, report=report)
+    if not rows:
+        report.errors.append(
+            RowError(0, "", _("The file has a header row but no data rows; nothing to import."))
+        )
+        return report
+    _check_outcome_rights(rows, year=year, user=user, report=report)
+    _resolve_wards(rows, user=user, report=report)
+    _resolve_entities(rows, report=report)
+    _check_evidence(rows, header, year=year, report=report)
+    if not report.errors:
+        try:
+            with transaction.atomic():
+                plan = _plan(rows, year=year, user=user, lock=not dry_run, report=report)
+                _check_window(plan, year=year, user=user, report=report)
+                if not report.errors and not dry_run:
+                    _write(plan, year=year, user=user)
+        except IntegrityError:
+            # Only a concurrent change to the same registrations or decisions gets past the
+            # checks above.
+            report.errors.append(
+                RowError(
+                    0,
+                    "",
+                    _(
+                        "The registrations changed while the file was imported (another import "
+                        "or a review); nothing was written. Please try again."
+                    ),
+                )
+            )
+    _sort_errors(report, header)
     if report.errors:
         return report
-    _write(rows, year=year, user=user, report=report)
-    if report.errors:
-        report.created = report.updated = report.unchanged = 0
+    report.created, report.updated, report.unchanged = (
+        len(plan.new),
+        len(plan.changed),
+        plan.unchanged,
+    )
     return report

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         ward_unit = None
         if ward:
             ward_unit = AdministrativeUnit.objects.filter(
-                level=AdministrativeUnit.Level.WARD, code=ward.zfill(5)
+                level=AdministrativeUnit.Level.WARD, code=ward.zfill(5), valid_to__isnull=True
             ).first()
             if ward_unit is None:
                 raise CommandError(f"Unknown commune/ward code {ward}.")
