@@ -70,5 +70,5 @@ def login(page, live_server, username: str, password: str = "secret-pass-123") -
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.locator("form [type=submit]").first.click()
-    page.wait_for_load_state()
+    page.locator("form[action='/accounts/login/'] [type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

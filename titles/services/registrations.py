@@ -84,7 +84,10 @@ def registration_create(*, user, entity: Entity, year: int) -> Registration:
             _("%(name)s is already registered for %(year)s.") % {"name": entity.name, "year": year}
         )
     registration = _new_registration(entity, year, user)
-    registration.full_clean(exclude=["entity"], validate_unique=False)
+    # The evaluation fields stay empty until the first evaluation.
+    registration.full_clean(
+        exclude=["entity", "points", "passed", "eval_outstanding"], validate_unique=False
+    )
     registration.save()
     RegistrationEvent.objects.create(
         registration=registration,

@@ -1,0 +1,528 @@
+"""The staff side of the titles pages: the registrations list, registering, evidence entry,
+self-assessment links and the public self-assessment form, and the registrations import.
+
+Every view reads like the registry's: decorators → access (a selector that raises Http404
+outside the user's scope, then `require_register`: 403 for read-only roles) → form → one
+service call → redirect after POST with a message. Refusals from the services (window closed,
+already registered, decided, someone else changed it first) are shown as form errors or
+messages, never as a server error.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry import selectors as registry_selectors
+from registry.access import can_register, require_register, scope_q
+from registry.models import AdministrativeUnit, Community, Entity
+from registry.spreadsheets import ImportReport
+from titles import selectors
+from titles.evaluation import CriterionType
+from titles.forms import (
+    WARD_SELECT_MAX,
+    EvidenceForm,
+    ImportConfirmForm,
+    RegisterAreaForm,
+    RegistrationCreateForm,
+    RegistrationFilterForm,
+    RegistrationsImportForm,
+    WardPickForm,
+    current_year,
+    evidence_display,
+    share_lines,
+)
+from titles.models import Registration
+from titles.services import imports
+from titles.services import registrations as registering
+from titles.services.criteria import criteria_for, parsed
+from titles.services.evaluate import shares_for
+from titles.services.registrations import EVIDENCE_EDITABLE, EvidenceInvalid
+from titles.services.review import ReviewError
+from titles.services.review import registration_submit as review_submit
+
+LIST_PAGE_SIZE = 50
+# A checked file waits in the session for its confirmation only up to this size (as the
+# registry's import); a larger one is asked for again.
+SESSION_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+SESSION_IMPORT_KEY = "titles_registrations_import_pending"
+
+
+def registration_url(pk: int) -> str:
+    """The registration's own page (in the review pages), where every action leads back."""
+    return reverse("registration_detail", args=[pk])
+
+
+def _seen_version(request: HttpRequest, registration: Registration) -> None:
+    """Act on the version the user saw, if the form says which: a stale one is refused."""
+    seen = request.POST.get("version", "")
+    if seen.isdigit():
+        registration.version = int(seen)
+
+
+def _year(request: HttpRequest) -> int:
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() and 1900 <= int(value) <= 2100 else current_year()
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def registration_list(request: HttpRequest) -> HttpResponse:
+    """Registrations in the user's scope, by year (this year unless chosen) and filters."""
+    user = request.user
+    wards = list(registry_selectors.wards_for_filter(user=user)[: WARD_SELECT_MAX + 1])
+    ward = _list_ward(request, wards)
+    areas = (
+        list(registry_selectors.ward_entities(user=user, kind="communities", ward=ward))
+        if ward is not None
+        else None
+    )
+    params = request.GET.copy()
+    params.setdefault("year", str(current_year()))
+    form = RegistrationFilterForm(params, wards=wards, areas=areas)
+    form.is_valid()  # invalid values are shown as errors and left out of the query
+    data = form.cleaned_data
+    year = data.get("year") or current_year()
+    area = data.get("area")
+    narrowed_to = None
+    if area and areas is None:
+        narrowed_to = registry_selectors.entity_get(user=user, kind="communities", pk=area)
+    rows = selectors.registration_list(
+        user=user,
+        year=year,
+        kind=data.get("kind") or None,
+        state=data.get("state") or None,
+        ward_id=ward.pk if ward is not None else None,
+        community_id=area or None,
+        q=data.get("q"),
+    )
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "titles/staff/registration_list.html",
+        {
+            "form": form,
+            "page": page,
+            "year": year,
+            "ward": ward,
+            "narrowed_to": narrowed_to,
+            "show_ward": form.many_wards,
+            "can_register": can_register(user),
+        },
+    )
+
+
+def _list_ward(request: HttpRequest, wards: list) -> AdministrativeUnit | None:
+    """The ward the list is limited to: `?ward=` (404 outside the scope) or the user's only one."""
+    code = request.GET.get("ward", "").strip()
+    if code:
+        return registry_selectors.ward_get(user=request.user, code=code)
+    return wards[0] if len(wards) == 1 else None
+
+
+# --- registering ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_create(request: HttpRequest) -> HttpResponse:
+    """Register one entity: `?entity=<pk>` preselects it, otherwise chosen by title and code."""
+    require_register(request.user)
+    entity = _entity_in_scope(request)
+    form = RegistrationCreateForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        wards=registry_selectors.wards_for_entry(user=request.user),
+        entity=entity,
+        initial={"year": _year(request)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = registering.registration_create(
+                user=request.user, entity=form.entity, year=form.cleaned_data["year"]
+            )
+        except ReviewError as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:  # the model's own checks: shown, never a server error
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request,
+                _("Registered %(name)s for %(year)s.")
+                % {"name": registration.entity.name, "year": registration.year},
+            )
+            return redirect(registration_url(registration.pk))
+    return render(request, "titles/staff/registration_form.html", {"form": form, "entity": entity})
+
+
+def _entity_in_scope(request: HttpRequest) -> Entity | None:
+    """The entity named by `?entity=`, or None; 404 if it is not the user's to see."""
+    value = request.GET.get("entity", "")
+    if not value:
+        return None
+    entity = (
+        Entity.objects.filter(scope_q(request.user), pk=value if value.isdigit() else 0)
+        .select_related("ward")
+        .first()
+    )
+    if entity is None:
+        raise Http404
+    return entity
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_register_area(request: HttpRequest) -> HttpResponse:
+    """Register every household of a residential area that is not registered for the year yet."""
+    require_register(request.user)
+    ward = _entry_ward(request)
+    if ward is None:
+        wards = registry_selectors.wards_for_entry(user=request.user)
+        return render(request, "titles/staff/ward_pick.html", {"form": WardPickForm(wards=wards)})
+    areas = registry_selectors.ward_entities(
+        user=request.user, kind="communities", ward=ward
+    ).annotate(households=Count("families"))
+    form = RegisterAreaForm(
+        request.POST if request.method == "POST" else None,
+        areas=areas,
+        initial={"year": _year(request)},
+    )
+    if request.method == "POST" and form.is_valid():
+        community: Community = form.community
+        year = form.cleaned_data["year"]
+        try:
+            created, already = registering.registrations_register_area(
+                user=request.user, community=community, year=year
+            )
+        except ReviewError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(area)s, %(year)s: %(created)d registered, %(already)d already registered.")
+                % {
+                    "area": community.entity.name,
+                    "year": year,
+                    "created": created,
+                    "already": already,
+                },
+            )
+            query = urlencode({"year": year, "ward": ward.code, "area": community.pk})
+            return redirect(f"{reverse('registration_list')}?{query}")
+    return render(request, "titles/staff/register_area.html", {"form": form, "ward": ward})
+
+
+def _entry_ward(request: HttpRequest) -> AdministrativeUnit | None:
+    """The ward to register in: the user's only one, or `?ward=` (404 if not theirs)."""
+    wards = registry_selectors.wards_for_entry(user=request.user)
+    code = request.GET.get("ward")
+    if code:
+        ward = wards.filter(code=code).first()
+        if ward is None:
+            raise Http404
+        return ward
+    first_two = list(wards[:2])
+    if not first_two:
+        raise Http404
+    return first_two[0] if len(first_two) == 1 else None
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The evidence form generated from the criteria set in force, with the derived shares."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_register(request.user)
+    criteria_set = criteria_for(registration)
+    rules = parsed(criteria_set) if criteria_set is not None else None
+    editable = registration.state in EVIDENCE_EDITABLE
+    form = None
+    if rules is not None and editable:
+        form = EvidenceForm(
+            request.POST if request.method == "POST" else None,
+            rules=rules,
+            evidence=registration.evidence,
+            version=registration.version,
+        )
+        if request.method == "POST" and form.is_valid():
+            registration.version = form.cleaned_data["version"]
+            try:
+                registering.evidence_save(
+                    registration=registration, values=form.values(), user=request.user
+                )
+            except EvidenceInvalid as exc:
+                form.add_evidence_errors(exc.errors)
+            except ReviewError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Evidence saved."))
+                return redirect(registration_url(registration.pk))
+    elif request.method == "POST":
+        messages.error(request, _("Evidence cannot change once a registration is decided."))
+        return redirect("registration_evidence", pk=registration.pk)
+    shares = []
+    if rules is not None and any(c.type == CriterionType.SHARE for c in rules.criteria):
+        figures = shares_for(
+            kind=registration.kind, year=registration.year, entity_ids=[registration.entity_id]
+        )
+        shares = share_lines(rules, figures, registration.entity_id)
+    return render(
+        request,
+        "titles/staff/evidence.html",
+        {
+            "registration": registration,
+            "criteria_set": criteria_set,
+            "form": form,
+            "shares": shares,
+            "values": evidence_display(rules, registration.evidence) if rules else [],
+            "registration_url": registration_url(registration.pk),
+        },
+    )
+
+
+@login_required
+@require_POST
+def registration_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand a registration over for evaluation."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_register(request.user)
+    _seen_version(request, registration)
+    try:
+        review_submit(registration=registration, user=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Submitted for evaluation."))
+    return redirect(registration_url(registration.pk))
+
+
+@login_required
+@require_POST
+def registration_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff confirm the evidence a household or citizen entered itself."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_register(request.user)
+    _seen_version(request, registration)
+    try:
+        registering.evidence_confirm(registration=registration, user=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Self-assessed evidence confirmed."))
+    return redirect(registration_url(registration.pk))
+
+
+# --- self-assessment --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def registration_self_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The link staff hand to a household or citizen, with a copy button and a printable slip."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_register(request.user)
+    token = registering.self_assessment_token(registration=registration)
+    return render(
+        request,
+        "titles/staff/self_link.html",
+        {
+            "registration": registration,
+            "link": request.build_absolute_uri(reverse("self_assessment", args=[token])),
+            "editable": registration.state in EVIDENCE_EDITABLE,
+            "valid_until": timezone.localdate() + registering.SELF_ASSESSMENT_MAX_AGE,
+            "registration_url": registration_url(registration.pk),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
+    """PUBLIC: the household's or citizen's own form, opened from the link staff gave them.
+
+    The signed token is the only key: a forged or expired one is a 404. What is sent is stored
+    as self-assessed (no user) until staff confirm it.
+    """
+    registration = registering.registration_from_token(token)
+    if registration is None:
+        raise Http404
+    criteria_set = criteria_for(registration)
+    rules = parsed(criteria_set) if criteria_set is not None else None
+    context = {"registration": registration, "criteria_set": criteria_set}
+    if registration.state not in EVIDENCE_EDITABLE:
+        return render(request, "titles/staff/self_decided.html", context)
+    if rules is None:
+        return render(request, "titles/staff/self_assessment.html", {**context, "form": None})
+    form = EvidenceForm(
+        request.POST if request.method == "POST" else None,
+        rules=rules,
+        evidence=registration.evidence,
+        version=registration.version,
+    )
+    if request.method == "POST" and form.is_valid():
+        registration.version = form.cleaned_data["version"]
+        try:
+            registering.evidence_save(
+                registration=registration, values=form.values(), user=None, self_assessed=True
+            )
+        except EvidenceInvalid as exc:
+            form.add_evidence_errors(exc.errors)
+        except ReviewError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(f"{reverse('self_assessment', args=[token])}?sent=1")
+    sent = request.method == "GET" and request.GET.get("sent") == "1"
+    return render(
+        request,
+        "titles/staff/self_assessment.html",
+        {
+            **context,
+            "form": form,
+            "sent": sent,
+            "values": evidence_display(rules, registration.evidence) if sent else [],
+        },
+    )
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registrations_import(request: HttpRequest) -> HttpResponse:
+    """Upload → dry run and report → confirm → the real import, all-or-nothing.
+
+    The checked file waits in the session between the two requests (never on disk); one too
+    large for the session is asked for again with the confirmation.
+    """
+    require_register(request.user)
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "confirm":
+        return _import_confirmed(request)
+    form = RegistrationsImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial={"year": _year(request)},
+    )
+    if not form.is_valid():
+        return render(request, "titles/staff/import.html", {"form": form})
+    upload = form.cleaned_data["file"]
+    year = form.cleaned_data["year"]
+    data = upload.read()
+    dry_run = step != "import"
+    report = _run_import(request, data=data, filename=upload.name, year=year, dry_run=dry_run)
+    if not dry_run:
+        return _import_done(request, report, year=year, filename=upload.name)
+    token = None
+    if report.ok and len(data) <= SESSION_IMPORT_MAX_BYTES:
+        token = secrets.token_urlsafe(16)
+        request.session[SESSION_IMPORT_KEY] = {
+            "token": token,
+            "year": year,
+            "filename": upload.name,
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+    return render(
+        request,
+        "titles/staff/import.html",
+        {
+            "form": RegistrationsImportForm(initial={"year": year}),
+            "report": report,
+            "year": year,
+            "filename": upload.name,
+            "confirm_form": ImportConfirmForm(initial={"token": token}) if token else None,
+            "reupload_form": RegistrationsImportForm(initial={"year": year})
+            if report.ok and not token
+            else None,
+        },
+    )
+
+
+def _import_confirmed(request: HttpRequest) -> HttpResponse:
+    form = ImportConfirmForm(request.POST)
+    pending = request.session.get(SESSION_IMPORT_KEY)
+    if not (form.is_valid() and pending and pending["token"] == form.cleaned_data["token"]):
+        messages.error(
+            request, _("That file is no longer waiting for confirmation; please choose it again.")
+        )
+        return redirect("registrations_import")
+    del request.session[SESSION_IMPORT_KEY]
+    report = _run_import(
+        request,
+        data=base64.b64decode(pending["data"]),
+        filename=pending["filename"],
+        year=pending["year"],
+        dry_run=False,
+    )
+    return _import_done(request, report, year=pending["year"], filename=pending["filename"])
+
+
+def _run_import(
+    request: HttpRequest, *, data: bytes, filename: str, year: int, dry_run: bool
+) -> ImportReport:
+    return imports.registrations_import(
+        file=io.BytesIO(data), filename=filename, year=year, dry_run=dry_run, user=request.user
+    )
+
+
+def _import_done(
+    request: HttpRequest, report: ImportReport, *, year: int, filename: str
+) -> HttpResponse:
+    if not report.ok:
+        # The registrations changed since the check (someone else's work): nothing was written.
+        return render(
+            request,
+            "titles/staff/import.html",
+            {
+                "form": RegistrationsImportForm(initial={"year": year}),
+                "report": report,
+                "year": year,
+                "filename": filename,
+            },
+        )
+    messages.success(
+        request,
+        _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
+        % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+    )
+    return redirect(f"{reverse('registration_list')}?{urlencode({'year': year})}")
+
+
+urlpatterns = [
+    path("registrations/", registration_list, name="registration_list"),
+    path("registrations/new/", registration_create, name="registration_create"),
+    path(
+        "registrations/register-area/",
+        registration_register_area,
+        name="registration_register_area",
+    ),
+    path("registrations/import/", registrations_import, name="registrations_import"),
+    path("registrations/<int:pk>/evidence/", registration_evidence, name="registration_evidence"),
+    path("registrations/<int:pk>/submit/", registration_submit, name="registration_submit"),
+    path("registrations/<int:pk>/confirm/", registration_confirm, name="registration_confirm"),
+    path(
+        "registrations/<int:pk>/self-link/",
+        registration_self_link,
+        name="registration_self_link",
+    ),
+    path("self/<str:token>/", self_assessment, name="self_assessment"),
+]
