@@ -183,7 +183,11 @@ def override_set(
         user=user,
         detail={"criterion": criterion, "met": met},
     )
-    registration_reevaluate(registration=locked)
+    # The override itself moves the version on, so a page opened before it is stale even if
+    # the re-evaluation writes nothing (no criteria set in force any more).
+    Registration.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    locked.refresh_from_db()
+    registration_reevaluate(registration=locked, user=user)
     registration.refresh_from_db()
     return override
 

@@ -1,1 +1,1 @@
-"""Titles pages: `staff` (registering, evidence, self-assessment, import) and `review` (officials)."""
+"""Titles pages: `staff` (registering, evidence, self-assessment, import), `review` (officials)."""

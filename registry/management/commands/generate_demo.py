@@ -1,0 +1,82 @@
+"""`manage.py generate_demo --province CODE [--households N] [--seed S]`: synthetic data."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.models import Kind
+from registry.services.demo import demo_generate
+from titles.services.demo import titles_demo_generate
+
+
+class Command(BaseCommand):
+    help = _(
+        "Generate realistic synthetic households, clans, residential areas, units, citizens and "
+        "associations for a province. Same seed, same data; does nothing if the province "
+        "already has entities."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--province", required=True, metavar="CODE")
+        parser.add_argument("--households", type=int, default=3000, metavar="N")
+        parser.add_argument("--seed", type=int, default=1, metavar="S")
+        parser.add_argument(
+            "--without-titles",
+            action="store_true",
+            help=_("registry only: no registrations, decisions or evaluations"),
+        )
+
+    def handle(self, *args, province, households, seed, without_titles=False, **options):
+        try:
+            report = demo_generate(province_code=province, households=households, seed=seed)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        name = report.province.name
+        if report.loaded_divisions:
+            self.stdout.write(
+                _("Loaded the communes/wards of %(province)s from the official list first.")
+                % {"province": name}
+            )
+        if report.already_present:
+            self.stdout.write(
+                _("%(province)s already has data; nothing was changed.") % {"province": name}
+            )
+        else:
+            self.stdout.write(
+                _("Generated demo data for %(province)s (%(wards)d communes/wards, seed %(seed)d):")
+                % {"province": name, "wards": report.wards, "seed": seed}
+            )
+        labels = [(kind.value, kind.label) for kind in Kind]
+        if not report.already_present:
+            labels += [
+                ("sub", _("Sub-associations")),
+                ("committee", _("Committees")),
+            ]
+        for key, label in labels:
+            self.stdout.write(f"  {label}: {report.counts[key]:,}")
+        if not report.already_present:
+            self.stdout.write(
+                "  " + _("Memberships: %(count)s") % {"count": f"{report.memberships:,}"}
+            )
+        self.stdout.write(_("Time: %(seconds).1f s") % {"seconds": report.seconds})
+        if without_titles:
+            return
+        year = timezone.localdate().year
+        titles = titles_demo_generate(province_code=report.province.code, seed=seed, year=year)
+        if titles.skipped:
+            self.stdout.write(_("Registrations already present; nothing was changed."))
+            return
+        for reg_year, count in sorted(titles.registrations.items()):
+            self.stdout.write(
+                _("Registrations %(year)d: %(count)s") % {"year": reg_year, "count": f"{count:,}"}
+            )
+        self.stdout.write(
+            _("Recognised in %(year)d: %(count)s; evaluated in %(now)d: %(evaluated)s")
+            % {
+                "year": year - 1,
+                "count": f"{titles.recognised:,}",
+                "now": year,
+                "evaluated": f"{titles.evaluated:,}",
+            }
+        )

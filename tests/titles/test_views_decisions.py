@@ -1,0 +1,244 @@
+"""Issuing a recognition decision for approved registrations, and the decision's page."""
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from registry.models import Role
+from tests.factories import make_clan, make_family, make_user
+from tests.titles.factories import FAMILY_DOC, load, registration
+from titles.models import Decision, Registration, State
+
+YEAR = 2025
+
+
+@pytest.fixture
+def english(client):
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def oscar(ward_b):
+    return make_user("oscar", Role.OFFICIAL, ward_b)
+
+
+@pytest.fixture
+def approved(ward_a):
+    """Two approved families (one reaching the outstanding threshold), an approved clan, and an
+    evaluated family that is not approved yet."""
+    load(FAMILY_DOC)
+    return {
+        "an": registration(
+            make_family(ward_a, code="A1", head_name="Nguyễn Văn An").entity,
+            state=State.APPROVED,
+            passed=True,
+            eval_outstanding=True,
+        ),
+        "binh": registration(
+            make_family(ward_a, code="A2", head_name="Trần Văn Bình").entity,
+            state=State.APPROVED,
+            passed=True,
+            eval_outstanding=False,
+        ),
+        "clan": registration(
+            make_clan(ward_a, code="D1", name="Dòng họ Lê").entity,
+            state=State.APPROVED,
+            passed=True,
+        ),
+        "waiting": registration(
+            make_family(ward_a, code="A3", head_name="Phạm Văn Chờ").entity,
+            state=State.EVALUATED,
+            passed=True,
+        ),
+    }
+
+
+def _url(**params) -> str:
+    query = "&".join(f"{key}={value}" for key, value in {"year": YEAR, **params}.items())
+    return f"{reverse('decision_create')}?{query}"
+
+
+def _issue(client, registrations, number="125/QĐ-UBND", date="2025-12-10", **params):
+    return client.post(
+        _url(**params),
+        {"number": number, "date": date, "registrations": [r.pk for r in registrations]},
+    )
+
+
+def test_form_offers_every_approved_registration_ticked(client, bob, approved):
+    client.force_login(bob)
+    response = client.get(_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in ("an", "binh", "clan"):
+        assert f'value="{approved[key].pk}" id="reg-{approved[key].pk}" checked' in html
+    assert "Phạm Văn Chờ" not in html
+    assert 'type="date"' in html
+
+
+def test_kind_filter_narrows_the_offer(client, bob, approved):
+    client.force_login(bob)
+    rows = client.get(_url(kind="clan")).context["rows"]
+    assert [r.pk for r in rows] == [approved["clan"].pk]
+
+
+def test_issue_a_decision(client, bob, approved, english):
+    client.force_login(bob)
+    response = _issue(client, [approved["an"], approved["binh"]], number=" 125/QĐ-UBND ")
+    decision = Decision.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("decision_detail", args=[decision.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Decision 125/QĐ-UBND issued: 2 registrations recognised."
+    ]
+    assert (decision.number, decision.date, decision.year) == (
+        "125/QĐ-UBND",
+        datetime.date(2025, 12, 10),
+        YEAR,
+    )
+    states = {key: Registration.objects.get(pk=reg.pk) for key, reg in approved.items()}
+    assert states["an"].state == State.RECOGNIZED and states["an"].outstanding is True
+    assert states["binh"].state == State.RECOGNIZED and states["binh"].outstanding is False
+    assert states["clan"].state == State.APPROVED
+    assert states["an"].decision == decision
+    event = states["an"].events.get(to_state=State.RECOGNIZED)
+    assert event.user == bob and event.detail == {"decision": "125/QĐ-UBND"}
+
+
+def test_duplicate_number_is_shown_beside_the_field(client, bob, approved, english):
+    client.force_login(bob)
+    _issue(client, [approved["an"]])
+    response = _issue(client, [approved["binh"]])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_number_errors"' in html
+    assert "Decision number 125/QĐ-UBND already exists in this ward." in html
+    assert Registration.objects.get(pk=approved["binh"].pk).state == State.APPROVED
+    assert Decision.objects.count() == 1
+
+
+def test_number_date_and_a_choice_are_required(client, bob, approved, english):
+    client.force_login(bob)
+    response = _issue(client, [], number="", date="")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_number_errors"' in html and 'id="id_date_errors"' in html
+    assert "Choose at least one approved registration." in html
+    # What was unticked stays unticked when the form comes back.
+    assert f'id="reg-{approved["an"].pk}" checked' not in html
+    assert not Decision.objects.exists()
+
+
+def test_only_approved_registrations_of_the_ward_can_be_chosen(client, bob, approved, ward_b):
+    other = registration(make_family(ward_b, code="B1").entity, state=State.APPROVED, passed=True)
+    client.force_login(bob)
+    for reg in (approved["waiting"], other):
+        response = _issue(client, [reg])
+        assert response.status_code == 200
+        assert "registrations" in response.context["form"].errors
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["alice", "carol", "eve", "mallory", "nobody"])
+def test_only_officials_and_admins_issue_decisions(client, request, approved, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(_url(ward="00070")).status_code == 403
+    assert _issue(client, [approved["an"]], ward="00070").status_code == 403
+    assert not Decision.objects.exists()
+
+
+def test_official_of_another_ward_gets_404(client, oscar, approved):
+    client.force_login(oscar)
+    assert client.get(_url(ward="00070")).status_code == 404
+    assert _issue(client, [approved["an"]], ward="00070").status_code == 404
+    # In their own ward, ward A's registrations are not on offer.
+    assert _issue(client, [approved["an"]]).status_code == 200
+    assert not Decision.objects.exists()
+
+
+def test_admin_picks_the_ward_first(client, dave, approved):
+    client.force_login(dave)
+    response = client.get(_url())
+    assert "titles/review/ward_pick.html" in [t.name for t in response.templates]
+    assert _issue(client, [approved["an"]], ward="00070").status_code == 302
+
+
+# --- the decision's page ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def decision(client, bob, approved):
+    client.force_login(bob)
+    _issue(client, [approved["an"], approved["binh"], approved["clan"]])
+    client.logout()
+    return Decision.objects.get()
+
+
+def test_decision_page_lists_the_recognised_with_certificates(client, bob, decision, english):
+    client.force_login(bob)
+    response = client.get(reverse("decision_detail", args=[decision.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "125/QĐ-UBND" in html
+    for reg in decision.registrations.all():
+        assert reg.entity.name in html
+        assert reverse("certificate", args=[reg.pk]) in html
+    assert "css/print.css" in html
+    assert response.context["outstanding"] == 1
+    assert dict(response.context["by_kind"]) == {"Learning Family": 2, "Learning Clan": 1}
+
+
+@pytest.mark.parametrize(("who", "status"), [("carol", 200), ("alice", 200), ("dave", 200)])
+def test_decision_page_for_everyone_in_scope(client, request, decision, who, status):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("decision_detail", args=[decision.pk])).status_code == status
+
+
+@pytest.mark.parametrize("who", ["eve", "mallory", "nobody", "oscar"])
+def test_decision_page_outsiders_get_404(client, request, decision, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("decision_detail", args=[decision.pk])).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, decision):
+    response = client.get(reverse("decision_detail", args=[decision.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_decision_page_query_count_does_not_grow(
+    client, bob, ward_a, django_assert_max_num_queries
+):
+    load(FAMILY_DOC)
+    client.force_login(bob)
+
+    def issue(number: str, count: int) -> Decision:
+        regs = [
+            registration(
+                make_family(ward_a, code=f"{number}-{i}").entity,
+                state=State.APPROVED,
+                passed=True,
+            )
+            for i in range(count)
+        ]
+        _issue(client, regs, number=number)
+        return Decision.objects.get(number=number)
+
+    small, large = issue("1", 2), issue("2", 25)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(reverse("decision_detail", args=[small.pk]))
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        client.get(reverse("decision_detail", args=[large.pk]))
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(_url(kind="clan"))
+    for i in range(20):
+        registration(make_family(ward_a, code=f"X{i}").entity, state=State.APPROVED, passed=True)
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        client.get(_url())

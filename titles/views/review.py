@@ -1,0 +1,657 @@
+"""The officials' titles pages: the registration page, the review queue and its actions,
+decisions, the printable public list and certificates.
+
+Every view reads the same way: decorators → access (a selector that raises Http404 outside the
+user's scope; `require_review` for officials' pages and actions, 403 for the other roles) →
+form → one service call → redirect after POST with a message. Actions on one registration carry
+the version the page showed: acting on a page someone else changed meanwhile is refused with
+`ConcurrentChange`'s message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry import selectors as registry_selectors
+from registry.access import can_register, can_review, grant_of, require_review
+from registry.models import AdministrativeUnit, Kind
+from titles import evaluation, selectors
+from titles.models import CriteriaSet, Override, Registration, State
+from titles.review_forms import (
+    ApproveForm,
+    ApprovePassedForm,
+    DecisionForm,
+    OverrideForm,
+    PublicListForm,
+    QueueFilterForm,
+    RejectForm,
+    VersionedForm,
+    WardPickForm,
+    WardYearForm,
+    current_year,
+)
+from titles.services import review
+from titles.services.criteria import criteria_for, parsed
+from titles.services.evaluate import registrations_evaluate
+from titles.services.registrations import EVIDENCE_EDITABLE
+from titles.templatetags.titles_tags import in_language
+
+QUEUE_PAGE_SIZE = 50
+DECISIONS_SHOWN = 20
+# The parallel "Cultural Family" procedure posts its list for 10 days before the decision.
+POSTING_DAYS = 10
+# A certificate is an official Vietnamese document: its wording does not follow the page
+# language, so the titles it names are written here as they appear on the paper.
+CERTIFICATE_TITLES: dict[str, str] = {
+    Kind.FAMILY: "Gia đình học tập",
+    Kind.CLAN: "Dòng họ học tập",
+    Kind.COMMUNITY: "Cộng đồng học tập",
+    Kind.UNIT: "Đơn vị học tập",
+    Kind.CITIZEN: "Công dân học tập",
+}
+PUBLIC_STATES = Q(state=State.APPROVED) | Q(state=State.EVALUATED, passed=True)
+
+
+# --- the registration page -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    """One criterion of the set in force, as the registration page shows it."""
+
+    criterion: evaluation.Criterion
+    required: bool
+    evidence: str | None  # the value as entered now
+    entry: dict[str, Any] | None  # the latest evaluation's result for it
+    override: Override | None  # the override in force, if any
+
+    @property
+    def code(self) -> str:
+        return self.criterion.code
+
+
+def _criterion_rows(
+    registration: Registration, criteria_set: CriteriaSet | None, overrides: list[Override]
+) -> list[CriterionRow]:
+    entries = {entry["code"]: entry for entry in registration.result.get("criteria", [])}
+    in_force: dict[str, Override] = {}
+    for override in overrides:  # newest first
+        if not override.superseded:
+            in_force.setdefault(override.criterion, override)
+    if criteria_set is None:
+        return []
+    rules = parsed(criteria_set)
+    return [
+        CriterionRow(
+            criterion=criterion,
+            required=criterion.code in rules.pass_required,
+            evidence=registration.evidence.get(criterion.code),
+            entry=entries.get(criterion.code),
+            override=in_force.get(criterion.code),
+        )
+        for criterion in rules.criteria
+    ]
+
+
+def _override_choices(rows: list[CriterionRow]) -> list[tuple[str, str]]:
+    return [
+        (row.code, f"{row.code} — {in_language(row.criterion, 'text')}")
+        for row in rows
+        if row.entry is not None
+    ]
+
+
+def _render_detail(
+    request: HttpRequest,
+    registration: Registration,
+    *,
+    reject_form: RejectForm | None = None,
+    override_form: OverrideForm | None = None,
+) -> HttpResponse:
+    user = request.user
+    criteria_set = criteria_for(registration)
+    overrides = list(selectors.registration_overrides(registration=registration))
+    rows = _criterion_rows(registration, criteria_set, overrides)
+    reviewer = can_review(user)
+    state = registration.state
+    evaluated = bool(registration.result)
+    initial = {"version": registration.version}
+    context = {
+        "registration": registration,
+        "entity_kind_slug": registry_selectors.SLUG_OF_KIND[registration.kind],
+        "criteria_set": criteria_set,
+        "rules": parsed(criteria_set) if criteria_set else None,
+        "rows": rows,
+        "overrides": overrides,
+        "history": selectors.registration_history(registration=registration),
+        "result_stale": evaluated
+        and (
+            state in (State.REGISTERED, State.SUBMITTED)
+            or criteria_set is None
+            or registration.criteria_digest != criteria_set.digest
+        ),
+        "can_review": reviewer,
+        "can_register": can_register(user),
+        "evidence_editable": state in EVIDENCE_EDITABLE,
+        "can_submit": state in review.SUBMITTABLE,
+        "can_approve": reviewer and state in review.DECIDABLE and bool(registration.passed),
+        "can_reject": reviewer and state in review.REJECTABLE,
+        "can_override": reviewer and state in review.OVERRIDABLE and evaluated,
+        "version_form": VersionedForm(initial=initial, auto_id=False),
+        "approve_form": ApproveForm(initial=initial, auto_id="approve_%s"),
+        "reject_form": reject_form or RejectForm(initial=initial, auto_id="reject_%s"),
+        "override_form": override_form
+        or OverrideForm(initial=initial, criteria=_override_choices(rows), auto_id="override_%s"),
+    }
+    return render(request, "titles/review/registration_detail.html", context)
+
+
+@login_required
+@require_GET
+def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The registration page for everyone in scope; officials' actions are on it too."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    return _render_detail(request, registration)
+
+
+def _check_version(registration: Registration, form: VersionedForm) -> None:
+    """Refuse an action taken on a page that showed an older version of the registration."""
+    if form.cleaned_data["version"] != registration.version:
+        raise review.ConcurrentChange()
+
+
+def _incomplete(request: HttpRequest, pk: int) -> HttpResponse:
+    messages.error(request, _("The form was incomplete; nothing was saved. Please try again."))
+    return redirect("registration_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_review(request.user)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        return _incomplete(request, pk)
+    try:
+        _check_version(registration, form)
+        review.registration_approve(registration=registration, user=request.user)
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Approved %(name)s.") % {"name": registration.entity.name})
+    return redirect("registration_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_review(request.user)
+    form = RejectForm(request.POST, auto_id="reject_%s")
+    if not form.is_valid():
+        if "version" in form.errors:
+            return _incomplete(request, pk)
+        return _render_detail(request, registration, reject_form=form)
+    try:
+        _check_version(registration, form)
+        review.registration_reject(
+            registration=registration, user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Rejected %(name)s.") % {"name": registration.entity.name})
+    return redirect("registration_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def registration_override(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    require_review(request.user)
+    rows = _criterion_rows(
+        registration,
+        criteria_for(registration),
+        list(selectors.registration_overrides(registration=registration)),
+    )
+    form = OverrideForm(request.POST, criteria=_override_choices(rows), auto_id="override_%s")
+    if not form.is_valid():
+        if "version" in form.errors:
+            return _incomplete(request, pk)
+        return _render_detail(request, registration, override_form=form)
+    data = form.cleaned_data
+    try:
+        _check_version(registration, form)
+        review.override_set(
+            registration=registration,
+            criterion=data["criterion"],
+            met=data["met"],
+            reason=data["reason"],
+            user=request.user,
+        )
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Criterion %(code)s overridden; the registration was evaluated again.")
+            % {"code": data["criterion"]},
+        )
+    return redirect("registration_detail", pk=pk)
+
+
+# --- choosing a ward --------------------------------------------------------------------------
+
+
+def _chosen_ward(request: HttpRequest, data) -> AdministrativeUnit | None:
+    """`ward=<code>` from `data` (404 outside the scope), else the user's own ward, else None."""
+    code = (data.get("ward") or "").strip()
+    if code:
+        return registry_selectors.ward_get(user=request.user, code=code)
+    grant = grant_of(request.user)
+    unit = grant.unit if grant is not None else None
+    return unit if unit is not None and unit.level == AdministrativeUnit.Level.WARD else None
+
+
+def _ward_pick(request: HttpRequest, url_name: str, heading: str) -> HttpResponse:
+    """Ask a user who covers several wards which one; a user who covers none gets a 404."""
+    wards = registry_selectors.wards_for_filter(user=request.user)
+    if not wards.exists():
+        raise Http404
+    return render(
+        request,
+        "titles/review/ward_pick.html",
+        {
+            "form": WardPickForm(wards=wards),
+            "action": reverse(url_name),
+            "heading": heading,
+            "year": request.GET.get("year", ""),
+        },
+    )
+
+
+def _queue_url(ward: AdministrativeUnit, year: int, **filters: Any) -> str:
+    params = {"ward": ward.code, "year": year}
+    params.update({key: value for key, value in filters.items() if value})
+    return f"{reverse('review_queue')}?{urlencode(params)}"
+
+
+def _ward_areas(request: HttpRequest, ward: AdministrativeUnit) -> list:
+    return list(registry_selectors.ward_entities(user=request.user, kind="communities", ward=ward))
+
+
+# --- the review queue -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """A ward's registrations of a year to review, with counts per state and bulk actions."""
+    require_review(request.user)
+    ward = _chosen_ward(request, request.GET)
+    if ward is None:
+        return _ward_pick(request, "review_queue", _("Review queue"))
+    user = request.user
+    areas = _ward_areas(request, ward)
+    form = QueueFilterForm(request.GET, areas=areas)
+    filters = form.filters()
+    year = filters["year"]
+    scope = {
+        "user": user,
+        "year": year,
+        "kind": filters["kind"],
+        "ward_id": ward.pk,
+        "community_id": filters["area"],
+        "q": filters["q"],
+    }
+    rows = selectors.registration_list(**scope, state=filters["state"], result=filters["result"])
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.registration_list(**scope).aggregate(
+        total=Count("pk"),
+        approvable=Count("pk", filter=Q(state=State.EVALUATED, passed=True)),
+        **{state.value: Count("pk", filter=Q(state=state)) for state in State},
+    )
+    decisions = (
+        selectors.decision_list(user=user, year=year)
+        .filter(ward=ward)
+        .annotate(recognised=Count("registrations"))[:DECISIONS_SHOWN]
+    )
+    return render(
+        request,
+        "titles/review/queue.html",
+        {
+            "ward": ward,
+            "year": year,
+            "filters": filters,
+            "form": form,
+            "page": page,
+            "counts": counts,
+            "state_counts": [(state, counts[state.value]) for state in State],
+            "decisions": decisions,
+            "evaluable_states": (State.REGISTERED, State.SUBMITTED, State.EVALUATED),
+            "ward_year_form": WardYearForm(initial={"ward": ward.code, "year": year}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def ward_evaluate(request: HttpRequest) -> HttpResponse:
+    """ "Evaluate now": score every undecided registration of the ward and year."""
+    require_review(request.user)
+    form = WardYearForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a commune/ward and a year first."))
+        return redirect("review_queue")
+    ward = registry_selectors.ward_get(user=request.user, code=form.cleaned_data["ward"])
+    year = form.cleaned_data["year"]
+    run = registrations_evaluate(year=year, ward=ward, user=request.user)
+    evaluated = len(run.rows)
+    passed = sum(1 for row in run.rows if row.passed)
+    messages.success(
+        request,
+        ngettext(
+            "Evaluated %(count)s registration: %(passed)s passed.",
+            "Evaluated %(count)s registrations: %(passed)s passed.",
+            evaluated,
+        )
+        % {"count": evaluated, "passed": passed},
+    )
+    for kind, count in run.no_criteria.items():
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s registration for %(title)s was not evaluated: no criteria set is "
+                "in force for %(year)s.",
+                "%(count)s registrations for %(title)s were not evaluated: no criteria set is "
+                "in force for %(year)s.",
+                count,
+            )
+            % {"count": count, "title": Kind(kind).label, "year": year},
+        )
+    if run.changed_meanwhile:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s registration changed while it was being evaluated and was left as "
+                "it was; evaluate again.",
+                "%(count)s registrations changed while they were being evaluated and were left "
+                "as they were; evaluate again.",
+                run.changed_meanwhile,
+            )
+            % {"count": run.changed_meanwhile},
+        )
+    return redirect(_queue_url(ward, year))
+
+
+@login_required
+@require_POST
+def review_approve_passed(request: HttpRequest) -> HttpResponse:
+    """Approve the ticked registrations that passed, or all that passed under the filters."""
+    require_review(request.user)
+    form = ApprovePassedForm(request.POST)
+    if not form.is_valid():
+        errors = form.non_field_errors() or [_("Choose a commune/ward and a year first.")]
+        messages.error(request, errors[0])
+        ward_code = form.data.get("ward")
+        year = form.data.get("year")
+        if ward_code and year and "ward" not in form.errors and "year" not in form.errors:
+            ward = registry_selectors.ward_get(user=request.user, code=ward_code)
+            return redirect(_queue_url(ward, int(year)))
+        return redirect("review_queue")
+    data = form.cleaned_data
+    user = request.user
+    ward = registry_selectors.ward_get(user=user, code=data["ward"])
+    year = data["year"]
+    kind = data["kind"] or None
+    ids: list[int] | None
+    if data["scope"] == "selected":
+        ids, kind = data["ids"], None
+    elif data["area"] or data["q"]:
+        # "All that passed" means all the queue shows: narrowed by area or search, pass the ids.
+        ids = list(
+            selectors.registration_list(
+                user=user,
+                year=year,
+                kind=kind,
+                ward_id=ward.pk,
+                community_id=data["area"],
+                q=data["q"],
+                state=State.EVALUATED,
+                result="passed",
+            ).values_list("pk", flat=True)
+        )
+    else:
+        ids = None
+    approved, skipped = review.registrations_approve_passed(
+        user=user, ward=ward, year=year, kind=kind, ids=ids
+    )
+    if approved:
+        messages.success(
+            request,
+            ngettext(
+                "Approved %(count)s registration.", "Approved %(count)s registrations.", approved
+            )
+            % {"count": approved},
+        )
+    else:
+        messages.warning(request, _("Nothing was approved: no evaluated registration passed."))
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s registration was changed by someone else meanwhile and was left "
+                "as it was.",
+                "%(count)s registrations were changed by someone else meanwhile and were left "
+                "as they were.",
+                skipped,
+            )
+            % {"count": skipped},
+        )
+    return redirect(_queue_url(ward, year, kind=data["kind"], area=data["area"], q=data["q"]))
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def _year_param(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return current_year()
+    return year if 2000 <= year <= 2100 else current_year()
+
+
+def _kind_param(request: HttpRequest) -> str | None:
+    kind = request.GET.get("kind") or None
+    return kind if kind in Kind.values else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_create(request: HttpRequest) -> HttpResponse:
+    """Issue a recognition decision for approved registrations of a ward and year."""
+    require_review(request.user)
+    ward = _chosen_ward(request, request.GET)
+    if ward is None:
+        return _ward_pick(request, "decision_create", _("New decision"))
+    user = request.user
+    year, kind = _year_param(request), _kind_param(request)
+    approved = selectors.registration_list(
+        user=user, year=year, kind=kind, state=State.APPROVED, ward_id=ward.pk
+    )
+    form = DecisionForm(request.POST if request.method == "POST" else None, approved=approved)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        number = data["number"]
+        if selectors.decision_list(user=user).filter(ward=ward, number=number).exists():
+            form.add_error(
+                "number",
+                _("Decision number %(number)s already exists in this ward.") % {"number": number},
+            )
+        else:
+            try:
+                decision = review.decision_issue(
+                    user=user,
+                    ward=ward,
+                    year=year,
+                    number=number,
+                    date=data["date"],
+                    registrations=data["registrations"],
+                )
+            except review.ReviewError as exc:
+                form.add_error(None, str(exc))
+            else:
+                count = decision.registrations.count()
+                messages.success(
+                    request,
+                    ngettext(
+                        "Decision %(number)s issued: %(count)s registration recognised.",
+                        "Decision %(number)s issued: %(count)s registrations recognised.",
+                        count,
+                    )
+                    % {"number": decision.number, "count": count},
+                )
+                return redirect("decision_detail", pk=decision.pk)
+    rows = list(approved)
+    if form.is_bound:
+        chosen = {str(value) for value in form.data.getlist("registrations")}
+        selected = {row.pk for row in rows if str(row.pk) in chosen}
+    else:
+        selected = {row.pk for row in rows}
+    return render(
+        request,
+        "titles/review/decision_form.html",
+        {
+            "form": form,
+            "ward": ward,
+            "year": year,
+            "kind": kind or "",
+            "kinds": Kind.choices,
+            "rows": rows,
+            "selected": selected,
+        },
+    )
+
+
+@login_required
+@require_GET
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A decision and the registrations it recognised, printable, with their certificates."""
+    decision = selectors.decision_get(user=request.user, pk=pk)
+    rows = list(selectors.recognised_list(decision=decision))
+    by_kind: dict[str, int] = {}
+    for row in rows:
+        by_kind[row.kind] = by_kind.get(row.kind, 0) + 1
+    return render(
+        request,
+        "titles/review/decision_detail.html",
+        {
+            "decision": decision,
+            "rows": rows,
+            "by_kind": [(Kind(kind).label, count) for kind, count in by_kind.items()],
+            "outstanding": sum(1 for row in rows if row.outstanding),
+            "can_review": can_review(request.user),
+        },
+    )
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def public_list(request: HttpRequest) -> HttpResponse:
+    """The list posted publicly before the decision: approved registrations and evaluated ones
+    that passed, by title, for one ward (optionally one residential area) and year."""
+    ward = _chosen_ward(request, request.GET)
+    if ward is None:
+        return _ward_pick(request, "public_list", _("Public list"))
+    areas = _ward_areas(request, ward)
+    form = PublicListForm(request.GET, areas=areas)
+    filters = form.filters()
+    rows = (
+        selectors.registration_list(
+            user=request.user,
+            year=filters["year"],
+            kind=filters["kind"],
+            ward_id=ward.pk,
+            community_id=filters["area"],
+        )
+        .filter(PUBLIC_STATES)
+        .select_related("entity__family__community__entity")
+        .order_by("kind", "entity__name", "pk")
+    )
+    posted_from = filters["posted_from"]
+    area = next((a for a in areas if a.pk == filters["area"]), None)
+    return render(
+        request,
+        "titles/review/public_list.html",
+        {
+            "ward": ward,
+            "year": filters["year"],
+            "form": form,
+            "rows": rows,
+            "area": area,
+            "kind_label": Kind(filters["kind"]).label if filters["kind"] else "",
+            "posting_days": POSTING_DAYS,
+            "posted_from": posted_from,
+            "posted_to": posted_from + datetime.timedelta(days=POSTING_DAYS - 1)
+            if posted_from
+            else None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """A print-ready certificate (A4 landscape) for a recognised registration; 404 otherwise."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    if registration.state != State.RECOGNIZED:
+        raise Http404
+    family = None
+    if registration.kind == Kind.FAMILY:
+        family = registry_selectors.entity_get(
+            user=request.user, kind="families", pk=registration.entity_id
+        )
+    return render(
+        request,
+        "titles/review/certificate.html",
+        {
+            "registration": registration,
+            "decision": registration.decision,
+            "title_vi": CERTIFICATE_TITLES[registration.kind],
+            "family": family,
+        },
+    )
+
+
+urlpatterns = [
+    path("registrations/<int:pk>/", registration_detail, name="registration_detail"),
+    path("registrations/<int:pk>/approve/", registration_approve, name="registration_approve"),
+    path("registrations/<int:pk>/reject/", registration_reject, name="registration_reject"),
+    path("registrations/<int:pk>/override/", registration_override, name="registration_override"),
+    path("registrations/<int:pk>/certificate/", certificate, name="certificate"),
+    path("review/", review_queue, name="review_queue"),
+    path("review/evaluate/", ward_evaluate, name="ward_evaluate"),
+    path("review/approve-passed/", review_approve_passed, name="review_approve_passed"),
+    path("decisions/new/", decision_create, name="decision_create"),
+    path("decisions/<int:pk>/", decision_detail, name="decision_detail"),
+    path("public-list/", public_list, name="public_list"),
+]
