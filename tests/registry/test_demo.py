@@ -52,6 +52,7 @@ def generate(households: int = 300, seed: int = 1, province: str = PROVINCE) -> 
         str(households),
         "--seed",
         str(seed),
+        "--without-titles",  # the titles part has its own tests (tests/titles/test_demo.py)
         stdout=out,
     )
     return out.getvalue()

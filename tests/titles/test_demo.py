@@ -1,0 +1,71 @@
+"""`generate_demo` also fills titles: last year decided, this year registered and evaluated."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from registry.models import Entity, Kind
+from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
+
+PROVINCE = "12"  # Lai Châu: few wards, quick to generate
+
+
+def generate(seed: int = 1) -> str:
+    out = StringIO()
+    call_command(
+        "generate_demo",
+        "--province",
+        PROVINCE,
+        "--households",
+        "300",
+        "--seed",
+        str(seed),
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple]:
+    return sorted(
+        Registration.objects.values_list(
+            "entity__ward__code",
+            "entity__code",
+            "kind",
+            "year",
+            "state",
+            "outstanding",
+            "points",
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_demo_registrations_for_two_years():
+    generate()
+    year = timezone.localdate().year
+    families = Entity.objects.filter(province__code=PROVINCE, kind=Kind.FAMILY).count()
+    last = Registration.objects.filter(year=year - 1, kind=Kind.FAMILY)
+    recognised = last.filter(state=State.RECOGNIZED)
+    assert 0.7 * families < last.count() <= families
+    assert recognised.count() > 0.8 * last.count()
+    assert not recognised.filter(decision__isnull=True).exists()
+    assert Decision.objects.filter(year=year - 1).exists()
+    assert last.exclude(state__in=[State.RECOGNIZED, State.REJECTED]).count() == 0
+    current = Registration.objects.filter(year=year)
+    assert current.filter(state=State.EVALUATED).count() > 0.5 * current.count()
+    assert current.filter(state=State.EVALUATED, passed=True).exists()
+    assert RegistrationWindow.objects.filter(year=year, province__code=PROVINCE).exists()
+    # Every registration has its history.
+    assert not Registration.objects.filter(events__isnull=True).exists()
+    assert RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE).exists()
+
+
+@pytest.mark.django_db
+def test_demo_titles_are_idempotent():
+    generate()
+    before = snapshot()
+    generate()
+    assert snapshot() == before
+    assert Registration.objects.count() == len(before)
