@@ -7,9 +7,26 @@ mallory staff of ward X in another province            nobody  no grant at all
 """
 
 import pytest
+from django.utils import translation
 
 from registry.models import Role
 from tests.factories import ProvinceFactory, WardFactory, make_user
+
+
+@pytest.fixture(autouse=True)
+def english_unless_vietnamese(request, settings):
+    """Tests read English text; the product is Vietnamese first.
+
+    Pages default to settings.LANGUAGE_CODE ("vi"), so every test runs with English as that
+    default unless it is marked `vietnamese` (tests of the Vietnamese default and of the
+    Vietnamese wording itself).
+    """
+    if request.node.get_closest_marker("vietnamese"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

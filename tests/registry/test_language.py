@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.vietnamese
+
 
 @pytest.mark.django_db
 def test_vietnamese_even_for_an_english_browser(client, alice):

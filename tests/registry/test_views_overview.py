@@ -148,6 +148,7 @@ def test_admin_link_for_users_who_can_open_the_admin(client, dave):
     assert 'href="/admin/"' in client.get(reverse("home")).content.decode()
 
 
+@pytest.mark.vietnamese
 def test_pages_are_vietnamese_by_default_and_switch_to_english(client, alice, ward_a):
     client.force_login(alice)
     assert '<html lang="vi">' in client.get(reverse("home")).content.decode()
@@ -169,6 +170,7 @@ def test_language_switch_is_on_every_page_and_posts_to_set_language(client, ward
     assert 'name="language" value="en"' in html
 
 
+@pytest.mark.vietnamese
 def test_login_page_renders_and_login_works(client, alice):
     response = client.get(reverse("login"))
     assert response.status_code == 200

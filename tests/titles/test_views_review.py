@@ -129,6 +129,7 @@ def test_share_criterion_explained(client, bob, ward_a, english):
     assert "7 of 10 member families recognised" in text
 
 
+@pytest.mark.vietnamese
 def test_vietnamese_page_writes_numbers_the_vietnamese_way(client, bob, ward_a):
     load(FAMILY_DOC)
     reg = registration(make_family(ward_a).entity, evidence={"F1": "1", "F3": "2,5"})

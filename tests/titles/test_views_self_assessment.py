@@ -60,6 +60,7 @@ ANSWERS = {
 }
 
 
+@pytest.mark.vietnamese
 def test_household_opens_the_link_without_logging_in(client, reg):
     response = client.get(_url(reg))
     assert response.status_code == 200
