@@ -408,3 +408,46 @@ class Grant(models.Model):
     @property
     def can_edit_registry(self) -> bool:
         return self.role in (Role.STAFF, Role.ADMIN)
+
+
+class RollupLevel(models.TextChoices):
+    """Where figures roll up: residential area → commune/ward → province."""
+
+    COMMUNITY = "community", _("Residential area")
+    WARD = "ward", _("Commune/ward")
+    PROVINCE = "province", _("Province")
+
+
+class EntityTally(models.Model):
+    """How many entities of a kind a residential area, ward or province has.
+
+    A summary of the registry kept exact by the registry services: every write that adds an
+    entity or moves one between residential areas recomputes the tallies of its ward in the
+    same transaction; `rollup --verify` recomputes them from the detail rows and compares.
+    `unit_id` is an AdministrativeUnit for the ward and province levels and the residential
+    area's Entity for the community level; a residential area counts its households, the
+    citizens of those households, and itself.
+    """
+
+    level = models.CharField(max_length=10, choices=RollupLevel.choices)
+    unit_id = models.BigIntegerField()
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    entities = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("entity tally")
+        verbose_name_plural = _("entity tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "unit_id", "kind"], name="tally_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["province", "level", "kind"], name="tally_province_level"),
+            models.Index(fields=["ward", "level"], name="tally_ward_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.unit_id} {self.kind} = {self.entities}"

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import AdministrativeUnit, Entity, Kind
+from registry.models import AdministrativeUnit, Entity, Kind, RollupLevel
 
 
 class CriteriaSet(models.Model):
@@ -85,9 +85,7 @@ class RegistrationWindow(models.Model):
 class Decision(models.Model):
     """A recognition decision (quyết định công nhận) issued by a ward for a batch."""
 
-    ward = models.ForeignKey(
-        AdministrativeUnit, on_delete=models.PROTECT, related_name="decisions"
-    )
+    ward = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="decisions")
     province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.CharField(_("decision number"), max_length=64)
@@ -208,9 +206,7 @@ class RegistrationEvent(models.Model):
         OVERRIDE = "override", _("Criterion overridden")
         IMPORT = "import", _("Imported")
 
-    registration = models.ForeignKey(
-        Registration, on_delete=models.PROTECT, related_name="events"
-    )
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     from_state = models.CharField(max_length=10, choices=State.choices, blank=True)
     to_state = models.CharField(max_length=10, choices=State.choices, blank=True)
@@ -261,3 +257,112 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.criterion}={'met' if self.met else 'not met'}"
+
+
+class Rollup(models.Model):
+    """Registered, recognised and outstanding counts per unit × year × title.
+
+    Kept exact by the titles services: every write that adds registrations or decides them
+    recomputes its ward's rows (and the province's) in the same transaction, never in a nightly
+    job; `rollup --verify` recomputes them from the detail rows. `unit_id` is as in
+    registry.EntityTally. A unit and year with no registration of a title has no row.
+    """
+
+    level = models.CharField(max_length=10, choices=RollupLevel.choices)
+    unit_id = models.BigIntegerField()
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    registered = models.PositiveIntegerField(default=0)
+    recognized = models.PositiveIntegerField(default=0)
+    outstanding = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("roll-up")
+        verbose_name_plural = _("roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "unit_id", "year", "kind"], name="rollup_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(recognized__lte=F("registered")) & Q(outstanding__lte=F("recognized")),
+                name="rollup_counts_nested",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["province", "year", "level", "kind"], name="rollup_province"),
+            models.Index(fields=["ward", "year", "level"], name="rollup_ward"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.unit_id} {self.year} {self.kind}"
+
+
+class Target(models.Model):
+    """A plan's target range for the share of entities recognised (percent).
+
+    A ward without its own target for (title, year) takes its province's.
+    """
+
+    unit = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="targets",
+        verbose_name=_("province or commune/ward"),
+    )
+    kind = models.CharField(_("title"), max_length=10, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    min_rate = models.DecimalField(_("minimum rate (%)"), max_digits=5, decimal_places=2)
+    max_rate = models.DecimalField(_("maximum rate (%)"), max_digits=5, decimal_places=2)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind", "year"], name="target_unique"),
+            models.CheckConstraint(
+                condition=Q(min_rate__gte=0)
+                & Q(min_rate__lte=F("max_rate"))
+                & Q(max_rate__lte=100),
+                name="target_range_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.kind} {self.year}: {self.min_rate}–{self.max_rate}%"
+
+
+class WardSignOff(models.Model):
+    """An official's sign-off of a ward's year: its figures freeze until a province admin
+    reopens it. Each sign-off and reopening is a row; the newest says whether the year is
+    frozen, and together they are the history."""
+
+    class Action(models.TextChoices):
+        SIGN_OFF = "sign_off", _("Signed off")
+        REOPEN = "reopen", _("Reopened")
+
+    ward = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ward sign-off")
+        verbose_name_plural = _("ward sign-offs")
+        ordering = ["ward", "year", "at", "pk"]
+        indexes = [models.Index(fields=["province", "year"]), models.Index(fields=["ward", "year"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="sign_off") | ~Q(reason=""), name="signoff_reopen_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ward} {self.year}: {self.get_action_display()}"

@@ -6,12 +6,15 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from registry.access import scope_q
+from registry.access import grant_of, scope_q, ward_units
+from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
 from registry.text import fold
-from titles.models import Decision, Registration, State
+from titles.models import Decision, Registration, Rollup, State, Target
 
 RESULT_FILTERS = ("passed", "failed", "not_evaluated")
 
@@ -96,3 +99,185 @@ def recognised_list(*, decision: Decision) -> QuerySet[Registration]:
         .select_related("entity")
         .order_by("kind", "entity__name", "pk")
     )
+
+
+ROLLUP_COLUMNS = (
+    "unit_code",
+    "unit_name",
+    "year",
+    "kind",
+    "entities",
+    "registered",
+    "recognized",
+    "outstanding",
+    "rate",
+    "registered_rate",
+    "target_min",
+    "target_max",
+    "status",
+)
+KIND_ORDER = [Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT, Kind.CITIZEN]
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """part ÷ whole as a percentage with one decimal (half up); None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def target_status(rate: Decimal | None, target: tuple[Decimal, Decimal] | None) -> str:
+    if rate is None or target is None:
+        return "no_target"
+    low, high = target
+    if rate < low:
+        return "below"
+    if rate > high:
+        return "above"
+    return "on_track"
+
+
+def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict]:
+    """The units of `level` the user may see, narrowed to those under (or equal to) `unit_code`.
+
+    Each: {"id", "code", "name", "ward_id", "province_id"}. A community's code is written
+    "<ward code>/<area code>" so it names one area across wards.
+    """
+    grant = grant_of(user)
+    if grant is None:
+        return []
+    parent = None
+    if unit_code:
+        parent = (
+            AdministrativeUnit.objects.filter(code=unit_code, valid_to__isnull=True)
+            .filter(_unit_scope(user))
+            .first()
+        )
+        if parent is None:
+            return []
+    if level == RollupLevel.PROVINCE:
+        if grant.unit is not None and grant.unit.level == AdministrativeUnit.Level.WARD:
+            return []
+        qs = AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.PROVINCE)
+        if grant.unit is not None:
+            qs = qs.filter(pk=grant.unit_id)
+        if parent is not None:
+            qs = qs.filter(pk=parent.pk)
+        return [
+            {"id": u.pk, "code": u.code, "name": u.name, "ward_id": None, "province_id": u.pk}
+            for u in qs.order_by("code")
+        ]
+    wards = ward_units(user)
+    if parent is not None:
+        wards = wards.filter(Q(pk=parent.pk) | Q(parent_id=parent.pk))
+    if level == RollupLevel.WARD:
+        return [
+            {
+                "id": u.pk,
+                "code": u.code,
+                "name": u.name,
+                "ward_id": u.pk,
+                "province_id": u.parent_id,
+            }
+            for u in wards.order_by("code")
+        ]
+    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards).select_related("ward")
+    return [
+        {
+            "id": e.pk,
+            "code": f"{e.ward.code}/{e.code}",
+            "name": e.name,
+            "ward_id": e.ward_id,
+            "province_id": e.province_id,
+        }
+        for e in areas.order_by("ward__code", "code")
+    ]
+
+
+def _unit_scope(user) -> Q:
+    grant = grant_of(user)
+    if grant is None:
+        return Q(pk__in=[])
+    if grant.unit is None:
+        return Q()
+    if grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        return Q(pk=grant.unit_id) | Q(parent_id=grant.unit_id)
+    return Q(pk=grant.unit_id)
+
+
+def targets_for(*, units: list[dict], level: str, year: int) -> dict[tuple[int, str], tuple]:
+    """(unit id, kind) -> (min, max): the unit's own target, else its ward's, else province's."""
+    admin_ids = {u["province_id"] for u in units} | {u["ward_id"] for u in units if u["ward_id"]}
+    own = {
+        (t.unit_id, t.kind): (t.min_rate, t.max_rate)
+        for t in Target.objects.filter(unit_id__in=admin_ids, year=year)
+    }
+    result = {}
+    for unit in units:
+        for kind in KIND_ORDER:
+            for candidate in (
+                unit["id"] if level != RollupLevel.COMMUNITY else None,
+                unit["ward_id"],
+                unit["province_id"],
+            ):
+                if candidate is not None and (candidate, kind) in own:
+                    result[(unit["id"], kind)] = own[(candidate, kind)]
+                    break
+    return result
+
+
+def rollup_rows(
+    *,
+    user,
+    year: int,
+    level: str = RollupLevel.WARD,
+    unit_code: str | None = None,
+    kind: str | None = None,
+) -> list[dict]:
+    """Roll-up rows (the contract's columns, in order) for the units of `level` in scope.
+
+    Read from the summaries only: a few indexed queries whatever the number of entities.
+    """
+    units = rollup_units(user=user, level=level, unit_code=unit_code)
+    if not units:
+        return []
+    ids = [u["id"] for u in units]
+    kinds = [kind] if kind else KIND_ORDER
+    entities = {
+        (t.unit_id, t.kind): t.entities
+        for t in EntityTally.objects.filter(level=level, unit_id__in=ids, kind__in=kinds)
+    }
+    figures = {
+        (r.unit_id, r.kind): r
+        for r in Rollup.objects.filter(level=level, unit_id__in=ids, year=year, kind__in=kinds)
+    }
+    targets = targets_for(units=units, level=level, year=year)
+    rows = []
+    for unit in units:
+        for k in kinds:
+            count = entities.get((unit["id"], k), 0)
+            figure = figures.get((unit["id"], k))
+            if not count and figure is None:
+                continue
+            registered = figure.registered if figure else 0
+            recognized = figure.recognized if figure else 0
+            rate = percent(recognized, count)
+            target = targets.get((unit["id"], k))
+            rows.append(
+                {
+                    "unit_code": unit["code"],
+                    "unit_name": unit["name"],
+                    "year": year,
+                    "kind": k,
+                    "entities": count,
+                    "registered": registered,
+                    "recognized": recognized,
+                    "outstanding": figure.outstanding if figure else 0,
+                    "rate": rate,
+                    "registered_rate": percent(recognized, registered),
+                    "target_min": target[0] if target else None,
+                    "target_max": target[1] if target else None,
+                    "status": target_status(rate, target),
+                }
+            )
+    return rows

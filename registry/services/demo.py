@@ -78,6 +78,7 @@ from registry.services.divisions import (
     unit_phrase,
 )
 from registry.services.grants import grant_role
+from registry.services.tallies import tallies_refresh
 from registry.text import fold
 
 Level = AdministrativeUnit.Level
@@ -828,6 +829,7 @@ def demo_generate(*, province_code: str, households: int, seed: int) -> DemoRepo
             report.already_present, report.counts = True, present
         else:
             _generate_province(province, wards, households=households, seed=seed, report=report)
+            tallies_refresh(ward_ids=[ward.pk for ward in wards])
     report.seconds = time.perf_counter() - started
     return report
 

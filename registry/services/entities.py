@@ -11,6 +11,10 @@ from typing import Any
 from django.db import transaction
 
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
+from registry.services.tallies import tallies_refresh
+
+# Kind fields whose change moves an entity from one residential area's figures to another's.
+MOVES_BETWEEN_AREAS = {"community", "family"}
 
 
 def search_extra(kind: str, attrs: dict[str, Any]) -> list[str]:
@@ -41,6 +45,7 @@ def entity_create(
     obj = KIND_MODELS[kind](entity=entity, **attrs)
     obj.full_clean(exclude=["entity"])
     obj.save()
+    tallies_refresh(ward_ids=[ward.pk])
     return obj
 
 
@@ -66,4 +71,10 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
     entity.save(update_fields=["name", "search_text", "updated_at"])
     if changed_kind_fields:
         obj.save(update_fields=changed_kind_fields)
+    if set(changed_kind_fields) & MOVES_BETWEEN_AREAS:
+        # A household (or a citizen's household) in another residential area moves both its
+        # entity count and its registrations' area figures.
+        from titles.services.rollups import rollups_refresh  # titles builds on the registry
+
+        rollups_refresh(ward_ids=[entity.ward_id], entities=True)
     return obj

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -58,7 +57,7 @@ from registry.spreadsheets import (
     is_blank,
     match_key,
     normalize_ward_code,
-    read_rows,
+    read_table,
 )
 
 KINDS = ("families", "clans", "communities", "units", "citizens")
@@ -146,7 +145,7 @@ FIRST_BIRTH_YEAR = 1900
 # Above this a count would not fit the database's integer column; no real household gets there.
 _MAX_COUNT = 2_147_483_647
 # Codes per query: under SQLite's 999 bound parameters, with room for the other filters.
-_CHUNK = 900
+CHUNK = 900
 _BATCH = 500
 
 
@@ -416,23 +415,30 @@ def _parse_rows(
     return parsed
 
 
-def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    """`items` in lists of `size`: the values of one `IN (...)` lookup each."""
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _resolve_wards(rows: list[_Row], *, user: User | None, report: ImportReport) -> None:
-    """Attach each row's ward (in force, and in the user's scope when a user imports)."""
-    codes = {row.values["ward"] for row in rows if "ward" not in row.bad}
+def wards_in_force(codes: Iterable[str], *, user: User | None) -> dict[str, AdministrativeUnit]:
+    """The wards in force among `codes`, by code: in the user's scope when a user imports, any
+    ward without one (the command). A code missing from the answer is unknown or out of scope."""
     wards = (
         AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD)
         if user is None
         else ward_units(user)
     ).filter(valid_to__isnull=True)
     found: dict[str, AdministrativeUnit] = {}
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(set(codes))):
         found.update((unit.code, unit) for unit in wards.filter(code__in=chunk))
+    return found
+
+
+def _resolve_wards(rows: list[_Row], *, user: User | None, report: ImportReport) -> None:
+    """Attach each row's ward (in force, and in the user's scope when a user imports)."""
+    found = wards_in_force((row.values["ward"] for row in rows if "ward" not in row.bad), user=user)
     for row in rows:
         if "ward" in row.bad:
             continue
@@ -455,7 +461,7 @@ def _codes_in_wards(kind: Kind, wanted: Iterable[tuple[int, str]]) -> dict[tuple
         by_ward[ward_id].add(code)
     found: dict[tuple[int, str], int] = {}
     for ward_id, codes in by_ward.items():
-        for chunk in _chunks(sorted(codes)):
+        for chunk in chunks(sorted(codes)):
             found.update(
                 ((ward_id, code), pk)
                 for code, pk in Entity.objects.filter(
@@ -543,7 +549,7 @@ def _plan(rows: list[_Row], *, kind: str) -> _Plan:
     for row in rows:
         by_ward[row.ward.pk].add(row.values["code"])
     for ward_id, codes in by_ward.items():
-        for chunk in _chunks(sorted(codes)):
+        for chunk in chunks(sorted(codes)):
             for obj in model.objects.select_related("entity").filter(
                 entity__ward_id=ward_id, entity__code__in=chunk
             ):
@@ -613,30 +619,25 @@ def _write(plan: _Plan, *, kind: str) -> None:
                 model.objects.bulk_update(
                     plan.changed, sorted(plan.changed_fields), batch_size=_BATCH
                 )
+        _refresh_summaries(plan)
+
+
+def _refresh_summaries(plan: _Plan) -> None:
+    """Recompute the roll-ups of the wards the import touched, in its transaction.
+
+    New entities move the entity tallies; a household or citizen moved to another residential
+    area moves its registrations' area figures too, so both are recomputed.
+    """
+    from titles.services.rollups import rollups_refresh  # titles builds on the registry
+
+    wards = {entity.ward_id for entity, _attrs in plan.new}
+    wards |= {obj.entity.ward_id for obj in plan.changed}
+    if wards:
+        rollups_refresh(ward_ids=wards, entities=True)
 
 
 def _column_order(kind: str) -> dict[str, int]:
     return {column.name: i for i, column in enumerate(COLUMNS[kind])}
-
-
-def _read_table(*, file: BinaryIO, filename: str, report: ImportReport) -> list[list[Cell]]:
-    """The file's rows (header first), refusing oversized, empty and header-less files."""
-    limit = settings.IMPORT_MAX_BYTES
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise ImportFileError(
-            _("The file is larger than the limit of %(size)s MB; split it into several files.")
-            % {"size": f"{limit / 1024 / 1024:g}"}
-        )
-    table = read_rows(data=data, filename=filename, notes=report.notes)
-    if all(is_blank(cell) for row in table for cell in row):
-        raise ImportFileError(_("The file is empty."))
-    if all(is_blank(cell) for cell in table[0]):
-        raise ImportFileError(
-            _("The first row must hold the column names (%(columns)s).")
-            % {"columns": ", ".join(c.name for c in COLUMNS[report.kind])}
-        )
-    return table
 
 
 def registry_import(
@@ -655,7 +656,12 @@ def registry_import(
         raise PermissionDenied
     report = ImportReport(kind=kind, dry_run=dry_run)
     try:
-        table = _read_table(file=file, filename=filename, report=report)
+        table = read_table(
+            file=file,
+            filename=filename,
+            notes=report.notes,
+            columns=[column.name for column in COLUMNS[kind]],
+        )
     except ImportFileError as exc:
         report.errors.append(RowError(row=0, column="", reason=str(exc)))
         return report

@@ -179,13 +179,15 @@ def test_the_import_makes_a_few_queries_not_one_per_row(
     ward_a, ward_a_areas, django_assert_max_num_queries
 ):
     data = csv_bytes([FAMILY_HEADER, *household_rows()])
-    with django_assert_max_num_queries(30):
+    # 1,000 rows: the import itself plus a fixed number of queries that recompute the ward's
+    # roll-up summaries; nothing grows with the number of rows.
+    with django_assert_max_num_queries(50):
         report = registry_import(
             file=io.BytesIO(data), filename="h.csv", kind="families", dry_run=False
         )
     assert report.created == HOUSEHOLDS
     renamed = csv_bytes([FAMILY_HEADER, *household_rows(prefix="Bà ")])
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(50):
         report = registry_import(
             file=io.BytesIO(renamed), filename="h.csv", kind="families", dry_run=False
         )

@@ -25,6 +25,7 @@ from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed
 from titles.services.evaluate import registrations_evaluate
+from titles.services.rollups import rollups_rebuild
 
 # Per kind: (share registered last year, share of those recognised, of those outstanding,
 #            share registered this year, share of those with evidence entered).
@@ -148,6 +149,7 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
         province=province, year=last, state=State.RECOGNIZED
     ).count()
     report.evaluated = len(registrations_evaluate(year=year, ward=None).rows)
+    rollups_rebuild(province_id=province.pk)
     return report
 
 

@@ -34,11 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -46,8 +44,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.access import can_register, grant_of, ward_units
+from registry.access import can_register, grant_of
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
+from registry.services.imports import chunks, wards_in_force
 from registry.spreadsheets import (
     Cell,
     ImportFileError,
@@ -57,7 +56,7 @@ from registry.spreadsheets import (
     is_blank,
     match_key,
     normalize_ward_code,
-    read_rows,
+    read_table,
 )
 from titles import evaluation
 from titles.criteria_file import FIRST_YEAR, LAST_YEAR
@@ -65,6 +64,7 @@ from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Decision, Registration, RegistrationEvent, State
 from titles.services.criteria import criteria_in_force, parsed
 from titles.services.registrations import RegistrationError, registration_window_check
+from titles.services.rollups import rollups_refresh
 
 # Vietnamese headers accepted for each contract column. Matching ignores case, diacritics,
 # "_"/"-" versus spaces and spaces around "/" ("MA PHUONG / XA" is "Mã phường/xã"); no header
@@ -141,7 +141,6 @@ _EXPECTED: dict[CriterionType, Promise] = {
     ),
 }
 
-_CHUNK = 900  # values per IN (...): under SQLite's bound-parameter limit with room to spare
 _BATCH = 500
 _CODE_MAX = Entity._meta.get_field("code").max_length
 _DECISION_NO_MAX = Decision._meta.get_field("number").max_length
@@ -177,12 +176,6 @@ class _Header:
 
 
 # --- Reading -----------------------------------------------------------------------------------
-
-
-def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _quote(cell: Cell, limit: int = 40) -> str:
@@ -399,14 +392,7 @@ def _parse_outcome(
 
 def _resolve_wards(rows: list[_Row], *, user, report: ImportReport) -> None:
     """Attach each row's ward (in force, and in the user's scope when a user imports)."""
-    wards = (
-        AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD)
-        if user is None
-        else ward_units(user)
-    ).filter(valid_to__isnull=True)
-    found: dict[str, AdministrativeUnit] = {}
-    for chunk in _chunks(sorted({r.ward_code for r in rows if r.ward_code is not None})):
-        found.update((unit.code, unit) for unit in wards.filter(code__in=chunk))
+    found = wards_in_force((r.ward_code for r in rows if r.ward_code is not None), user=user)
     reason = (
         _("no commune/ward in force has the code “%(code)s”")
         if user is None
@@ -428,7 +414,7 @@ def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
             wanted[(row.kind, row.ward.pk)].add(row.code)
     found: dict[tuple[str, int, str], int] = {}
     for (kind, ward_id), codes in wanted.items():
-        for chunk in _chunks(sorted(codes)):
+        for chunk in chunks(sorted(codes)):
             for pk, code in Entity.objects.filter(
                 kind=kind, ward_id=ward_id, code__in=chunk
             ).values_list("pk", "code"):
@@ -625,7 +611,7 @@ def _decisions(
         numbers[row.ward.pk].add(row.decision_no)
     stored: dict[tuple[int, str], Decision] = {}
     for ward_id, wanted in numbers.items():
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted)):
             for decision in Decision.objects.filter(ward_id=ward_id, number__in=chunk):
                 stored[(ward_id, decision.number)] = decision
     decisions: dict[tuple[int, str], Decision] = {}
@@ -675,7 +661,7 @@ def _plan(rows: list[_Row], *, year: int, user, lock: bool, report: ImportReport
     queryset = Registration.objects.select_related("decision")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    for chunk in _chunks(row.entity_id for row in rows):
+    for chunk in chunks(row.entity_id for row in rows):
         existing.update(
             (reg.entity_id, reg) for reg in queryset.filter(year=year, entity_id__in=chunk)
         )
@@ -841,6 +827,10 @@ def _write(plan: _Plan, *, year: int, user) -> None:
         for change in plan.changed
     ]
     RegistrationEvent.objects.bulk_create(events, batch_size=_BATCH)
+    wards = {new.row.ward.pk for new in plan.new} | {
+        change.registration.ward_id for change in plan.changed
+    }
+    rollups_refresh(ward_ids=wards, years=[year])
 
 
 def _event_detail(row: _Row, *, after: dict[str, str], before: dict | None = None) -> dict:
@@ -855,26 +845,6 @@ def _event_detail(row: _Row, *, after: dict[str, str], before: dict | None = Non
 
 
 # --- The service -------------------------------------------------------------------------------
-
-
-def _read_table(*, file: BinaryIO, filename: str, report: ImportReport) -> list[list[Cell]]:
-    """The file's rows (header first), refusing oversized, empty and header-less files."""
-    limit = settings.IMPORT_MAX_BYTES
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise ImportFileError(
-            _("The file is larger than the limit of %(size)s MB; split it into several files.")
-            % {"size": f"{limit / 1024 / 1024:g}"}
-        )
-    table = read_rows(data=data, filename=filename, notes=report.notes)
-    if all(is_blank(cell) for row in table for cell in row):
-        raise ImportFileError(_("The file is empty."))
-    if all(is_blank(cell) for cell in table[0]):
-        raise ImportFileError(
-            _("The first row must hold the column names (%(columns)s).")
-            % {"columns": ", ".join((*REQUIRED, "c.<CRITERION>", *COLUMN_ORDER[3:]))}
-        )
-    return table
 
 
 def _sort_errors(report: ImportReport, header: _Header | None) -> None:
@@ -910,7 +880,12 @@ def registrations_import(
         )
         return report
     try:
-        table = _read_table(file=file, filename=filename, report=report)
+        table = read_table(
+            file=file,
+            filename=filename,
+            notes=report.notes,
+            columns=(*REQUIRED, "c.<CRITERION>", *COLUMN_ORDER[3:]),
+        )
     except ImportFileError as exc:
         report.errors.append(RowError(0, "", str(exc)))
         return report

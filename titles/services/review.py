@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from registry.models import AdministrativeUnit
 from titles.models import Decision, Override, Registration, RegistrationEvent, State
+from titles.services.rollups import rollups_refresh
 
 
 class ReviewError(Exception):
@@ -239,4 +240,5 @@ def decision_issue(
             extra={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
             detail={"decision": number},
         )
+    rollups_refresh(ward_ids=[ward.pk], years=[year])
     return decision
