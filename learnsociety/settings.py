@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "registry",
     "titles",
 ]
@@ -139,6 +143,40 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 X_FRAME_OPTIONS = "DENY"
+
+# The read API under /api/v1/: token or session authentication, every answer scoped like the
+# pages (see registry.api and titles.api), pages of 100 rows. The API's views use
+# registry.api.Pagination, which also takes ?page_size= up to 1000; it cannot be the default
+# here because DRF imports the default while registry.api is still importing DRF.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous request gets 401 with `WWW-Authenticate: Token`.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [],
+}
+# OpenAPI 3 at /api/schema/; Swagger UI at /api/docs/ from our own static files (no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "learnsociety API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "Read-only access to the registry (families, clans, residential areas, units, "
+        "citizens), registrations and roll-ups of the learning-society titles. Authenticate "
+        "with a session (log in at /accounts/login/) or a token (POST username and password "
+        "to /api/v1/token/, then send `Authorization: Token <key>`). Every answer is scoped "
+        "to the user's role and unit: what a user may not see is absent from lists and 404 "
+        "on detail."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

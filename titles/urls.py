@@ -1,5 +1,6 @@
-"""The titles pages: staff registering and entering evidence, officials reviewing and deciding."""
+"""The titles pages: staff registering and entering evidence, officials reviewing and deciding,
+reports sent upward."""
 
-from titles.views import review, staff
+from titles.views import reports, review, staff
 
-urlpatterns = [*staff.urlpatterns, *review.urlpatterns]
+urlpatterns = [*staff.urlpatterns, *review.urlpatterns, *reports.urlpatterns]

@@ -1,0 +1,196 @@
+"""The registry's read API: one list and one detail per kind, scoped exactly like the pages.
+
+Rows come from `registry.selectors`, so who sees what is decided in the same place as for the
+pages: rows outside the user's scope are absent from lists and 404 on detail. A `?ward=` code
+outside the scope gives an empty list (the pages answer 404; an API list only ever omits), and a
+malformed parameter gives 400 with a message per parameter. Lists run the same number of
+queries whatever their length (the selectors `select_related` what the rows show).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registry import selectors
+from registry.access import ward_units
+from registry.models import KIND_MODELS, Community, EntityKindModel, Unit
+
+
+class Pagination(PageNumberPagination):
+    """Pages of PAGE_SIZE rows (100); a client may ask for up to 1000 with `?page_size=`.
+
+    Every API view names it (it cannot be DRF's DEFAULT_PAGINATION_CLASS: see the settings).
+    """
+
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+# Path ids are entity primary keys: digits only, so anything else is a plain 404.
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+def validated_params(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The request's query parameters checked by `serializer_class`; 400 with messages if bad."""
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+def in_ward(rows: QuerySet, *, user, code: str, field: str) -> QuerySet:
+    """`rows` whose `field` is a ward with `code` that the user may see; none if there is none.
+
+    Abolished wards keep their codes, so every unit in scope with the code matches.
+    """
+    return rows.filter(**{f"{field}__in": ward_units(user).filter(code=code)})
+
+
+def ward_code_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10,
+        help_text=_(
+            "Commune/ward code, e.g. 00070. A ward outside your scope gives an empty list."
+        ),
+    )
+
+
+class EntityListParams(serializers.Serializer):
+    ward = ward_code_field()
+
+
+class EntitySerializer(serializers.Serializer):
+    """What every kind shows: its id (the path of its detail), ward, code and name."""
+
+    id = serializers.IntegerField(source="pk", read_only=True)
+    ward = serializers.CharField(
+        source="entity.ward.code", read_only=True, help_text=_("Commune/ward code.")
+    )
+    code = serializers.CharField(source="entity.code", read_only=True)
+
+
+class CommunitySerializer(EntitySerializer):
+    name = serializers.CharField(source="entity.name", read_only=True)
+    area_type = serializers.ChoiceField(choices=Community.AreaType.choices, read_only=True)
+
+
+class FamilySerializer(EntitySerializer):
+    head_name = serializers.CharField(source="entity.name", read_only=True)
+    members = serializers.IntegerField(read_only=True)
+    community = serializers.CharField(
+        source="community.entity.code",
+        read_only=True,
+        help_text=_("Code of the residential area the household lives in."),
+    )
+    clan = serializers.CharField(
+        source="clan.entity.code",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Code of the household's clan, if any."),
+    )
+
+
+class ClanSerializer(EntitySerializer):
+    name = serializers.CharField(source="entity.name", read_only=True)
+    head_name = serializers.CharField(read_only=True)
+
+
+class UnitSerializer(EntitySerializer):
+    name = serializers.CharField(source="entity.name", read_only=True)
+    unit_type = serializers.ChoiceField(choices=Unit.UnitType.choices, read_only=True)
+    staff = serializers.IntegerField(read_only=True)
+
+
+class CitizenSerializer(EntitySerializer):
+    full_name = serializers.CharField(source="entity.name", read_only=True)
+    birth_year = serializers.IntegerField(read_only=True)
+    family = serializers.CharField(
+        source="family.entity.code",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Code of the citizen's household, if any."),
+    )
+    unit = serializers.CharField(
+        source="unit.entity.code",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Code of the unit the citizen works in, if any."),
+    )
+
+
+class EntityViewSet(viewsets.ReadOnlyModelViewSet):
+    """List and detail of one kind (`kind` is its list slug in `registry.selectors.KIND_SLUGS`)."""
+
+    kind: str
+    lookup_value_regex = ID_PATTERN
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[EntityListParams])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
+            return KIND_MODELS[selectors.KIND_SLUGS[self.kind]].objects.none()
+        rows = selectors.entity_list(user=self.request.user, kind=self.kind)
+        code = validated_params(EntityListParams, self.request).get("ward")
+        if code:
+            rows = in_ward(rows, user=self.request.user, code=code, field="entity__ward")
+        return rows
+
+    def get_object(self) -> EntityKindModel:
+        return selectors.entity_get(
+            user=self.request.user, kind=self.kind, pk=int(self.kwargs["pk"])
+        )
+
+
+class FamilyViewSet(EntityViewSet):
+    """Households (Learning Family candidates) in your scope; `id` is the detail's path."""
+
+    kind = "families"
+    serializer_class = FamilySerializer
+
+
+class ClanViewSet(EntityViewSet):
+    """Clans (family lines) in your scope; `id` is the detail's path."""
+
+    kind = "clans"
+    serializer_class = ClanSerializer
+
+
+class CommunityViewSet(EntityViewSet):
+    """Residential areas (villages, hamlets, residential groups) in your scope."""
+
+    kind = "communities"
+    serializer_class = CommunitySerializer
+
+
+class UnitViewSet(EntityViewSet):
+    """Agencies, schools, enterprises and other units in your scope."""
+
+    kind = "units"
+    serializer_class = UnitSerializer
+
+
+class CitizenViewSet(EntityViewSet):
+    """Citizens in your scope; `id` is the detail's path."""
+
+    kind = "citizens"
+    serializer_class = CitizenSerializer
+
+
+# (URL prefix under /api/v1/, viewset, route basename) for the router in learnsociety.urls.
+ROUTES = [
+    ("families", FamilyViewSet, "api-families"),
+    ("clans", ClanViewSet, "api-clans"),
+    ("communities", CommunityViewSet, "api-communities"),
+    ("units", UnitViewSet, "api-units"),
+    ("citizens", CitizenViewSet, "api-citizens"),
+]

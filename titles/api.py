@@ -1,0 +1,189 @@
+"""The titles' read API: registrations (list and detail) and roll-up rows, scoped like the pages.
+
+Registrations come from `titles.selectors.registration_list`/`registration_get` and roll-up rows
+from `titles.selectors.rollup_rows`, so scoping is decided where the pages decide it: what a
+user may not see is absent from lists and 404 on detail; a ward or unit code outside the scope
+gives an empty list; a malformed parameter gives 400 with a message per parameter.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registry.api import ID_PATTERN, Pagination, in_ward, validated_params, ward_code_field
+from registry.models import Kind, RollupLevel
+from titles import selectors
+from titles.models import Registration, State
+
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
+
+class RegistrationListParams(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    ward = ward_code_field()
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=State.choices, required=False, help_text=_("The registration's state.")
+    )
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    entity = serializers.IntegerField(
+        source="entity_id",
+        read_only=True,
+        help_text=_("Id of the registered entity (the detail path of its registry list)."),
+    )
+    ward = serializers.CharField(
+        source="ward.code", read_only=True, help_text=_("Commune/ward code.")
+    )
+    code = serializers.CharField(source="entity.code", read_only=True)
+    name = serializers.CharField(source="entity.name", read_only=True)
+    points = serializers.DecimalField(
+        max_digits=7, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    decision_number = serializers.CharField(
+        source="decision.number", read_only=True, allow_null=True
+    )
+    decision_date = serializers.DateField(source="decision.date", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Registration
+        fields = [
+            "id",
+            "entity",
+            "kind",
+            "ward",
+            "code",
+            "name",
+            "year",
+            "state",
+            "outstanding",
+            "points",
+            "passed",
+            "decision_number",
+            "decision_date",
+        ]
+        read_only_fields = fields
+
+
+class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Registrations in your scope, newest year first, then by ward and name."""
+
+    serializer_class = RegistrationSerializer
+    lookup_value_regex = ID_PATTERN
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[RegistrationListParams])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Registration]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
+            return Registration.objects.none()
+        params = validated_params(RegistrationListParams, self.request)
+        rows = selectors.registration_list(
+            user=self.request.user,
+            year=params.get("year"),
+            kind=params.get("kind"),
+            state=params.get("status"),
+        )
+        if params.get("ward"):
+            rows = in_ward(rows, user=self.request.user, code=params["ward"], field="ward")
+        return rows
+
+    def get_object(self) -> Registration:
+        return selectors.registration_get(user=self.request.user, pk=int(self.kwargs["pk"]))
+
+
+class RollupParams(serializers.Serializer):
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
+    unit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10,
+        help_text=_(
+            "Province or commune/ward code: only units under it (or it). "
+            "A unit outside your scope gives an empty list."
+        ),
+    )
+    level = serializers.ChoiceField(
+        choices=RollupLevel.choices,
+        default=RollupLevel.WARD,
+        help_text=_("The units the rows are for."),
+    )
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+
+
+class RollupRowSerializer(serializers.Serializer):
+    """One roll-up row: the contract's columns, in order."""
+
+    unit_code = serializers.CharField(
+        help_text=_("Unit code; a residential area is written <ward code>/<area code>.")
+    )
+    unit_name = serializers.CharField()
+    year = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    entities = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    recognized = serializers.IntegerField(help_text=_("Recognised, outstanding ones included."))
+    outstanding = serializers.IntegerField()
+    rate = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text=_("Recognised ÷ entities, percent, one decimal; null without entities."),
+    )
+    registered_rate = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text=_("Recognised ÷ registered, percent, one decimal; null without registrations."),
+    )
+    target_min = serializers.DecimalField(
+        max_digits=None, decimal_places=2, coerce_to_string=False, allow_null=True
+    )
+    target_max = serializers.DecimalField(
+        max_digits=None, decimal_places=2, coerce_to_string=False, allow_null=True
+    )
+    status = serializers.ChoiceField(
+        choices=[
+            ("below", _("Below target")),
+            ("on_track", _("On track")),
+            ("above", _("Above target")),
+            ("no_target", _("No target")),
+        ]
+    )
+
+
+class RollupViewSet(viewsets.GenericViewSet):
+    """Roll-up rows of a year for the units of a level in your scope (`year` is required)."""
+
+    serializer_class = RollupRowSerializer
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[RollupParams])
+    def list(self, request: Request) -> Response:
+        params = validated_params(RollupParams, request)
+        rows = selectors.rollup_rows(
+            user=request.user,
+            year=params["year"],
+            level=params["level"],
+            unit_code=params.get("unit") or None,
+            kind=params.get("kind"),
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# (URL prefix under /api/v1/, viewset, route basename) for the router in learnsociety.urls.
+ROUTES = [
+    ("rollups", RollupViewSet, "api-rollups"),
+    ("registrations", RegistrationViewSet, "api-registrations"),
+]

@@ -1,0 +1,494 @@
+"""Reports in the form associations send upward: an Excel workbook and the contract's CSV.
+
+Both read the roll-up summaries only (`titles.selectors.rollup_rows` and its unit and target
+helpers), so a report costs a few indexed queries whatever the number of entities, and both are
+scoped exactly like the pages: a unit outside the user's scope raises Http404.
+
+The workbook: a summary sheet ("Tổng hợp", one row per title for the unit) and one sheet per
+title, named as on the paper form. For a province a title sheet has one row per commune/ward;
+for a commune/ward, the titles that roll up by residential area (families, communities,
+citizens) have one row per area, the others the ward's own row. Every title sheet ends with a
+TOTAL row written as values computed here, never as Excel formulas, that equals the sum of the
+rows above it and the unit's own figures; its rates are computed from its totals.
+
+Nothing a user typed ever becomes a formula: every text cell passes through `neutralise`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from registry.access import ward_units
+from registry.models import AdministrativeUnit, Kind, RollupLevel
+from titles.selectors import (
+    KIND_ORDER,
+    ROLLUP_COLUMNS,
+    percent,
+    rollup_rows,
+    rollup_units,
+    target_status,
+    targets_for,
+)
+
+# The sheet names of the paper form; they stay Vietnamese whatever the page language so that
+# whoever receives the workbook finds the sheets by name.
+SUMMARY_SHEET = "Tổng hợp"
+SHEET_NAMES: dict[str, str] = {
+    Kind.FAMILY: "Gia đình học tập",
+    Kind.CLAN: "Dòng họ học tập",
+    Kind.COMMUNITY: "Cộng đồng học tập",
+    Kind.UNIT: "Đơn vị học tập",
+    Kind.CITIZEN: "Công dân học tập",
+}
+# Titles whose figures roll up by residential area (a household, its citizens, the area itself).
+AREA_KINDS = (Kind.FAMILY, Kind.COMMUNITY, Kind.CITIZEN)
+COUNTS = ("entities", "registered", "recognized", "outstanding")
+STATUS_LABELS = {
+    "below": gettext_lazy("Below target"),
+    "on_track": gettext_lazy("On track"),
+    "above": gettext_lazy("Above target"),
+    "no_target": gettext_lazy("No target"),
+}
+# Where the title block ends and the table starts (1-based rows, as Excel counts).
+HEADER_ROW = 6
+FIRST_DATA_ROW = HEADER_ROW + 1
+# What makes a spreadsheet treat a cell as a formula (tab and CR too: some programs strip them).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_COUNT_FORMAT = "#,##0"
+_RATE_FORMAT = "0.0%"
+_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def neutralise(value: str) -> str:
+    """Text as a spreadsheet shows it and never evaluates.
+
+    A value that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR)
+    gets a leading apostrophe; characters a workbook cannot hold (control characters) are
+    dropped.
+    """
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+# --- which unit ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportUnit:
+    """The province or commune/ward a report is about."""
+
+    id: int
+    code: str
+    name: str
+    level: str  # RollupLevel.PROVINCE or RollupLevel.WARD
+    province_name: str
+
+    @property
+    def is_province(self) -> bool:
+        return self.level == RollupLevel.PROVINCE
+
+
+def report_unit(*, user, unit_code: str) -> ReportUnit:
+    """The province or commune/ward (in force) with this code in the user's scope; else Http404."""
+    for level in (RollupLevel.PROVINCE, RollupLevel.WARD):
+        for unit in rollup_units(user=user, level=level, unit_code=unit_code):
+            if unit["code"] == unit_code:
+                province_name = unit["name"]
+                if level == RollupLevel.WARD:
+                    province_name = (
+                        AdministrativeUnit.objects.filter(pk=unit["province_id"])
+                        .values_list("name", flat=True)
+                        .first()
+                        or ""
+                    )
+                return ReportUnit(
+                    id=unit["id"],
+                    code=unit["code"],
+                    name=unit["name"],
+                    level=level,
+                    province_name=province_name,
+                )
+    raise Http404
+
+
+def report_unit_choices(*, user, limit: int) -> list[tuple[str, str]]:
+    """(code, label) of the provinces and in-force communes/wards a user may report on.
+
+    At most `limit` + 1 entries, so a caller can tell "too many for a list" without counting a
+    nation's wards.
+    """
+    choices = [
+        (unit["code"], f"{unit['name']} ({unit['code']})")
+        for unit in rollup_units(user=user, level=RollupLevel.PROVINCE)[: limit + 1]
+    ]
+    wards = (
+        ward_units(user)
+        .filter(valid_to__isnull=True)
+        .order_by("parent__code", "code")
+        .values_list("code", "name")[: max(0, limit + 1 - len(choices))]
+    )
+    return [*choices, *((code, f"{name} ({code})") for code, name in wards)]
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One row of a report: a unit's (or a title's) counts and its target range."""
+
+    code: str
+    name: str
+    entities: int = 0
+    registered: int = 0
+    recognized: int = 0
+    outstanding: int = 0
+    target: tuple[Decimal, Decimal] | None = None
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.recognized, self.entities)
+
+    @property
+    def registered_rate(self) -> Decimal | None:
+        return percent(self.recognized, self.registered)
+
+    @property
+    def status(self) -> str:
+        return target_status(self.rate, self.target)
+
+
+def _line(row: dict, *, name: str | None = None) -> Line:
+    target = None
+    if row["target_min"] is not None:
+        target = (row["target_min"], row["target_max"])
+    return Line(
+        code=row["unit_code"],
+        name=row["unit_name"] if name is None else name,
+        target=target,
+        **{c: row[c] for c in COUNTS},
+    )
+
+
+def _total(lines: list[Line], target: tuple[Decimal, Decimal] | None) -> Line:
+    """The sums of `lines`; its rates follow from the sums, its status from `target`."""
+    return Line(
+        code="",
+        name=_("TOTAL"),
+        target=target,
+        **{c: sum(getattr(line, c) for line in lines) for c in COUNTS},
+    )
+
+
+@dataclass
+class TitleSheet:
+    """One title's sheet: its rows (wards, or residential areas) and their TOTAL."""
+
+    kind: str
+    name_header: str
+    subject: str
+    lines: list[Line]
+    total: Line
+
+
+def _unit_lines(
+    *, user, year: int, level: str, parent: ReportUnit, keep: set[int] | None
+) -> dict[str, list[Line]]:
+    """{kind: [Line]} for every unit of `level` under `parent`, zeros where it has no figures.
+
+    `keep` limits the units without figures to these ids (None keeps them all).
+    """
+    units = rollup_units(user=user, level=level, unit_code=parent.code)
+    targets = targets_for(units=units, level=level, year=year)
+    rows = {
+        (row["unit_code"], row["kind"]): row
+        for row in rollup_rows(user=user, year=year, level=level, unit_code=parent.code)
+    }
+    lines: dict[str, list[Line]] = defaultdict(list)
+    for unit in units:
+        for kind in KIND_ORDER:
+            row = rows.get((unit["code"], kind))
+            if row is not None:
+                lines[kind].append(_line(row))
+            elif keep is None or unit["id"] in keep:
+                lines[kind].append(
+                    Line(
+                        code=unit["code"], name=unit["name"], target=targets.get((unit["id"], kind))
+                    )
+                )
+    return lines
+
+
+def _summary_lines(*, user, year: int, unit: ReportUnit) -> dict[str, Line]:
+    """{kind: Line} of the unit itself, every title present (zeros where it has none)."""
+    units = rollup_units(user=user, level=unit.level, unit_code=unit.code)
+    units = [u for u in units if u["code"] == unit.code]
+    targets = targets_for(units=units, level=unit.level, year=year)
+    rows = {
+        row["kind"]: row
+        for row in rollup_rows(user=user, year=year, level=unit.level, unit_code=unit.code)
+        if row["unit_code"] == unit.code
+    }
+    return {
+        kind: _line(rows[kind], name=str(Kind(kind).label))
+        if kind in rows
+        else Line(code=kind, name=str(Kind(kind).label), target=targets.get((unit.id, kind)))
+        for kind in KIND_ORDER
+    }
+
+
+def _outside_areas(ward: Line, areas: list[Line]) -> Line | None:
+    """What the ward counts but no residential area does (citizens without a household)."""
+    rest = {c: getattr(ward, c) - sum(getattr(a, c) for a in areas) for c in COUNTS}
+    if any(v < 0 for v in rest.values()) or not any(rest.values()):
+        return None
+    return Line(code="", name=_("Not in a residential area"), target=ward.target, **rest)
+
+
+def report_sheets(*, user, unit: ReportUnit, year: int) -> tuple[dict[str, Line], list[TitleSheet]]:
+    """The summary lines and the title sheets of a report, from the summaries only."""
+    summary = _summary_lines(user=user, year=year, unit=unit)
+    sheets = []
+    if unit.is_province:
+        in_force = set(
+            AdministrativeUnit.objects.filter(
+                parent_id=unit.id, level=AdministrativeUnit.Level.WARD, valid_to__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        by_kind = _unit_lines(
+            user=user, year=year, level=RollupLevel.WARD, parent=unit, keep=in_force
+        )
+        for kind in KIND_ORDER:
+            sheets.append(
+                TitleSheet(
+                    kind=kind,
+                    name_header=_("Commune/ward"),
+                    subject=_("%(title)s by commune/ward") % {"title": Kind(kind).label},
+                    lines=by_kind[kind],
+                    total=_total(by_kind[kind], summary[kind].target),
+                )
+            )
+        return summary, sheets
+    by_area = _unit_lines(user=user, year=year, level=RollupLevel.COMMUNITY, parent=unit, keep=None)
+    for kind in KIND_ORDER:
+        ward_line = replace(summary[kind], code=unit.code, name=unit.name)
+        if kind in AREA_KINDS:
+            lines = list(by_area[kind])
+            rest = _outside_areas(ward_line, lines)
+            if rest is not None:
+                lines.append(rest)
+            name_header = _("Residential area")
+            subject = _("%(title)s by residential area") % {"title": Kind(kind).label}
+        else:
+            lines = [ward_line]
+            name_header = _("Commune/ward")
+            subject = str(Kind(kind).label)
+        sheets.append(
+            TitleSheet(
+                kind=kind,
+                name_header=name_header,
+                subject=subject,
+                lines=lines,
+                total=_total(lines, summary[kind].target),
+            )
+        )
+    return summary, sheets
+
+
+# --- the workbook ----------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _rate(value: Decimal | None) -> float | None:
+    """A percentage (91.5) as the fraction a "0.0%" cell shows as 91.5%."""
+    return None if value is None else float(value / 100)
+
+
+def _number(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text.replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
+
+
+def _target_text(target: tuple[Decimal, Decimal] | None) -> str:
+    if target is None:
+        return ""
+    return f"{_number(target[0])}–{_number(target[1])}%"
+
+
+def _status_text(line: Line) -> str:
+    return "" if line.rate is None else str(STATUS_LABELS[line.status])
+
+
+def _figures(line: Line) -> list[Any]:
+    return [
+        line.entities,
+        line.registered,
+        line.recognized,
+        line.outstanding,
+        _rate(line.rate),
+        _rate(line.registered_rate),
+        _target_text(line.target),
+        _status_text(line),
+    ]
+
+
+def _figure_headers() -> list[str]:
+    return [
+        _("Entities"),
+        _("Registered"),
+        _("Recognised"),
+        _("Outstanding"),
+        _("Rate (% of entities)"),
+        _("Rate (% of registered)"),
+        _("Target (%)"),
+        _("Status"),
+    ]
+
+
+_FIGURE_WIDTHS = [12, 12, 13, 12, 14, 14, 12, 16]
+
+
+def _title_block(ws: Worksheet, *, unit: ReportUnit, year: int, subject: str) -> None:
+    if unit.is_province:
+        unit_line = f"{unit.name} ({unit.code})"
+    else:
+        unit_line = f"{unit.name} ({unit.code}) — {unit.province_name}"
+    ws.cell(row=1, column=1, value=neutralise(unit_line)).font = Font(bold=True)
+    title = _("Report on building learning models in %(year)s") % {"year": year}
+    ws.cell(row=2, column=1, value=neutralise(title.upper())).font = Font(bold=True, size=14)
+    ws.cell(row=3, column=1, value=neutralise(subject)).font = Font(italic=True)
+    exported = formats.date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
+    ws.cell(row=4, column=1, value=neutralise(_("Exported on %(date)s") % {"date": exported}))
+
+
+def _table(
+    ws: Worksheet, *, headers: list[str], widths: list[int], rows: list[list[Any]], total: int
+) -> None:
+    """Header row and data rows, the last `total` of them totals (bold).
+
+    The figure columns are the last eight: four counts, two rates, the target and the status.
+    """
+    for column, header in enumerate(headers, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=column, value=neutralise(header))
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    last = len(headers)
+    count_columns = set(range(last - 7, last - 3))
+    rate_columns = {last - 3, last - 2}
+    for offset, values in enumerate(rows):
+        row = FIRST_DATA_ROW + offset
+        is_total = offset >= len(rows) - total
+        for column, value in enumerate(values, start=1):
+            cell = ws.cell(row=row, column=column, value=_value(value))
+            cell.border = _BORDER
+            if column in rate_columns:
+                cell.number_format = _RATE_FORMAT
+            elif column in count_columns:
+                cell.number_format = _COUNT_FORMAT
+            if is_total:
+                cell.font = Font(bold=True)
+                cell.fill = _TOTAL_FILL
+    for column, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
+
+
+def report_workbook(*, user, unit_code: str, year: int) -> bytes:
+    """The workbook (XLSX bytes) of a province or commune/ward and year; Http404 outside scope."""
+    unit = report_unit(user=user, unit_code=unit_code)
+    summary, sheets = report_sheets(user=user, unit=unit, year=year)
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = SUMMARY_SHEET
+    _title_block(ws, unit=unit, year=year, subject=_("Summary by title"))
+    _table(
+        ws,
+        headers=[_("No."), _("Title"), *_figure_headers()],
+        widths=[6, 24, *_FIGURE_WIDTHS],
+        rows=[[n, line.name, *_figures(line)] for n, line in enumerate(summary.values(), 1)],
+        total=0,
+    )
+    for sheet in sheets:
+        ws = workbook.create_sheet(SHEET_NAMES[sheet.kind])
+        _title_block(ws, unit=unit, year=year, subject=sheet.subject)
+        rows = [[n, line.code, line.name, *_figures(line)] for n, line in enumerate(sheet.lines, 1)]
+        rows.append(["", "", sheet.total.name, *_figures(sheet.total)])
+        _table(
+            ws,
+            headers=[_("No."), _("Code"), sheet.name_header, *_figure_headers()],
+            widths=[6, 16, 36, *_FIGURE_WIDTHS],
+            rows=rows,
+            total=1,
+        )
+    workbook.properties.title = neutralise(
+        _("Report on building learning models in %(year)s") % {"year": year}
+    )
+    workbook.properties.creator = "learnsociety"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def report_csv(*, user, unit_code: str, year: int, level: str) -> str:
+    """The contract's roll-up rows of the units of `level` under a unit, as CSV for Excel.
+
+    UTF-8 with a byte-order mark (so Excel reads Vietnamese names right), the contract's column
+    names as the header, text neutralised. Http404 outside scope.
+    """
+    unit = report_unit(user=user, unit_code=unit_code)
+    rows = rollup_rows(user=user, year=year, level=level, unit_code=unit.code)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(ROLLUP_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_value(row[column]) for column in ROLLUP_COLUMNS])
+    return buffer.getvalue()
+
+
+def levels_under(unit: ReportUnit) -> list[str]:
+    """The roll-up levels a CSV of this unit may list: its own and those below it."""
+    if unit.is_province:
+        return [RollupLevel.PROVINCE, RollupLevel.WARD, RollupLevel.COMMUNITY]
+    return [RollupLevel.WARD, RollupLevel.COMMUNITY]
