@@ -1,6 +1,6 @@
 """The titles pages: staff registering and entering evidence, officials reviewing and deciding,
 reports sent upward."""
 
-from titles.views import reports, review, staff
+from titles.views import reports, review, signoff, staff
 
-urlpatterns = [*staff.urlpatterns, *review.urlpatterns, *reports.urlpatterns]
+urlpatterns = [*staff.urlpatterns, *review.urlpatterns, *reports.urlpatterns, *signoff.urlpatterns]

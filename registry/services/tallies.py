@@ -32,10 +32,14 @@ TallyKey = tuple[str, int, str]
 def lock_wards(ward_ids: Iterable[int]) -> dict[int, int]:
     """Lock the wards' rows (in id order) so concurrent refreshes of a ward queue up.
 
+    FOR NO KEY UPDATE: the writes that refresh have usually inserted rows pointing at the ward
+    already (a registration, an entity, a decision), which takes a key-share lock on it; a
+    plain FOR UPDATE would then deadlock two such writes in one ward.
+
     Returns ward id -> province id.
     """
     rows = (
-        AdministrativeUnit.objects.select_for_update()
+        AdministrativeUnit.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted(set(ward_ids)), level=AdministrativeUnit.Level.WARD)
         .order_by("pk")
         .values_list("pk", "parent_id")

@@ -22,7 +22,7 @@ from registry.models import Community, Entity, Family, Kind, Role
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
 from titles.services.criteria import criteria_for, parsed
-from titles.services.review import ConcurrentChange, ReviewError
+from titles.services.review import ConcurrentChange, ReviewError, check_not_frozen
 from titles.services.rollups import rollups_refresh
 
 SELF_ASSESSMENT_SALT = "titles.self-assessment"
@@ -80,6 +80,7 @@ def _new_registration(entity: Entity, year: int, user) -> Registration:
 def registration_create(*, user, entity: Entity, year: int) -> Registration:
     """Register one entity for its kind's title in `year`."""
     registration_window_check(user=user, province_id=entity.province_id, year=year)
+    check_not_frozen(entity.ward_id, year)  # a new registration moves the signed-off figures
     if Registration.objects.filter(entity=entity, year=year).exists():
         raise RegistrationError(
             _("%(name)s is already registered for %(year)s.") % {"name": entity.name, "year": year}
@@ -107,6 +108,7 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
     Returns (newly registered, already registered).
     """
     registration_window_check(user=user, province_id=community.entity.province_id, year=year)
+    check_not_frozen(community.entity.ward_id, year)
     entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
     already = set(
         Registration.objects.filter(entity_id__in=entity_ids, year=year).values_list(

@@ -4,6 +4,10 @@ Every change is one conditional UPDATE that names the state and version the acto
 people acting on the same registration at once cannot both win: the loser's UPDATE matches no
 row and they get `ConcurrentChange`, with nothing written. Every change appends a
 `RegistrationEvent` (who, when, from, to, why) in the same transaction.
+
+While a ward's year is signed off (`titles.services.signoff`), every move that decides one of
+its registrations — approval, rejection, override, bulk approval, decision — is refused with a
+`ReviewError`; the check holds the ward's row lock until the transaction ends.
 """
 
 from __future__ import annotations
@@ -41,6 +45,26 @@ SUBMITTABLE = (State.REGISTERED,)
 DECIDABLE = (State.EVALUATED,)
 REJECTABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED, State.APPROVED)
 OVERRIDABLE = (State.EVALUATED,)
+# Moves that decide a registration: refused while its ward's year is signed off.
+FROZEN_MOVES = (State.APPROVED, State.REJECTED, State.RECOGNIZED)
+
+
+def check_not_frozen(ward_id: int, year: int) -> None:
+    """Refuse a decision on a ward and year whose figures are signed off.
+
+    Takes the ward's row lock (held until the caller's transaction ends), so a sign-off cannot
+    slip in between this check and the write it guards.
+    """
+    from titles.services.signoff import ward_year_lock_frozen  # signoff builds on review
+
+    if ward_year_lock_frozen(ward_id=ward_id, year=year):
+        raise ReviewError(
+            _(
+                "The ward's figures for %(year)s are signed off; a province administrator must "
+                "reopen them first."
+            )
+            % {"year": year}
+        )
 
 
 def _transition(
@@ -61,6 +85,8 @@ def _transition(
             _("A registration in state “%(state)s” cannot be moved to “%(to)s”.")
             % {"state": registration.get_state_display(), "to": State(to_state).label}
         )
+    if to_state in FROZEN_MOVES:
+        check_not_frozen(registration.ward_id, registration.year)
     updates = {"state": to_state, "version": F("version") + 1, **(extra or {})}
     changed = Registration.objects.filter(
         pk=registration.pk, version=registration.version, state=registration.state
@@ -130,8 +156,10 @@ def registrations_approve_passed(
     """Approve every evaluated registration of the ward and year that passed.
 
     Limited to `kind` and/or `ids` when given. Returns (approved, skipped): a registration someone
-    else changed meanwhile is skipped, not overwritten.
+    else changed meanwhile is skipped, not overwritten. Refused while the ward's year is signed
+    off.
     """
+    check_not_frozen(ward.pk, year)
     qs = Registration.objects.filter(ward=ward, year=year, state=State.EVALUATED, passed=True)
     if kind:
         qs = qs.filter(kind=kind)
@@ -163,6 +191,7 @@ def override_set(
         raise ReviewError(_("A written reason is required to override a criterion."))
     if registration.state not in OVERRIDABLE:
         raise ReviewError(_("Only an evaluated registration, not yet decided, can be overridden."))
+    check_not_frozen(registration.ward_id, registration.year)
     codes = {c["code"] for c in registration.result.get("criteria", [])}
     if criterion not in codes:
         raise ReviewError(_("Unknown criterion “%(code)s”.") % {"code": criterion})
@@ -217,6 +246,7 @@ def decision_issue(
     for registration in registrations:
         if registration.ward_id != ward.pk or registration.year != year:
             raise ReviewError(_("A decision covers registrations of one ward and one year."))
+    check_not_frozen(ward.pk, year)
     try:
         with transaction.atomic():
             decision = Decision.objects.create(

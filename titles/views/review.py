@@ -438,9 +438,13 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
         )
     else:
         ids = None
-    approved, skipped = review.registrations_approve_passed(
-        user=user, ward=ward, year=year, kind=kind, ids=ids
-    )
+    try:
+        approved, skipped = review.registrations_approve_passed(
+            user=user, ward=ward, year=year, kind=kind, ids=ids
+        )
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect(_queue_url(ward, year, kind=data["kind"], area=data["area"], q=data["q"]))
     if approved:
         messages.success(
             request,
