@@ -1,6 +1,12 @@
 """The titles pages: staff registering and entering evidence, officials reviewing and deciding,
 reports sent upward."""
 
-from titles.views import reports, review, signoff, staff
+from titles.views import dashboard, reports, review, signoff, staff
 
-urlpatterns = [*staff.urlpatterns, *review.urlpatterns, *reports.urlpatterns, *signoff.urlpatterns]
+urlpatterns = [
+    *staff.urlpatterns,
+    *review.urlpatterns,
+    *reports.urlpatterns,
+    *signoff.urlpatterns,
+    *dashboard.urlpatterns,
+]
