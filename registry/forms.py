@@ -210,6 +210,25 @@ class WardPickForm(forms.Form):
         self.fields["ward"].choices = [("", "---------"), *groups.items()]
 
 
+def fit_ward_filter(field: forms.Field, wards) -> bool:
+    """Fit a list's ward filter to the user's wards: hidden for one, a select up to
+    WARD_SELECT_MAX, a code box beyond. True when there are several to filter by."""
+    wards = list(wards[: WARD_SELECT_MAX + 1])
+    if len(wards) <= 1:
+        field.widget = forms.HiddenInput()
+    elif len(wards) > WARD_SELECT_MAX:
+        # A nationwide administrator: thousands of options would weigh down every page.
+        field.widget = forms.TextInput(
+            attrs={"placeholder": _("Commune/ward code"), "inputmode": "numeric"}
+        )
+    else:
+        field.widget.choices = [
+            ("", _("All communes/wards")),
+            *((w.code, w.name) for w in wards),
+        ]
+    return len(wards) > 1
+
+
 class ListFilterForm(forms.Form):
     """The search box and filters of a list page; the kind decides which filters exist."""
 
@@ -223,20 +242,7 @@ class ListFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update(
             {"type": "search", "placeholder": _("Name or code"), "autocomplete": "off"}
         )
-        wards = list(wards[: WARD_SELECT_MAX + 1])
-        self.many_wards = len(wards) > 1
-        if not self.many_wards:
-            self.fields["ward"].widget = forms.HiddenInput()
-        elif len(wards) > WARD_SELECT_MAX:
-            # A nationwide administrator: thousands of options would weigh down every page.
-            self.fields["ward"].widget = forms.TextInput(
-                attrs={"placeholder": _("Commune/ward code"), "inputmode": "numeric"}
-            )
-        else:
-            self.fields["ward"].widget.choices = [
-                ("", _("All communes/wards")),
-                *((w.code, w.name) for w in wards),
-            ]
+        self.many_wards = fit_ward_filter(self.fields["ward"], wards)
         for name, related_kind in selectors.LIST_FILTERS[kind].items():
             if related_kind is not None:
                 self.fields[name] = forms.IntegerField(
@@ -256,8 +262,13 @@ class ListFilterForm(forms.Form):
             )
 
 
-class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=kind_choices)
+class SpreadsheetUploadForm(forms.Form):
+    """A spreadsheet to import: a .csv or .xlsx file of at most IMPORT_MAX_BYTES.
+
+    Each import's form adds what the file is about (the registry's kind, the registrations'
+    year) and lists it before the file in `field_order`.
+    """
+
     file = forms.FileField(
         label=_("File"),
         help_text=_("CSV (UTF-8) or Excel (.xlsx), with one header row."),
@@ -274,6 +285,12 @@ class ImportForm(forms.Form):
                 params={"size": filesizeformat(settings.IMPORT_MAX_BYTES)},
             )
         return upload
+
+
+class ImportForm(SpreadsheetUploadForm):
+    field_order = ("kind", "file")
+
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=kind_choices)
 
 
 class ImportConfirmForm(forms.Form):

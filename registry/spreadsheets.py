@@ -11,8 +11,11 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
@@ -78,6 +81,31 @@ def normalize_ward_code(text: str) -> str:
     if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 5:
         return text.lstrip("0").zfill(5)
     return text
+
+
+def read_table(
+    *, file: BinaryIO, filename: str, notes: list[str], columns: Iterable[str]
+) -> list[list[Cell]]:
+    """The file's rows (header first), refusing oversized, empty and header-less files.
+
+    `columns` are the column names a header-less file is told to start with.
+    """
+    limit = settings.IMPORT_MAX_BYTES
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ImportFileError(
+            _("The file is larger than the limit of %(size)s MB; split it into several files.")
+            % {"size": f"{limit / 1024 / 1024:g}"}
+        )
+    table = read_rows(data=data, filename=filename, notes=notes)
+    if all(is_blank(cell) for row in table for cell in row):
+        raise ImportFileError(_("The file is empty."))
+    if all(is_blank(cell) for cell in table[0]):
+        raise ImportFileError(
+            _("The first row must hold the column names (%(columns)s).")
+            % {"columns": ", ".join(columns)}
+        )
+    return table
 
 
 def read_rows(*, data: bytes, filename: str, notes: list[str]) -> list[list[Cell]]:

@@ -7,9 +7,7 @@ call → redirect after POST with a message.
 
 from __future__ import annotations
 
-import base64
 import io
-import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,12 +18,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registry import selectors
+from registry import selectors, uploads
 from registry.access import grant_of, require_registry_edit
 from registry.forms import (
     ENTITY_FORMS,
     EntityForm,
-    ImportConfirmForm,
     ImportForm,
     ListFilterForm,
     WardPickForm,
@@ -39,9 +36,7 @@ from registry.services import imports
 LIST_PAGE_SIZE = 50
 _COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
 WARDS_PAGE_SIZE = 150
-# A checked file waits in the session for its confirmation only up to this size (base64 grows
-# it by a third); a larger one is asked for again, which is as safe: an import is all-or-nothing.
-SESSION_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+SESSION_IMPORT_MAX_BYTES = uploads.SESSION_MAX_BYTES
 SESSION_IMPORT_KEY = "registry_import_pending"
 
 
@@ -177,7 +172,7 @@ def entity_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
     """New entity. A user covering several wards first picks the ward (`?ward=` in the URL)."""
     require_registry_edit(request.user)
-    ward = _entry_ward(request)
+    ward = entry_ward(request)
     if ward is None:
         wards = selectors.wards_for_entry(user=request.user)
         return render(
@@ -205,8 +200,9 @@ def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-def _entry_ward(request: HttpRequest) -> AdministrativeUnit | None:
-    """The ward a new entity goes in: the user's only one, or `?ward=` (404 if not theirs)."""
+def entry_ward(request: HttpRequest) -> AdministrativeUnit | None:
+    """The ward a new entity (or a registration) goes in: the user's only one, or `?ward=` (404
+    if not theirs); None when the user covers several and has to pick one."""
     wards = selectors.wards_for_entry(user=request.user)
     code = request.GET.get("ward")
     if code:
@@ -274,99 +270,55 @@ def _add_service_errors(form: EntityForm, exc: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_import(request: HttpRequest) -> HttpResponse:
-    """Upload → dry run and report → confirm → the real import, all-or-nothing.
-
-    The checked file waits in the session between the two requests (never on disk); one too
-    large for the session is asked for again with the confirmation.
-    """
+    """Upload → dry run and report → confirm → the real import, all-or-nothing (`uploads`)."""
     require_registry_edit(request.user)
-    step = request.POST.get("step") if request.method == "POST" else None
-    if step == "confirm":
-        return _import_confirmed(request)
+    step = uploads.posted_step(request)
+    if step == uploads.CONFIRM:
+        upload = uploads.take_confirmed(request, session_key=SESSION_IMPORT_KEY)
+        if upload is None:
+            return redirect("registry_import")
+        return _import(request, upload, dry_run=False)
     form = ImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
     )
     if not form.is_valid():
         return render(request, "registry/import.html", {"form": form})
-    upload = form.cleaned_data["file"]
-    data = upload.read()
-    kind = form.cleaned_data["kind"]
     # The second step for a large file: the user chose it again, so import it for real.
-    dry_run = step != "import"
-    report = _run_import(request, data=data, filename=upload.name, kind=kind, dry_run=dry_run)
-    if not dry_run:
-        return _import_done(request, report)
-    token = None
-    if report.ok and len(data) <= SESSION_IMPORT_MAX_BYTES:
-        token = secrets.token_urlsafe(16)
-        request.session[SESSION_IMPORT_KEY] = {
-            "token": token,
-            "kind": kind,
-            "filename": upload.name,
-            "data": base64.b64encode(data).decode("ascii"),
-        }
+    return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
+
+
+def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
+    """Check or import the file; the report, or the list of what was imported."""
+    kind = upload.params["kind"]
+    report = imports.registry_import(
+        file=io.BytesIO(upload.data),
+        filename=upload.filename,
+        kind=kind,
+        dry_run=dry_run,
+        user=request.user,
+    )
+    if report.ok and not dry_run:
+        uploads.message_imported(request, report)
+        return redirect("entity_list", kind=kind)
+    # A dry run's report, or why a real import failed and wrote nothing (the file changed
+    # meaning since its check, by someone else's edit).
+    form = ImportForm(initial={"kind": kind})
     return render(
         request,
         "registry/import.html",
         {
-            "form": ImportForm(initial={"kind": kind}),
+            "form": form,
             "report": report,
-            "filename": upload.name,
+            "filename": upload.filename,
             "kind_label": kind_label(kind),
-            "confirm_form": ImportConfirmForm(initial={"token": token}) if token else None,
-            "reupload_form": ImportForm(initial={"kind": kind})
-            if report.ok and not token
-            else None,
+            **uploads.offer_confirmation(
+                request,
+                upload,
+                report=report,
+                session_key=SESSION_IMPORT_KEY,
+                max_bytes=SESSION_IMPORT_MAX_BYTES,
+                reupload_form=form,
+            ),
         },
     )
-
-
-def _import_confirmed(request: HttpRequest) -> HttpResponse:
-    form = ImportConfirmForm(request.POST)
-    pending = request.session.get(SESSION_IMPORT_KEY)
-    if not (form.is_valid() and pending and pending["token"] == form.cleaned_data["token"]):
-        messages.error(
-            request, _("That file is no longer waiting for confirmation; please choose it again.")
-        )
-        return redirect("registry_import")
-    del request.session[SESSION_IMPORT_KEY]
-    report = _run_import(
-        request,
-        data=base64.b64decode(pending["data"]),
-        filename=pending["filename"],
-        kind=pending["kind"],
-        dry_run=False,
-    )
-    return _import_done(request, report, filename=pending["filename"])
-
-
-def _run_import(
-    request: HttpRequest, *, data: bytes, filename: str, kind: str, dry_run: bool
-) -> imports.ImportReport:
-    return imports.registry_import(
-        file=io.BytesIO(data), filename=filename, kind=kind, dry_run=dry_run, user=request.user
-    )
-
-
-def _import_done(
-    request: HttpRequest, report: imports.ImportReport, filename: str = ""
-) -> HttpResponse:
-    if not report.ok:
-        # The file changed meaning since its check (someone else's edit): nothing was written.
-        return render(
-            request,
-            "registry/import.html",
-            {
-                "form": ImportForm(initial={"kind": report.kind}),
-                "report": report,
-                "filename": filename,
-                "kind_label": kind_label(report.kind),
-            },
-        )
-    messages.success(
-        request,
-        _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
-        % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
-    )
-    return redirect("entity_list", kind=report.kind)

@@ -11,17 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from registry.forms import WARD_SELECT_MAX, SpreadsheetUploadForm, fit_ward_filter
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind
 from registry.selectors import SLUG_OF_KIND, entity_by_code
 from titles import evaluation
@@ -29,9 +27,6 @@ from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import State
 
-IMPORT_EXTENSIONS = (".csv", ".xlsx")
-# A ward filter offers a select up to this many wards, and a code box beyond (as the registry).
-WARD_SELECT_MAX = 200
 YES, NO = "yes", "no"
 
 
@@ -85,19 +80,7 @@ class RegistrationFilterForm(forms.Form):
         )
         self.fields["kind"].choices = [("", _("All titles")), *Kind.choices]
         self.fields["state"].choices = [("", _("All states")), *State.choices]
-        wards = list(wards[: WARD_SELECT_MAX + 1])
-        self.many_wards = len(wards) > 1
-        if not self.many_wards:
-            self.fields["ward"].widget = forms.HiddenInput()
-        elif len(wards) > WARD_SELECT_MAX:
-            self.fields["ward"].widget = forms.TextInput(
-                attrs={"placeholder": _("Commune/ward code"), "inputmode": "numeric"}
-            )
-        else:
-            self.fields["ward"].widget.choices = [
-                ("", _("All communes/wards")),
-                *((w.code, w.name) for w in wards),
-            ]
+        self.many_wards = fit_ward_filter(self.fields["ward"], wards)
         if areas is None:
             # Residential areas are listed once the ward is known; an `area` in the URL still
             # filters (a link from another page), shown as a notice instead of a select.
@@ -181,19 +164,6 @@ class RegistrationCreateForm(forms.Form):
 
 def _kind_noun(kind: str) -> str:
     return str(KIND_MODELS[kind]._meta.verbose_name)
-
-
-class WardPickForm(forms.Form):
-    """The first step for a user who covers several wards."""
-
-    ward = forms.ChoiceField(label=gettext_lazy("Commune/ward"))
-
-    def __init__(self, *args: Any, wards, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for ward in wards:
-            groups.setdefault(ward.parent.name, []).append((ward.code, ward.name))
-        self.fields["ward"].choices = [("", "---------"), *groups.items()]
 
 
 def _area_label(area) -> str:
@@ -401,31 +371,11 @@ def evidence_display(rules: evaluation.CriteriaSet, evidence: dict) -> list[tupl
 # --- import -----------------------------------------------------------------------------------
 
 
-class RegistrationsImportForm(forms.Form):
+class RegistrationsImportForm(SpreadsheetUploadForm):
+    field_order = ("year", "file")
+
     year = year_field()
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy("CSV (UTF-8) or Excel (.xlsx), with one header row."),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("year", current_year())
         super().__init__(*args, **kwargs)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if PurePath(upload.name).suffix.lower() not in IMPORT_EXTENSIONS:
-            raise ValidationError(_("Choose a .csv or .xlsx file."))
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ValidationError(
-                _("The file is too large (at most %(size)s)."),
-                params={"size": filesizeformat(settings.IMPORT_MAX_BYTES)},
-            )
-        return upload
-
-
-class ImportConfirmForm(forms.Form):
-    """The second step: the checked file kept in the session, named by its token."""
-
-    token = forms.CharField(max_length=64, widget=forms.HiddenInput)

@@ -10,9 +10,8 @@ messages, never as a server error.
 
 from __future__ import annotations
 
-import base64
 import io
-import secrets
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,20 +27,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import selectors as registry_selectors
+from registry import uploads
 from registry.access import can_register, require_register, scope_q
+from registry.forms import WARD_SELECT_MAX, WardPickForm
 from registry.models import AdministrativeUnit, Community, Entity
-from registry.spreadsheets import ImportReport
+from registry.views import entry_ward
 from titles import selectors
-from titles.evaluation import CriterionType
+from titles.evaluation import CriteriaSet, CriterionType
 from titles.forms import (
-    WARD_SELECT_MAX,
     EvidenceForm,
-    ImportConfirmForm,
     RegisterAreaForm,
     RegistrationCreateForm,
     RegistrationFilterForm,
     RegistrationsImportForm,
-    WardPickForm,
     current_year,
     evidence_display,
     share_lines,
@@ -56,9 +54,7 @@ from titles.services.review import ReviewError
 from titles.services.review import registration_submit as review_submit
 
 LIST_PAGE_SIZE = 50
-# A checked file waits in the session for its confirmation only up to this size (as the
-# registry's import); a larger one is asked for again.
-SESSION_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+SESSION_IMPORT_MAX_BYTES = uploads.SESSION_MAX_BYTES
 SESSION_IMPORT_KEY = "titles_registrations_import_pending"
 
 
@@ -192,7 +188,7 @@ def _entity_in_scope(request: HttpRequest) -> Entity | None:
 def registration_register_area(request: HttpRequest) -> HttpResponse:
     """Register every household of a residential area that is not registered for the year yet."""
     require_register(request.user)
-    ward = _entry_ward(request)
+    ward = entry_ward(request)
     if ward is None:
         wards = registry_selectors.wards_for_entry(user=request.user)
         return render(request, "titles/staff/ward_pick.html", {"form": WardPickForm(wards=wards)})
@@ -229,21 +225,6 @@ def registration_register_area(request: HttpRequest) -> HttpResponse:
     return render(request, "titles/staff/register_area.html", {"form": form, "ward": ward})
 
 
-def _entry_ward(request: HttpRequest) -> AdministrativeUnit | None:
-    """The ward to register in: the user's only one, or `?ward=` (404 if not theirs)."""
-    wards = registry_selectors.wards_for_entry(user=request.user)
-    code = request.GET.get("ward")
-    if code:
-        ward = wards.filter(code=code).first()
-        if ward is None:
-            raise Http404
-        return ward
-    first_two = list(wards[:2])
-    if not first_two:
-        raise Http404
-    return first_two[0] if len(first_two) == 1 else None
-
-
 # --- evidence ---------------------------------------------------------------------------------
 
 
@@ -258,25 +239,10 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     editable = registration.state in EVIDENCE_EDITABLE
     form = None
     if rules is not None and editable:
-        form = EvidenceForm(
-            request.POST if request.method == "POST" else None,
-            rules=rules,
-            evidence=registration.evidence,
-            version=registration.version,
-        )
-        if request.method == "POST" and form.is_valid():
-            registration.version = form.cleaned_data["version"]
-            try:
-                registering.evidence_save(
-                    registration=registration, values=form.values(), user=request.user
-                )
-            except EvidenceInvalid as exc:
-                form.add_evidence_errors(exc.errors)
-            except ReviewError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Evidence saved."))
-                return redirect(registration_url(registration.pk))
+        form = _evidence_form(request, registration, rules)
+        if _evidence_saved(request, form, registration, user=request.user):
+            messages.success(request, _("Evidence saved."))
+            return redirect(registration_url(registration.pk))
     elif request.method == "POST":
         messages.error(request, _("Evidence cannot change once a registration is decided."))
         return redirect("registration_evidence", pk=registration.pk)
@@ -300,35 +266,74 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _evidence_form(
+    request: HttpRequest, registration: Registration, rules: CriteriaSet
+) -> EvidenceForm:
+    """The evidence form of the registration's criteria set; bound on a POST."""
+    return EvidenceForm(
+        request.POST if request.method == "POST" else None,
+        rules=rules,
+        evidence=registration.evidence,
+        version=registration.version,
+    )
+
+
+def _evidence_saved(
+    request: HttpRequest,
+    form: EvidenceForm,
+    registration: Registration,
+    *,
+    user,
+    self_assessed: bool = False,
+) -> bool:
+    """Save a posted, valid form's evidence on the version it was shown with. False when nothing
+    was saved: a GET, or the form's errors (the service's refusals among them) say why."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    registration.version = form.cleaned_data["version"]
+    try:
+        registering.evidence_save(
+            registration=registration, values=form.values(), user=user, self_assessed=self_assessed
+        )
+    except EvidenceInvalid as exc:
+        form.add_evidence_errors(exc.errors)
+    except ReviewError as exc:
+        form.add_error(None, str(exc))
+    else:
+        return True
+    return False
+
+
 @login_required
 @require_POST
 def registration_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand a registration over for evaluation."""
-    registration = selectors.registration_get(user=request.user, pk=pk)
-    require_register(request.user)
-    _seen_version(request, registration)
-    try:
-        review_submit(registration=registration, user=request.user)
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Submitted for evaluation."))
-    return redirect(registration_url(registration.pk))
+    return _registration_action(request, pk, review_submit, _("Submitted for evaluation."))
 
 
 @login_required
 @require_POST
 def registration_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff confirm the evidence a household or citizen entered itself."""
+    return _registration_action(
+        request, pk, registering.evidence_confirm, _("Self-assessed evidence confirmed.")
+    )
+
+
+def _registration_action(
+    request: HttpRequest, pk: int, action: Callable[..., Registration], done: str
+) -> HttpResponse:
+    """Apply `action` to the version of the registration the user saw; `done` or the service's
+    refusal as a message, then back to the registration's page."""
     registration = selectors.registration_get(user=request.user, pk=pk)
     require_register(request.user)
     _seen_version(request, registration)
     try:
-        registering.evidence_confirm(registration=registration, user=request.user)
+        action(registration=registration, user=request.user)
     except ReviewError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Self-assessed evidence confirmed."))
+        messages.success(request, done)
     return redirect(registration_url(registration.pk))
 
 
@@ -372,24 +377,9 @@ def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "titles/staff/self_decided.html", context)
     if rules is None:
         return render(request, "titles/staff/self_assessment.html", {**context, "form": None})
-    form = EvidenceForm(
-        request.POST if request.method == "POST" else None,
-        rules=rules,
-        evidence=registration.evidence,
-        version=registration.version,
-    )
-    if request.method == "POST" and form.is_valid():
-        registration.version = form.cleaned_data["version"]
-        try:
-            registering.evidence_save(
-                registration=registration, values=form.values(), user=None, self_assessed=True
-            )
-        except EvidenceInvalid as exc:
-            form.add_evidence_errors(exc.errors)
-        except ReviewError as exc:
-            form.add_error(None, str(exc))
-        else:
-            return redirect(f"{reverse('self_assessment', args=[token])}?sent=1")
+    form = _evidence_form(request, registration, rules)
+    if _evidence_saved(request, form, registration, user=None, self_assessed=True):
+        return redirect(f"{reverse('self_assessment', args=[token])}?sent=1")
     sent = request.method == "GET" and request.GET.get("sent") == "1"
     return render(
         request,
@@ -409,15 +399,15 @@ def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registrations_import(request: HttpRequest) -> HttpResponse:
-    """Upload → dry run and report → confirm → the real import, all-or-nothing.
-
-    The checked file waits in the session between the two requests (never on disk); one too
-    large for the session is asked for again with the confirmation.
-    """
+    """Upload → dry run and report → confirm → the real import, all-or-nothing (as the registry's
+    import, with `registry.uploads`)."""
     require_register(request.user)
-    step = request.POST.get("step") if request.method == "POST" else None
-    if step == "confirm":
-        return _import_confirmed(request)
+    step = uploads.posted_step(request)
+    if step == uploads.CONFIRM:
+        upload = uploads.take_confirmed(request, session_key=SESSION_IMPORT_KEY)
+        if upload is None:
+            return redirect("registrations_import")
+        return _import(request, upload, dry_run=False)
     form = RegistrationsImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -425,86 +415,43 @@ def registrations_import(request: HttpRequest) -> HttpResponse:
     )
     if not form.is_valid():
         return render(request, "titles/staff/import.html", {"form": form})
-    upload = form.cleaned_data["file"]
-    year = form.cleaned_data["year"]
-    data = upload.read()
-    dry_run = step != "import"
-    report = _run_import(request, data=data, filename=upload.name, year=year, dry_run=dry_run)
-    if not dry_run:
-        return _import_done(request, report, year=year, filename=upload.name)
-    token = None
-    if report.ok and len(data) <= SESSION_IMPORT_MAX_BYTES:
-        token = secrets.token_urlsafe(16)
-        request.session[SESSION_IMPORT_KEY] = {
-            "token": token,
-            "year": year,
-            "filename": upload.name,
-            "data": base64.b64encode(data).decode("ascii"),
-        }
+    return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
+
+
+def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
+    """Check or import the file; the report, or the year's list of registrations."""
+    year = upload.params["year"]
+    report = imports.registrations_import(
+        file=io.BytesIO(upload.data),
+        filename=upload.filename,
+        year=year,
+        dry_run=dry_run,
+        user=request.user,
+    )
+    if report.ok and not dry_run:
+        uploads.message_imported(request, report)
+        return redirect(f"{reverse('registration_list')}?{urlencode({'year': year})}")
+    # A dry run's report, or why a real import failed and wrote nothing (the registrations
+    # changed since the check, by someone else's work).
+    form = RegistrationsImportForm(initial={"year": year})
     return render(
         request,
         "titles/staff/import.html",
         {
-            "form": RegistrationsImportForm(initial={"year": year}),
+            "form": form,
             "report": report,
             "year": year,
-            "filename": upload.name,
-            "confirm_form": ImportConfirmForm(initial={"token": token}) if token else None,
-            "reupload_form": RegistrationsImportForm(initial={"year": year})
-            if report.ok and not token
-            else None,
+            "filename": upload.filename,
+            **uploads.offer_confirmation(
+                request,
+                upload,
+                report=report,
+                session_key=SESSION_IMPORT_KEY,
+                max_bytes=SESSION_IMPORT_MAX_BYTES,
+                reupload_form=form,
+            ),
         },
     )
-
-
-def _import_confirmed(request: HttpRequest) -> HttpResponse:
-    form = ImportConfirmForm(request.POST)
-    pending = request.session.get(SESSION_IMPORT_KEY)
-    if not (form.is_valid() and pending and pending["token"] == form.cleaned_data["token"]):
-        messages.error(
-            request, _("That file is no longer waiting for confirmation; please choose it again.")
-        )
-        return redirect("registrations_import")
-    del request.session[SESSION_IMPORT_KEY]
-    report = _run_import(
-        request,
-        data=base64.b64decode(pending["data"]),
-        filename=pending["filename"],
-        year=pending["year"],
-        dry_run=False,
-    )
-    return _import_done(request, report, year=pending["year"], filename=pending["filename"])
-
-
-def _run_import(
-    request: HttpRequest, *, data: bytes, filename: str, year: int, dry_run: bool
-) -> ImportReport:
-    return imports.registrations_import(
-        file=io.BytesIO(data), filename=filename, year=year, dry_run=dry_run, user=request.user
-    )
-
-
-def _import_done(
-    request: HttpRequest, report: ImportReport, *, year: int, filename: str
-) -> HttpResponse:
-    if not report.ok:
-        # The registrations changed since the check (someone else's work): nothing was written.
-        return render(
-            request,
-            "titles/staff/import.html",
-            {
-                "form": RegistrationsImportForm(initial={"year": year}),
-                "report": report,
-                "year": year,
-                "filename": filename,
-            },
-        )
-    messages.success(
-        request,
-        _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
-        % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
-    )
-    return redirect(f"{reverse('registration_list')}?{urlencode({'year': year})}")
 
 
 urlpatterns = [

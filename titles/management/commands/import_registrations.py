@@ -9,11 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.core.management.base import BaseCommand, CommandParser
 
-from registry.services.imports import describe_error, summary
+from registry.management.report import import_and_report
 from titles.services.imports import registrations_import
 
 
@@ -32,26 +30,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, path: Path, year: int, dry_run: bool, **options: Any) -> None:
-        try:
-            with path.open("rb") as file:
-                report = registrations_import(
-                    file=file, filename=path.name, year=year, dry_run=dry_run
-                )
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from exc
-        for note in report.notes:
-            self.stdout.write(_("Note: %(note)s") % {"note": note})
-        if not report.ok:
-            for error in report.errors:
-                self.stderr.write(describe_error(error))
-            raise CommandError(
-                ngettext(
-                    "%(count)d problem found in %(path)s; nothing was written.",
-                    "%(count)d problems found in %(path)s; nothing was written.",
-                    len(report.errors),
-                )
-                % {"count": len(report.errors), "path": path}
-            )
-        self.stdout.write(self.style.SUCCESS(summary(report)))
+        import_and_report(
+            self,
+            path=path,
+            run=lambda file: registrations_import(
+                file=file, filename=path.name, year=year, dry_run=dry_run
+            ),
+        )
