@@ -21,6 +21,7 @@ setup: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_divisions --province $(PROVINCE)
 	DEBUG=1 $(PY) manage.py load_criteria --defaults
+	DEBUG=1 $(PY) manage.py load_targets --defaults
 	DEBUG=1 $(PY) manage.py generate_demo --province $(PROVINCE) --households $(HOUSEHOLDS) --seed 1
 	DEBUG=1 $(PY) manage.py demo_accounts --province $(PROVINCE)
 

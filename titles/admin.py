@@ -17,7 +17,9 @@ from registry.admin import (
     EditableAdmin,
     FoldedSearchMixin,
     ReadOnlyAdmin,
+    acts_as_admin,
     entity_scope_q,
+    unit_scope_q,
 )
 from registry.models import AdministrativeUnit
 from titles.models import (
@@ -27,6 +29,7 @@ from titles.models import (
     Registration,
     RegistrationEvent,
     RegistrationWindow,
+    Target,
 )
 
 CRITERIA_NOTE = _("Read-only here: criteria sets are loaded from their files with load_criteria.")
@@ -132,3 +135,43 @@ class DecisionAdmin(RegistrationScopedAdmin):
     list_filter = ("year",)
     search_fields = ("number",)
     list_select_related = ("ward", "issued_by")
+
+
+def _scoped_target_units(user) -> QuerySet:
+    """Units in force a target may be set for: the admin's province and its communes/wards."""
+    return AdministrativeUnit.objects.filter(unit_scope_q(user), valid_to__isnull=True)
+
+
+@admin.register(Target)
+class TargetAdmin(EditableAdmin):
+    """Plan targets of the provinces and communes/wards in the administrator's scope.
+
+    Administrators only (no model permission lets anyone else in): a target decides every
+    unit's status on the dashboards. Files of targets are loaded with `load_targets`.
+    """
+
+    list_display = ("unit", "kind", "year", "min_rate", "max_rate", "source")
+    list_filter = ("kind", "year")
+    search_fields = ("unit__code", "unit__name", "source")
+    list_select_related = ("unit",)
+    ordering = ("-year", "unit__code", "kind")
+    autocomplete_fields = ("unit",)
+    related_scopes = {"unit": _scoped_target_units}
+
+    def scope(self, user) -> Q:
+        return unit_scope_q(user, "unit")
+
+    def has_module_permission(self, request) -> bool:
+        return acts_as_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return acts_as_admin(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return acts_as_admin(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return acts_as_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return acts_as_admin(request.user)

@@ -12,7 +12,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
-from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
+from registry.models import (
+    AdministrativeUnit,
+    Entity,
+    EntityTally,
+    Grant,
+    Kind,
+    Role,
+    RollupLevel,
+)
 from registry.text import fold
 from titles.models import Decision, Registration, Rollup, State, Target
 
@@ -143,14 +151,26 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
     Each: {"id", "code", "name", "ward_id", "province_id"}. A community's code is written
     "<ward code>/<area code>" so it names one area across wards.
     """
-    grant = grant_of(user)
+    return _rollup_units(
+        grant=grant_of(user), wards=ward_units(user), level=level, unit_code=unit_code
+    )
+
+
+# What the command line acts as: it reads every unit, like an administrator of all units.
+_EVERY_UNIT = Grant(role=Role.ADMIN, unit=None)
+
+
+def _rollup_units(
+    *, grant: Grant | None, wards: QuerySet, level: str, unit_code: str | None
+) -> list[dict]:
+    """rollup_units for a grant; `wards` are the wards that grant covers."""
     if grant is None:
         return []
     parent = None
     if unit_code:
         parent = (
             AdministrativeUnit.objects.filter(code=unit_code, valid_to__isnull=True)
-            .filter(_unit_scope(user))
+            .filter(_unit_scope(grant))
             .first()
         )
         if parent is None:
@@ -167,7 +187,6 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
             {"id": u.pk, "code": u.code, "name": u.name, "ward_id": None, "province_id": u.pk}
             for u in qs.order_by("code")
         ]
-    wards = ward_units(user)
     if parent is not None:
         wards = wards.filter(Q(pk=parent.pk) | Q(parent_id=parent.pk))
     if level == RollupLevel.WARD:
@@ -194,8 +213,7 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
     ]
 
 
-def _unit_scope(user) -> Q:
-    grant = grant_of(user)
+def _unit_scope(grant: Grant | None) -> Q:
     if grant is None:
         return Q(pk__in=[])
     if grant.unit is None:
@@ -239,6 +257,27 @@ def rollup_rows(
     Read from the summaries only: a few indexed queries whatever the number of entities.
     """
     units = rollup_units(user=user, level=level, unit_code=unit_code)
+    return _rollup_rows(units=units, year=year, level=level, kind=kind)
+
+
+def rollup_rows_all(
+    *,
+    year: int,
+    level: str = RollupLevel.WARD,
+    unit_code: str | None = None,
+    kind: str | None = None,
+) -> list[dict]:
+    """rollup_rows over every unit, for the command line, which acts for no user."""
+    units = _rollup_units(
+        grant=_EVERY_UNIT,
+        wards=AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD),
+        level=level,
+        unit_code=unit_code,
+    )
+    return _rollup_rows(units=units, year=year, level=level, kind=kind)
+
+
+def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) -> list[dict]:
     if not units:
         return []
     ids = [u["id"] for u in units]
