@@ -366,7 +366,9 @@ def _figure_headers() -> list[str]:
         _("Registered"),
         _("Recognised"),
         _("Outstanding"),
+        # xgettext:no-python-format
         _("Rate (% of entities)"),
+        # xgettext:no-python-format
         _("Rate (% of registered)"),
         _("Target (%)"),
         _("Status"),
