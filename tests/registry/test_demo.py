@@ -133,7 +133,7 @@ def test_every_kind_in_realistic_proportions(lai_chau):
     assert province_members == sum(
         members.filter(association__level="ward").values_list("members", flat=True)
     )
-    assert "Learning Family: 3,000" in out
+    assert "Families: 3,000" in out
 
 
 def test_proportions_at_hanoi_scale():
@@ -177,7 +177,7 @@ def test_rerun_changes_nothing(lai_chau):
     entities = Entity.objects.count()
     out = generate(households=500, seed=2)
     assert "already has data; nothing was changed" in out
-    assert "Learning Family: 300" in out
+    assert "Families: 300" in out
     assert Entity.objects.count() == entities
     assert snapshot() == before
 

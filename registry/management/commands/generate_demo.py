@@ -3,9 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from registry.models import Kind
+from registry.models import KIND_MODELS, Kind
 from registry.services.demo import demo_generate
 from titles.services.demo import titles_demo_generate
 
@@ -47,7 +48,10 @@ class Command(BaseCommand):
                 _("Generated demo data for %(province)s (%(wards)d communes/wards, seed %(seed)d):")
                 % {"province": name, "wards": report.wards, "seed": seed}
             )
-        labels = [(kind.value, kind.label) for kind in Kind]
+        # The entities' own names ("Families"), not the titles' ("Learning Family").
+        labels = [
+            (kind.value, capfirst(KIND_MODELS[kind]._meta.verbose_name_plural)) for kind in Kind
+        ]
         if not report.already_present:
             labels += [
                 ("sub", _("Sub-associations")),
