@@ -59,3 +59,18 @@ def test_no_criteria_set_leaves_registrations_unevaluated(ward_a):
     reg.refresh_from_db()
     assert run.no_criteria == {"family": 1}
     assert reg.state == State.REGISTERED
+
+
+def test_stored_evidence_the_set_cannot_read_counts_as_missing(ward_a):
+    """After a set is replaced, an old value may not fit its criterion: that one is missing,
+    the registration is still evaluated, and so is everyone else."""
+    load(FAMILY_DOC)
+    odd = registration(make_family(ward_a, code="F1").entity, evidence={"F1": "1", "F2": "có"})
+    fine = registration(make_family(ward_a, code="F2").entity, evidence={"F1": "1", "F2": "3"})
+    run = registrations_evaluate(year=2025)
+    odd.refresh_from_db()
+    fine.refresh_from_db()
+    assert odd.state == State.EVALUATED and "F2" in odd.result["missing"]
+    assert odd.evidence["F2"] == "có"  # kept as entered
+    assert fine.points == Decimal("70")
+    assert len(run.rows) == 2

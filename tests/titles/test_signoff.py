@@ -586,3 +586,16 @@ def test_no_new_registration_in_a_signed_off_ward_year(ward_a, bob, dave):
     with pytest.raises(ReviewError):
         registrations_register_area(user=dave, community=area, year=2031)
     assert not Registration.objects.filter(year=2031).exists()
+
+
+def test_evaluation_leaves_a_signed_off_ward_year_as_it_was(ward_a, ward_b, bob, eve):
+    load(FAMILY_DOC)
+    frozen = registration(make_family(ward_a, code="EV-A").entity, year=2030, evidence={"F1": "1"})
+    open_ = registration(make_family(ward_b, code="EV-B").entity, year=2030, evidence={"F1": "1"})
+    ward_sign_off(user=bob, ward=ward_a, year=2030)
+    run = registrations_evaluate(year=2030)
+    frozen.refresh_from_db()
+    open_.refresh_from_db()
+    assert frozen.state == State.REGISTERED and frozen.points is None
+    assert open_.state == State.EVALUATED
+    assert [row.registration_id for row in run.rows] == [open_.pk]

@@ -1,0 +1,434 @@
+"""Benchmark: evaluating a year's family registrations on PostgreSQL, end to end.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_eval \\
+        .venv/bin/python bench/evaluate_bench.py --registrations 200000 [--breakdown] [--drop]
+
+Creates the database if it does not exist and migrates it, empties the project's tables, then
+builds one province with a few wards, residential areas and N households (bulk COPY), loads the
+default criteria sets and registers every household for the Learning Family title with random
+but realistic evidence (most pass, some fail, some criteria without evidence; a fixed seed).
+Then it times `registrations_evaluate(year=...)` twice with a wall clock: the first run
+evaluates fresh registrations, the second re-evaluates the evaluated ones (a new version and a
+new event each). Both runs load, evaluate and store everything; nothing is kept between them.
+Besides the wall clock it reports the CPU time of the Python process and of the database
+backend serving it, which vary less than the wall clock on a machine shared with other work.
+With --breakdown a third run times the service's own steps (load, rules, store) by wrapping
+them, which adds a little overhead and changes nothing else.
+
+Django runs with DEBUG=1 unless DEBUG is set: it then keeps the text of every statement, so
+the peak memory printed at the end includes the chunks' JSON documents.
+
+Only a database whose name starts with "bench" is accepted: the bench empties it, and with
+--drop drops it at the end. The data otherwise stays for inspection until the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import json
+import os
+import random
+import resource
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "learnsociety.settings")
+os.environ.setdefault("DEBUG", "1")
+
+YEAR = 2025
+WARDS = 10
+HOUSEHOLDS_PER_AREA = 170
+
+# Boolean criteria of the family set: how often each is true.
+TRUE_SHARE = {"F1a": 0.97, "F2a": 0.99, "F2b": 0.86, "F3a": 0.90, "F4b": 0.94}
+# How the yes/no cells were typed (web form, spreadsheets); all are valid evidence.
+YES_NO_SPELLINGS = [
+    (("1", "0"), 50),
+    (("có", "không"), 35),
+    (("Có", "Không"), 10),
+    (("yes", "no"), 5),
+]
+SCALES = ("F1b", "F1c", "F3b", "F4a")
+MISSING_SHARE = 0.03  # a criterion left without evidence
+EMPTY_SHARE = 0.02  # a household registered, no evidence entered yet
+SUBMITTED_SHARE = 0.2  # registrations already submitted (the rest are just registered)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--registrations", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=448)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="a third run timing load / rules / store"
+    )
+    parser.add_argument(
+        "--patterns",
+        type=int,
+        default=0,
+        help="draw each household's evidence from this many entries (default: all independent)",
+    )
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    return parser.parse_args()
+
+
+def admin_connection():
+    """A connection to the server's maintenance database, from DATABASE_URL's credentials."""
+    import psycopg
+
+    parts = urlsplit(os.environ.get("DATABASE_URL", ""))
+    return psycopg.connect(
+        host=parts.hostname or "localhost",
+        port=parts.port or 5432,
+        user=parts.username or None,
+        password=parts.password or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def database_name() -> str:
+    """The benchmark database's name; refuses any database not named bench*."""
+    parts = urlsplit(os.environ.get("DATABASE_URL", ""))
+    name = parts.path.lstrip("/")
+    if not parts.scheme.startswith("postgres") or not name.startswith("bench"):
+        sys.exit("DATABASE_URL must name a PostgreSQL database whose name starts with 'bench'.")
+    return name
+
+
+def ensure_database() -> str:
+    name = database_name()
+    with admin_connection() as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database() -> None:
+    from django.db import connection
+
+    connection.close()
+    with admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database_name()}"')
+
+
+@contextmanager
+def raw_cursor():
+    """A psycopg cursor that Django does not log (DEBUG keeps every query's text otherwise)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def copy_rows(table: str, columns: tuple[str, ...], rows) -> None:
+    with (
+        raw_cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def next_ids(table: str, n: int) -> list[int]:
+    with raw_cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, n],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def empty_tables() -> None:
+    from django.apps import apps
+
+    tables = [
+        model._meta.db_table
+        for label in ("registry", "titles")
+        for model in apps.get_app_config(label).get_models()
+    ]
+    with raw_cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+def family_evidence(rng: random.Random) -> dict[str, str]:
+    """One household's evidence as stored: the entered text by criterion, missing ones absent."""
+    if rng.random() < EMPTY_SHARE:
+        return {}
+    yes, no = rng.choices(
+        [spelling for spelling, _w in YES_NO_SPELLINGS], [w for _s, w in YES_NO_SPELLINGS]
+    )[0]
+    evidence = {code: yes if rng.random() < share else no for code, share in TRUE_SHARE.items()}
+    for code in SCALES:
+        score = min(10.0, max(0.0, round(rng.gauss(8.6, 1.4) * 2) / 2))
+        if score.is_integer():
+            evidence[code] = str(int(score))
+        else:  # a half point, typed with a comma or a dot
+            evidence[code] = f"{score:.1f}".replace(".", rng.choice(",."))
+    evidence["F2c"] = str(rng.choices(range(9), [4, 6, 14, 20, 20, 14, 10, 7, 5])[0])
+    return {code: text for code, text in evidence.items() if rng.random() >= MISSING_SHARE}
+
+
+def build(n: int, seed: int, patterns: int = 0) -> dict:
+    """One province, WARDS wards, an area per ~170 households, n households, n registrations.
+
+    With `patterns`, each household's evidence is one of that many evidence entries drawn the
+    same way (households sharing evidence, as when most score full marks); otherwise every
+    household's evidence is drawn on its own.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from registry.models import AdministrativeUnit, Kind
+    from registry.text import fold
+    from titles.services.criteria import criteria_load_defaults
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    with transaction.atomic():
+        province = AdministrativeUnit.objects.create(
+            level=AdministrativeUnit.Level.PROVINCE,
+            code="01",
+            name="Thành phố Hà Nội",
+            division_type="thành phố trung ương",
+        )
+        wards = [
+            AdministrativeUnit.objects.create(
+                level=AdministrativeUnit.Level.WARD,
+                code=f"{90001 + i}",
+                name=f"Phường Thử {i + 1}",
+                division_type="phường",
+                parent=province,
+            )
+            for i in range(WARDS)
+        ]
+        entity_columns = (
+            "id", "kind", "province_id", "ward_id", "code", "name", "search_text",
+            "created_at", "updated_at",
+        )  # fmt: skip
+
+        # Residential areas, spread evenly over the wards.
+        area_count = max(WARDS, n // HOUSEHOLDS_PER_AREA)
+        area_ids = next_ids("registry_entity", area_count)
+        area_ward = [wards[i % WARDS] for i in range(area_count)]
+        copy_rows(
+            "registry_entity",
+            entity_columns,
+            (
+                (pk, Kind.COMMUNITY, province.pk, ward.pk, f"TDP{i:04d}", f"Tổ dân phố {i}",
+                 f"to dan pho {i} tdp{i:04d}", now, now)
+                for i, (pk, ward) in enumerate(zip(area_ids, area_ward, strict=True), 1)
+            ),
+        )  # fmt: skip
+        copy_rows(
+            "registry_community",
+            ("entity_id", "area_type"),
+            ((pk, "to_dan_pho") for pk in area_ids),
+        )
+
+        # Households, each in a random area (and so in that area's ward).
+        surnames = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Đặng", "Bùi", "Đỗ"]
+        given = ["Văn An", "Thị Bình", "Đức Cường", "Thị Dung", "Minh Hải", "Thu Hà", "Quang Huy"]
+        family_ids = next_ids("registry_entity", n)
+        homes = [rng.randrange(area_count) for _ in range(n)]
+        heads = [f"{rng.choice(surnames)} {rng.choice(given)}" for _ in range(n)]
+        copy_rows(
+            "registry_entity",
+            entity_columns,
+            (
+                (pk, Kind.FAMILY, province.pk, area_ward[a].pk, f"HGD{i:07d}", head,
+                 fold(f"{head} HGD{i:07d}"), now, now)
+                for i, (pk, a, head) in enumerate(zip(family_ids, homes, heads, strict=True), 1)
+            ),
+        )  # fmt: skip
+        copy_rows(
+            "registry_family",
+            ("entity_id", "members", "community_id", "clan_id"),
+            (
+                (pk, rng.randint(1, 8), area_ids[a], None)
+                for pk, a in zip(family_ids, homes, strict=True)
+            ),
+        )
+
+        criteria_load_defaults()
+
+        if patterns:
+            pool = [family_evidence(rng) for _ in range(patterns)]
+            evidence = [rng.choice(pool) for _ in range(n)]
+        else:
+            evidence = [family_evidence(rng) for _ in range(n)]
+        states = ["submitted" if rng.random() < SUBMITTED_SHARE else "registered" for _ in range(n)]
+        copy_rows(
+            "titles_registration",
+            (
+                "entity_id", "year", "kind", "ward_id", "province_id", "state", "outstanding",
+                "evidence", "evidence_self_assessed", "criteria_digest", "result",
+                "rejection_reason", "version", "created_at", "updated_at",
+            ),
+            (
+                (pk, YEAR, Kind.FAMILY, area_ward[a].pk, province.pk, state, False,
+                 json.dumps(ev, ensure_ascii=False), False, "", "{}", "", 1, now, now)
+                for pk, a, state, ev in zip(family_ids, homes, states, evidence, strict=True)
+            ),
+        )  # fmt: skip
+    with raw_cursor() as cursor:
+        cursor.execute("ANALYZE")
+    signatures = {tuple(sorted(ev.items())) for ev in evidence}
+    return {"areas": area_count, "distinct_evidence": len(signatures)}
+
+
+@functools.cache
+def backend_pid() -> int:
+    with raw_cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend so far, if it runs on this machine."""
+    try:
+        stat = Path(f"/proc/{backend_pid()}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def timed_run(label: str) -> dict:
+    """One end-to-end evaluation: wall clock, and the CPU the Python process and the database
+    backend spent (on a shared machine, CPU seconds vary less than the wall clock)."""
+    from titles.services.evaluate import registrations_evaluate
+
+    backend_before = backend_cpu_seconds()
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    run = registrations_evaluate(year=YEAR)
+    seconds = time.perf_counter() - started
+    python_cpu = time.process_time() - cpu_before
+    backend_after = backend_cpu_seconds()
+    database_cpu = None if backend_before is None else backend_after - backend_before
+    rows = len(run.rows)
+    figures = {
+        "run": label,
+        "evaluated": rows,
+        "seconds": round(seconds, 2),
+        "per_second": round(rows / seconds),
+        "python_cpu": round(python_cpu, 2),
+        "database_cpu": None if database_cpu is None else round(database_cpu, 2),
+        "passed": sum(r.passed for r in run.rows),
+        "outstanding": sum(r.outstanding for r in run.rows),
+        "missing_some": sum(bool(r.missing) for r in run.rows),
+        "changed_meanwhile": run.changed_meanwhile,
+    }
+    print(
+        f"{label}: {rows:,} evaluations in {seconds:.2f} s = {rows / seconds:,.0f}/s; "
+        f"CPU: Python {python_cpu:.2f} s, database backend "
+        f"{'n/a' if database_cpu is None else f'{database_cpu:.2f} s'}\n"
+        f"  {figures['passed']:,} passed, {figures['outstanding']:,} outstanding, "
+        f"{figures['missing_some']:,} with missing evidence, "
+        f"{run.changed_meanwhile} changed meanwhile"
+    )
+    return figures
+
+
+# The service's steps, by the name of the function in titles.services.evaluate that does it.
+STEPS = {
+    "load": ("_load_chunk",),
+    "rules": ("_evaluate_rows",),
+    "store results": ("_write_results",),
+    "store events": ("_write_events",),
+}
+
+
+def breakdown_run() -> None:
+    """Run once more with each step wrapped in a timer (wall clock, and the database backend's
+    CPU); what is left is the loop itself."""
+    from titles.services import evaluate as service
+
+    wall: collections.Counter = collections.Counter()
+    database: collections.Counter = collections.Counter()
+    originals = {}
+
+    def timer(step: str, function):
+        def timed(*args, **kwargs):
+            started, backend = time.perf_counter(), backend_cpu_seconds() or 0.0
+            try:
+                return function(*args, **kwargs)
+            finally:
+                wall[step] += time.perf_counter() - started
+                database[step] += (backend_cpu_seconds() or 0.0) - backend
+
+        return timed
+
+    for step, names in STEPS.items():
+        for name in names:
+            if hasattr(service, name):
+                originals[name] = getattr(service, name)
+                setattr(service, name, timer(step, originals[name]))
+    if not originals:
+        print("breakdown: the service has none of the expected steps; skipped")
+        return
+    try:
+        figures = timed_run("breakdown run (timers on)")
+    finally:
+        for name, function in originals.items():
+            setattr(service, name, function)
+    for step in STEPS:
+        print(f"  {step:<14} {wall[step]:6.2f} s wall, database CPU {database[step]:5.2f} s")
+    other = figures["seconds"] - sum(wall.values())
+    print(f"  {'other':<14} {other:6.2f} s wall (the loop, overrides, events ordering, commits)")
+
+
+def main() -> None:
+    args = parse_args()
+    name = ensure_database()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from titles.services import evaluate as service
+
+    call_command("migrate", verbosity=0)
+    print(
+        f"database {name} (PostgreSQL {connection.pg_version // 10000}), "
+        f"DEBUG={settings.DEBUG}, chunk {service.CHUNK:,}, {os.cpu_count()} CPUs"
+    )
+    empty_tables()
+    started = time.perf_counter()
+    built = build(args.registrations, args.seed, args.patterns)
+    print(
+        f"built {args.registrations:,} households in {built['areas']:,} areas of {WARDS} wards, "
+        f"{args.registrations:,} family registrations for {YEAR} "
+        f"({built['distinct_evidence']:,} distinct evidence entries as typed) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    connection.queries_log.clear()
+    timed_run("first run (fresh registrations)")
+    connection.queries_log.clear()
+    timed_run("second run (re-evaluation)")
+    if args.breakdown:
+        connection.queries_log.clear()
+        breakdown_run()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of the Python process: {peak:,.0f} MiB")
+    if args.drop:
+        drop_database()
+        print(f"database {name} dropped")
+
+
+if __name__ == "__main__":
+    main()
