@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from tests.factories import make_clan, make_community, make_family
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load, registration
-from titles.models import RegistrationEvent, State
+from titles.models import Registration, RegistrationEvent, State
 from titles.services.evaluate import registrations_evaluate
 
 
@@ -74,3 +74,22 @@ def test_stored_evidence_the_set_cannot_read_counts_as_missing(ward_a):
     assert odd.evidence["F2"] == "có"  # kept as entered
     assert fine.points == Decimal("70")
     assert len(run.rows) == 2
+
+
+def test_re_evaluation_that_changes_nothing_writes_nothing(ward_a):
+    """Idempotent: the second run reports the same rows but leaves versions and history as
+    they were, so an official's open page stays current."""
+    load(FAMILY_DOC)
+    reg = registration(make_family(ward_a, code="F1").entity, evidence={"F1": "1", "F2": "3"})
+    first = registrations_evaluate(year=2025)
+    reg.refresh_from_db()
+    version, events = reg.version, reg.events.count()
+    second = registrations_evaluate(year=2025)
+    reg.refresh_from_db()
+    assert (reg.version, reg.events.count()) == (version, events)
+    assert second.rows == first.rows and second.changed_meanwhile == 0
+    # A real change is written again.
+    Registration.objects.filter(pk=reg.pk).update(evidence={"F1": "1", "F2": "1"})
+    registrations_evaluate(year=2025)
+    reg.refresh_from_db()
+    assert reg.version == version + 1 and reg.points == Decimal("40")

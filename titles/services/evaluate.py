@@ -298,12 +298,27 @@ def _write_results(evaluated: list[tuple], now) -> set[int]:
             version = r.version + 1
         FROM ({_json_rows(_RESULT_COLUMNS)}) AS v
         WHERE r.id = v.registration_id AND r.version = v.version
+            AND NOT (
+                r.state = %s AND r.criteria_digest = v.criteria_digest AND r.result = v.result
+            )
         RETURNING id
     """  # noqa: S608 - only fixed names and types are interpolated
     now = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [State.EVALUATED, now, now, f"[{payload}]"])
+        cursor.execute(sql, [State.EVALUATED, now, now, f"[{payload}]", State.EVALUATED])
         return {row[0] for row in cursor.fetchall()}
+
+
+def _unchanged(evaluated: list[tuple], written: set[int]) -> set[int]:
+    """Of the rows not written, those still at the version read: their result was the same.
+
+    The others changed meanwhile (someone acted on them) and were rightly left alone.
+    """
+    versions = {row.id: row.version for row, _scored in evaluated if row.id not in written}
+    if not versions:
+        return set()
+    current = Registration.objects.filter(pk__in=list(versions)).values_list("pk", "version")
+    return {pk for pk, version in current if versions[pk] == version}
 
 
 def _write_events(written: list[tuple], now, user) -> None:
@@ -405,8 +420,11 @@ def _evaluate_chunk(
     evaluated, unevaluated = _evaluate_rows(rows, sets, shares, overrides, memo)
     now = timezone.now()
     written = _write_results(evaluated, now)
-    done = [(row, scored) for row, scored in evaluated if row.id in written]  # in id order
-    _write_events(done, now, user)
+    # A re-evaluation that changes nothing writes nothing: no new version, no event, so a page
+    # an official has open stays current.
+    same = _unchanged(evaluated, written)
+    _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
+    done = [(row, scored) for row, scored in evaluated if row.id in written | same]
     out = [
         EvaluationRow(
             registration_id=row.id,
@@ -421,7 +439,7 @@ def _evaluate_chunk(
         )
         for row, scored in done
     ]
-    return out, unevaluated, len(evaluated) - len(written)
+    return out, unevaluated, len(evaluated) - len(written) - len(same)
 
 
 def _evaluate(queryset, *, year: int, user) -> EvaluationRun:
