@@ -173,3 +173,62 @@ def _read_xlsx(data: bytes, notes: list[str]) -> list[list[Cell]]:
 
 def is_blank(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def map_header(
+    header: list[Cell],
+    *,
+    columns: dict[str, tuple[str, ...]],
+    required: Iterable[str],
+    what: str,
+    report: ImportReport,
+) -> dict[str, int] | None:
+    """Contract column -> position in the file; None (with errors on row 1) if unusable.
+
+    `columns` maps each contract column to its accepted aliases (matched by `match_key`). Two
+    headers meaning one column and a missing required column are errors; a header meaning no
+    column is ignored and named in a note about `what` ("families", "targets", ...).
+    """
+    by_key = {
+        match_key(name): column
+        for column, aliases in columns.items()
+        for name in (column, *aliases)
+    }
+    positions: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, cell in enumerate(header):
+        if is_blank(cell):
+            continue
+        title = as_text(cell).strip()
+        column = by_key.get(match_key(title))
+        if column is None:
+            ignored.append("“" + title + "”")
+        elif column in positions:
+            report.errors.append(
+                RowError(
+                    row=1,
+                    column=column,
+                    reason=_("columns “%(first)s” and “%(second)s” both mean %(column)s")
+                    % {"first": titles[column], "second": title, "column": column},
+                )
+            )
+        else:
+            positions[column] = index
+            titles[column] = title
+    for column in required:
+        if column not in positions:
+            report.errors.append(
+                RowError(
+                    row=1,
+                    column=column,
+                    reason=_("required column is missing (headers accepted: %(accepted)s)")
+                    % {"accepted": ", ".join((column, *columns[column]))},
+                )
+            )
+    if ignored:
+        report.notes.append(
+            _("Columns not used for %(kind)s were ignored: %(columns)s.")
+            % {"kind": what, "columns": ", ".join(ignored)}
+        )
+    return None if report.errors else positions

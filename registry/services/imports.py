@@ -55,6 +55,7 @@ from registry.spreadsheets import (
     RowError,
     as_text,
     is_blank,
+    map_header,
     match_key,
     normalize_ward_code,
     read_table,
@@ -333,52 +334,13 @@ def _attname(column: _Column) -> str:
 
 def _map_header(header: list[Cell], *, kind: str, report: ImportReport) -> dict[str, int] | None:
     """Contract column -> position in the file; None (with errors) if the header is unusable."""
-    by_key: dict[str, str] = {}
-    for column in COLUMNS[kind]:
-        for name in (column.name, *HEADER_ALIASES[kind].get(column.name, ())):
-            by_key[match_key(name)] = column.name
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(header):
-        if is_blank(cell):
-            continue
-        title = as_text(cell).strip()
-        name = by_key.get(match_key(title))
-        if name is None:
-            ignored.append("“" + title + "”")
-        elif name in positions:
-            report.errors.append(
-                RowError(
-                    row=1,
-                    column=name,
-                    reason=_("columns “%(first)s” and “%(second)s” both mean %(column)s")
-                    % {"first": headers[name], "second": title, "column": name},
-                )
-            )
-        else:
-            positions[name] = index
-            headers[name] = title
-    for column in COLUMNS[kind]:
-        if column.required and column.name not in positions:
-            accepted = ", ".join((column.name, *HEADER_ALIASES[kind].get(column.name, ())))
-            report.errors.append(
-                RowError(
-                    row=1,
-                    column=column.name,
-                    reason=_("required column is missing (headers accepted: %(accepted)s)")
-                    % {"accepted": accepted},
-                )
-            )
-    if ignored:
-        report.notes.append(
-            _("Columns not used for %(kind)s were ignored: %(columns)s.")
-            % {
-                "kind": KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural,
-                "columns": ", ".join(ignored),
-            }
-        )
-    return None if report.errors else positions
+    return map_header(
+        header,
+        columns={c.name: HEADER_ALIASES[kind].get(c.name, ()) for c in COLUMNS[kind]},
+        required=[c.name for c in COLUMNS[kind] if c.required],
+        what=KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural,
+        report=report,
+    )
 
 
 def _parse_rows(

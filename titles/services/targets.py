@@ -46,6 +46,7 @@ from registry.spreadsheets import (
     RowError,
     as_text,
     is_blank,
+    map_header,
     match_key,
     read_rows,
     read_table,
@@ -68,9 +69,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _KINDS = {match_key(word): kind for word, kind in KIND_WORDS.items()}
-_HEADERS = {
-    match_key(alias): column for column in COLUMNS for alias in (column, *HEADER_ALIASES[column])
-}
 _RATE = re.compile(r"\d{1,3}(?:[.,]\d+)?")
 _WHOLE = re.compile(r"\d+(?:\.0*)?")
 _HUNDREDTH = Decimal("0.01")
@@ -187,44 +185,13 @@ _PARSE = {
 
 def _map_header(header: list[Cell], report: ImportReport) -> dict[str, int] | None:
     """Contract column -> position; None (with errors) when the header is unusable."""
-    positions: dict[str, int] = {}
-    titles: dict[str, str] = {}
-    ignored: list[str] = []
-    for position, cell in enumerate(header):
-        if is_blank(cell):
-            continue
-        title = as_text(cell).strip()
-        column = _HEADERS.get(match_key(title))
-        if column is None:
-            ignored.append("“" + title + "”")
-        elif column in positions:
-            report.errors.append(
-                RowError(
-                    1,
-                    column,
-                    _("columns “%(first)s” and “%(second)s” both mean %(column)s")
-                    % {"first": titles[column], "second": title, "column": column},
-                )
-            )
-        else:
-            positions[column] = position
-            titles[column] = title
-    for column in REQUIRED:
-        if column not in positions:
-            report.errors.append(
-                RowError(
-                    1,
-                    column,
-                    _("required column is missing (headers accepted: %(accepted)s)")
-                    % {"accepted": ", ".join((column, *HEADER_ALIASES[column]))},
-                )
-            )
-    if ignored:
-        report.notes.append(
-            _("Columns not used for targets were ignored: %(columns)s.")
-            % {"columns": ", ".join(ignored)}
-        )
-    return None if report.errors else positions
+    return map_header(
+        header,
+        columns={column: HEADER_ALIASES[column] for column in COLUMNS},
+        required=REQUIRED,
+        what=_("targets"),
+        report=report,
+    )
 
 
 def _parse_rows(
