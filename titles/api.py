@@ -169,7 +169,7 @@ class RollupViewSet(viewsets.GenericViewSet):
     pagination_class = Pagination
 
     @extend_schema(parameters=[RollupParams])
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args, **kwargs) -> Response:
         params = validated_params(RollupParams, request)
         rows = selectors.rollup_rows(
             user=request.user,
