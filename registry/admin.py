@@ -304,6 +304,8 @@ class AssociationAdmin(EditableAdmin):
     list_filter = ("level",)
     search_fields = ("name", "admin_unit__name", "admin_unit__code")
     list_select_related = ("admin_unit", "parent")
+    # A stable order: the autocomplete of parent associations pages through these rows.
+    ordering = ("name", "pk")
     autocomplete_fields = ("admin_unit", "parent", "community", "unit")
     inlines = (AssociationMembershipInline,)
     related_scopes = {
