@@ -12,6 +12,9 @@ Declaring a new URL is one line in `DECLARED`, next to its neighbours, e.g.
     Url("password_change", read(ALL_USERS), post=write(ALL_USERS, ok=200)),
     Url("entity_detail", read(), kwargs=lambda p: {"kind": "units", "pk": p.unit.pk}),
 
+- Who: the personas and their groups (`GRANTED`, `ALL_USERS`, `REGISTER`, `REVIEW`, `ADMINS`)
+  are defined just below; `read(...)`, `write(...)`, `same(...)`, `api(...)`, `admin(...)`
+  make the rules.
 - `kwargs` / `query` / `data` build the URL's arguments, query string and POST body from a
   `Place`: the objects of one commune/ward (see `_build_place`). When any of them is a function
   of the place the URL is *scoped*: each role calls it for an object inside its unit and for
@@ -26,7 +29,8 @@ Declaring a new URL is one line in `DECLARED`, next to its neighbours, e.g.
 - A refused POST (401, 403, 404, 405, a login redirect, ...) must write nothing to the
   database (the session aside): no INSERT, UPDATE or DELETE, not even one rolled back later.
 
-Each case runs in a transaction rolled back afterwards, over objects built once per module.
+Each case is its own test, named `<url>[<variant>]-<METHOD>-<persona>-<inside|outside>@<place>`,
+and runs in a transaction rolled back afterwards, over objects built once per module.
 """
 
 from __future__ import annotations
