@@ -273,12 +273,12 @@ def build(n: int, seed: int, patterns: int = 0) -> dict:
             "titles_registration",
             (
                 "entity_id", "year", "kind", "ward_id", "province_id", "state", "outstanding",
-                "evidence", "evidence_self_assessed", "criteria_digest", "result",
+                "evidence", "evidence_self_assessed", "criteria_digest",
                 "rejection_reason", "version", "created_at", "updated_at",
             ),
             (
                 (pk, YEAR, Kind.FAMILY, area_ward[a].pk, province.pk, state, False,
-                 json.dumps(ev, ensure_ascii=False), False, "", "{}", "", 1, now, now)
+                 json.dumps(ev, ensure_ascii=False), False, "", "", 1, now, now)
                 for pk, a, state, ev in zip(family_ids, homes, states, evidence, strict=True)
             ),
         )  # fmt: skip
@@ -346,7 +346,7 @@ def timed_run(label: str) -> dict:
 STEPS = {
     "load": ("_load_chunk",),
     "rules": ("_evaluate_rows",),
-    "store results": ("_write_results",),
+    "store results": ("_store_results", "_write_results"),
     "store events": ("_write_events",),
 }
 
