@@ -116,10 +116,10 @@ def test_a_row_changed_between_read_and_write_is_left_out(registrations, monkeyp
     changed = registrations[4]  # in the second chunk
     write_results = service._write_results
 
-    def approved_meanwhile(evaluated, now, memo):
+    def approved_meanwhile(evaluated, now, ids):
         if any(row.id == changed.pk for row, _scored in evaluated):
             Registration.objects.filter(pk=changed.pk).update(version=F("version") + 1)
-        return write_results(evaluated, now, memo)
+        return write_results(evaluated, now, ids)
 
     monkeypatch.setattr(service, "_write_results", approved_meanwhile)
     run = registrations_evaluate(year=2025)

@@ -50,8 +50,18 @@ def move_results_out(apps, schema_editor):
             .filter(digest__in=list(by_digest))
             .values_list("digest", "pk")
         )
-        for digest, (_body, pks) in by_digest.items():
-            Registration.objects.using(db).filter(pk__in=pks).update(evaluation_id=ids[digest])
+        if schema_editor.connection.vendor == "postgresql":  # one statement per batch
+            pairs = [(pk, ids[digest]) for digest, (_body, pks) in by_digest.items() for pk in pks]
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE titles_registration AS r SET evaluation_id = v.evaluation_id "
+                    "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, evaluation_id) "
+                    "WHERE r.id = v.id",
+                    [[pk for pk, _ in pairs], [eid for _, eid in pairs]],
+                )
+        else:
+            for digest, (_body, pks) in by_digest.items():
+                Registration.objects.using(db).filter(pk__in=pks).update(evaluation_id=ids[digest])
 
 
 def move_results_back(apps, schema_editor):

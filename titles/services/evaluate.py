@@ -415,10 +415,11 @@ def _store_results(evaluated: list[tuple], memo: _Memo) -> None:
             values = ", ".join(["(%s, %s)"] * len(batch))
             cursor.execute(
                 f"INSERT INTO {table} (digest, body) VALUES {values} "  # noqa: S608
-                "ON CONFLICT (digest) DO NOTHING",
+                "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
                 [value for pair in batch for value in pair],
             )
-    digests = list(wanted)
+            memo.ids.update(cursor.fetchall())
+    digests = list(wanted - memo.ids.keys())  # stored before, by this run or another
     for start in range(0, len(digests), STORE_BATCH):
         batch = digests[start : start + STORE_BATCH]
         memo.ids.update(
@@ -430,16 +431,15 @@ def _store_results(evaluated: list[tuple], memo: _Memo) -> None:
         memo.ids = {scored.digest: memo.ids[scored.digest] for _row, scored in evaluated}
 
 
-def _write_results(evaluated: list[tuple], now, memo: _Memo) -> set[int]:
+def _write_results(evaluated: list[tuple], now, ids: dict[str, int]) -> set[int]:
     """Store results, each only if the row still has the version it was read with and the
     result differs from the one stored.
 
-    `evaluated` rows: (registration row as read, _Scored). Returns the ids written.
+    `evaluated` rows: (registration row as read, _Scored); `ids`: the `EvaluationResult` row
+    of each result's digest (`_store_results`). Returns the ids written.
     """
     if not evaluated:
         return set()
-    _store_results(evaluated, memo)
-    ids = memo.ids
     payload = ",".join(
         f'{{"registration_id":{row.id},"version":{row.version},'
         f'"evaluation_id":{ids[scored.digest]},{scored.columns}}}'
@@ -589,7 +589,8 @@ def _evaluate_chunk(
         overrides[reg_id][criterion] = met
     evaluated, unevaluated = _evaluate_rows(rows, sets, shares, overrides, memo)
     now = timezone.now()
-    written = _write_results(evaluated, now, memo)
+    _store_results(evaluated, memo)
+    written = _write_results(evaluated, now, memo.ids)
     # A re-evaluation that changes nothing writes nothing: no new version, no event, so a page
     # an official has open stays current.
     same = _unchanged(evaluated, written)
