@@ -110,8 +110,6 @@ class Migration(migrations.Migration):
                 verbose_name="evaluation",
             ),
         ),
-        migrations.RunPython(move_results_out, move_results_back, elidable=False),
-        migrations.RemoveField(model_name="registration", name="result"),
         migrations.AlterField(
             model_name="registration",
             name="created_by",
@@ -187,4 +185,6 @@ class Migration(migrations.Migration):
                 name="reg_decision",
             ),
         ),
+        migrations.RunPython(move_results_out, move_results_back, elidable=False),
+        migrations.RemoveField(model_name="registration", name="result"),
     ]

@@ -595,7 +595,8 @@ def _evaluate_chunk(
     # an official has open stays current.
     same = _unchanged(evaluated, written)
     _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
-    done = [(row, scored) for row, scored in evaluated if row.id in written | same]
+    kept = written | same
+    done = [(row, scored) for row, scored in evaluated if row.id in kept]
     out = [
         EvaluationRow(
             registration_id=row.id,
