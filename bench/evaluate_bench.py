@@ -5,18 +5,24 @@
 
 Creates the database if it does not exist and migrates it, empties the project's tables, then
 builds one province with a few wards, residential areas and N households (bulk COPY), loads the
-default criteria sets and registers every household for the Learning Family title with random
-but realistic evidence (most pass, some fail, some criteria without evidence; a fixed seed).
-Then it times `registrations_evaluate(year=...)` twice with a wall clock: the first run
-evaluates fresh registrations, the second re-evaluates the evaluated ones (a new version and a
-new event each). Both runs load, evaluate and store everything; nothing is kept between them.
-Besides the wall clock it reports the CPU time of the Python process and of the database
-backend serving it, which vary less than the wall clock on a machine shared with other work.
-With --breakdown a third run times the service's own steps (load, rules, store) by wrapping
-them, which adds a little overhead and changes nothing else.
+default criteria sets and registers every household for the Learning Family title with
+evidence drawn with a fixed seed (--evidence realistic, the default: households answer as
+their profile makes likely, most do well on every criterion; --evidence random: every
+criterion drawn on its own, so that nearly every household's evidence is distinct).
 
-Django runs with DEBUG=1 unless DEBUG is set: it then keeps the text of every statement, so
-the peak memory printed at the end includes the chunks' JSON documents.
+Then it times `registrations_evaluate(year=...)` with a wall clock:
+- fresh run 1: every registration is evaluated for the first time, and written;
+- a re-evaluation right after it: the results are the same, so nothing is written;
+- fresh runs 2 … --fresh: the registrations are first put back as built (states, no results,
+  no events, no stored results; VACUUM ANALYZE), so each is a first evaluation again.
+Every timed run starts after a CHECKPOINT. Besides the wall clock it reports the CPU time of
+the Python process and of the database backend serving it, which vary less than the wall clock
+on a machine shared with other work. With --breakdown, one more fresh run times the service's
+own steps (load, rules, store, events) by wrapping them, which adds a little overhead and
+changes nothing else.
+
+Django runs with DEBUG off unless DEBUG is set, as `manage.py evaluate` runs in production
+(with DEBUG on Django keeps the text of every statement, a chunk's JSON document included).
 
 Only a database whose name starts with "bench" is accepted: the bench empties it, and with
 --drop drops it at the end. The data otherwise stays for inspection until the next run.
@@ -41,7 +47,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "learnsociety.settings")
-os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DEBUG", "0")
 
 YEAR = 2025
 WARDS = 10
