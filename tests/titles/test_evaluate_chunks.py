@@ -59,8 +59,8 @@ def registrations(ward_a, bob):
 
 def stored(regs) -> dict[int, tuple]:
     rows = Registration.objects.filter(pk__in=[r.pk for r in regs]).values_list(
-        "pk", "state", "points", "passed", "eval_outstanding", "evaluation__body", "criteria_set_id",
-        "criteria_digest",
+        "pk", "state", "points", "passed", "eval_outstanding", "evaluation__body",
+        "criteria_set_id", "criteria_digest",
     )  # fmt: skip
     return {row[0]: row[1:] for row in rows}
 
