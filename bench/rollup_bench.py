@@ -161,7 +161,7 @@ def registrations_copy(url: str, province_id: int, seed: int) -> dict:
         )
         columns = (
             "entity_id, year, kind, ward_id, province_id, state, outstanding, evidence, "
-            "evidence_self_assessed, criteria_digest, passed, eval_outstanding, result, "
+            "evidence_self_assessed, criteria_digest, passed, eval_outstanding, "
             "decision_id, rejection_reason, version, created_at, updated_at"
         )
         now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
@@ -210,7 +210,6 @@ def registrations_copy(url: str, province_id: int, seed: int) -> dict:
                         "",
                         passed,
                         eval_out,
-                        "{}",
                         decision,
                         reason,
                         1,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -317,28 +317,53 @@ def evaluate(
     results: list[CriterionResult] = []
     missing: list[str] = []
     for criterion in criteria_set.criteria:
-        value = evidence.get(criterion.code)
-        share = shares.get(criterion.code)
-        earned, reason = _score(criterion, value, share)
-        override = overrides.get(criterion.code)
-        if override is not None:
-            earned = criterion.possible if override else Decimal(0)
-            verdict = "met" if override else "not met"
-            reason = f"overridden: {verdict} → {_points(earned)} (rules said: {reason})"
-        elif _is_missing(criterion, value, share):
-            missing.append(criterion.code)
-        results.append(
-            CriterionResult(
-                code=criterion.code,
-                type=criterion.type,
-                earned=earned,
-                possible=criterion.possible,
-                met=earned > 0,
-                evidence=value,
-                derived=share,
-                reason=reason,
-            )
+        result, is_missing = score_criterion(
+            criterion,
+            evidence.get(criterion.code),
+            shares.get(criterion.code),
+            overrides.get(criterion.code),
         )
+        results.append(result)
+        if is_missing:
+            missing.append(criterion.code)
+    return combine(criteria_set, results, missing)
+
+
+def score_criterion(
+    criterion: Criterion, value: EvidenceValue, share: Share | None, override: bool | None
+) -> tuple[CriterionResult, bool]:
+    """One criterion's part of `evaluate`: its result, and whether it counts as missing.
+
+    It depends on nothing but its arguments, so a caller scoring many entities may reuse it
+    for every entity with the same value, share and override. Its arguments are trusted:
+    `evaluate` checks them first.
+    """
+    earned, reason = _score(criterion, value, share)
+    is_missing = False
+    if override is not None:
+        earned = criterion.possible if override else Decimal(0)
+        verdict = "met" if override else "not met"
+        reason = f"overridden: {verdict} → {_points(earned)} (rules said: {reason})"
+    elif _is_missing(criterion, value, share):
+        is_missing = True
+    result = CriterionResult(
+        code=criterion.code,
+        type=criterion.type,
+        earned=earned,
+        possible=criterion.possible,
+        met=earned > 0,
+        evidence=value,
+        derived=share,
+        reason=reason,
+    )
+    return result, is_missing
+
+
+def combine(
+    criteria_set: CriteriaSet, results: Sequence[CriterionResult], missing: Sequence[str]
+) -> Evaluation:
+    """The rest of `evaluate`: the total, pass and outstanding from the set's criteria
+    `results` (in the set's order, from `score_criterion`) and the codes `missing`."""
     points = sum((result.earned for result in results), Decimal(0))
     met = {result.code for result in results if result.met}
     failed_required = tuple(code for code in criteria_set.pass_required if code not in met)

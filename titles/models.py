@@ -116,21 +116,53 @@ class State(models.TextChoices):
     RECOGNIZED = "recognized", _("Recognised")
 
 
+class EvaluationResult(models.Model):
+    """One distinct evaluation result: the per-criterion explanation a registration shows.
+
+    Households with the same evidence under the same criteria get the same result, so each
+    distinct result is stored once and registrations point at it (`Registration.evaluation`).
+    `digest` is the SHA-256 of the result's canonical JSON text (`titles.services.evaluate.
+    result_text`), so equal results are one row. Rows are never changed or deleted: a
+    registration evaluated again points at another row.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    body = models.JSONField()
+
+    class Meta:
+        verbose_name = _("evaluation result")
+        verbose_name_plural = _("evaluation results")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
 class Registration(models.Model):
     """One entity's registration for its title in one year, with evidence and latest result.
 
     `evidence` maps criterion code to the value as entered (text); `result` is the latest
-    evaluation's per-criterion explanation. `version` increases on every change, so two
-    officials acting at once cannot both win: a write names the version it saw.
+    evaluation's per-criterion explanation, stored once per distinct result in
+    `EvaluationResult`. `version` increases on every change, so two officials acting at once
+    cannot both win: a write names the version it saw.
+
+    Indexes are kept to what queries need, since every evaluation rewrites the row and each
+    index costs an entry per write: the entity is covered by `registration_once_a_year`, the ward
+    and the province by the two composite indexes; a decision's registrations are found through
+    a partial index (most registrations have none). The creator, the criteria set and the
+    evaluation result are only ever looked up from the registration, so they have no index.
     """
 
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="registrations")
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, related_name="registrations", db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     kind = models.CharField(_("title"), max_length=10, choices=Kind.choices)
     ward = models.ForeignKey(
-        AdministrativeUnit, on_delete=models.PROTECT, related_name="registrations"
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="registrations", db_index=False
     )
-    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.REGISTERED
     )
@@ -140,13 +172,26 @@ class Registration(models.Model):
         _("self-assessed, not yet confirmed by staff"), default=False
     )
     criteria_set = models.ForeignKey(
-        CriteriaSet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CriteriaSet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     criteria_digest = models.CharField(max_length=64, blank=True)
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, null=True)
     passed = models.BooleanField(_("passed"), null=True)
     eval_outstanding = models.BooleanField(_("meets the outstanding threshold"), null=True)
-    result = models.JSONField(_("evaluation"), default=dict, blank=True)
+    evaluation = models.ForeignKey(
+        EvaluationResult,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("evaluation"),
+    )
     evaluated_at = models.DateTimeField(null=True, blank=True)
     decision = models.ForeignKey(
         Decision,
@@ -155,11 +200,17 @@ class Registration(models.Model):
         blank=True,
         related_name="registrations",
         verbose_name=_("decision"),
+        db_index=False,
     )
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -187,10 +238,18 @@ class Registration(models.Model):
             models.Index(
                 fields=["province", "year", "kind", "state"], name="reg_province_year_kind"
             ),
+            models.Index(
+                fields=["decision"], condition=Q(decision__isnull=False), name="reg_decision"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.entity} · {self.get_kind_display()} {self.year}"
+
+    @property
+    def result(self) -> dict:
+        """The latest evaluation's explained result; an empty dict before the first one."""
+        return self.evaluation.body if self.evaluation_id is not None else {}
 
 
 class RegistrationEvent(models.Model):

@@ -59,8 +59,8 @@ def registrations(ward_a, bob):
 
 def stored(regs) -> dict[int, tuple]:
     rows = Registration.objects.filter(pk__in=[r.pk for r in regs]).values_list(
-        "pk", "state", "points", "passed", "eval_outstanding", "result", "criteria_set_id",
-        "criteria_digest",
+        "pk", "state", "points", "passed", "eval_outstanding", "evaluation__body",
+        "criteria_set_id", "criteria_digest",
     )  # fmt: skip
     return {row[0]: row[1:] for row in rows}
 
@@ -116,10 +116,10 @@ def test_a_row_changed_between_read_and_write_is_left_out(registrations, monkeyp
     changed = registrations[4]  # in the second chunk
     write_results = service._write_results
 
-    def approved_meanwhile(evaluated, now):
+    def approved_meanwhile(evaluated, now, ids):
         if any(row.id == changed.pk for row, _scored in evaluated):
             Registration.objects.filter(pk=changed.pk).update(version=F("version") + 1)
-        return write_results(evaluated, now)
+        return write_results(evaluated, now, ids)
 
     monkeypatch.setattr(service, "_write_results", approved_meanwhile)
     run = registrations_evaluate(year=2025)

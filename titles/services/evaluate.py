@@ -6,39 +6,57 @@ recognised as Learning Families, a unit's staff recognised as Learning Citizens)
 undecided registrations (registered, submitted, evaluated) are evaluated; each becomes
 `evaluated`. Results are written with one UPDATE per chunk that matches each row's version as
 read, so an approval that lands meanwhile is never overwritten: that row is simply left out.
-Each written row gets one `evaluate` event, inserted by one statement per chunk.
+Each written row gets one `evaluate` event, inserted by one statement per chunk. A result that
+is the same as the one stored writes nothing.
 
-Speed (measured in bench/evaluate_bench.py): the rules run once per distinct evidence pattern
-of a run (`_Memo`), each distinct result is serialised once, and a chunk's results travel as
-one JSON document parameter instead of thousands of bound values.
+Each distinct result (the per-criterion explanation) is stored once, in `EvaluationResult`,
+under the SHA-256 of its canonical JSON text; a registration points at it. So a registration's
+write is a few narrow columns whatever the size of the explanation.
+
+Speed (measured in bench/evaluate_bench.py): `_Memo` remembers, within a run, the result of
+each stored evidence text, of each parsed evidence pattern and of each criterion's value, so
+the rules and the JSON encoding run once per distinct input; a chunk's rows travel as one
+JSON document parameter instead of thousands of bound values.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from registry.models import Citizen, Family, Kind, Unit
 from titles import evaluation
-from titles.models import CriteriaSet, Override, Registration, RegistrationEvent, State
+from titles.models import (
+    CriteriaSet,
+    EvaluationResult,
+    Override,
+    Registration,
+    RegistrationEvent,
+    State,
+)
 from titles.selectors_signoff import frozen_ward_ids
 from titles.services.criteria import criteria_in_force, parsed
 
 BOTTOM_UP = (Kind.CITIZEN, Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT)
 EVALUABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
 CHUNK = 5000
-"""Registrations read, evaluated and written per transaction. A chunk travels to the database
-as one JSON parameter (about 2 kB of result per registration), so SQLite's bound-parameter limit
-does not bound it; memory does."""
-MEMO_SIZE = 20_000
-"""Distinct results remembered within a run (see `_Memo`)."""
+"""Registrations read, evaluated and written per transaction. A chunk's rows travel to the
+database as one JSON parameter (about 200 bytes per registration), so SQLite's bound-parameter
+limit does not bound it; memory does."""
+MEMO_SIZE = 50_000
+"""Distinct results (and distinct evidence texts) remembered within a run (see `_Memo`)."""
+STORE_BATCH = 500
+"""New distinct results inserted, and their ids read back, per statement."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,24 @@ class EvaluationRun:
     changed_meanwhile: int  # rows someone else changed while they were being evaluated
 
 
+def _criterion_json(c: evaluation.CriterionResult, overridden: bool) -> dict:
+    return {
+        "code": c.code,
+        "type": str(c.type),
+        "earned": str(c.earned),
+        "possible": str(c.possible),
+        "met": c.met,
+        "evidence": None if c.evidence is None else str(c.evidence).lower(),
+        "derived": (
+            None
+            if c.derived is None
+            else {"numerator": c.derived.numerator, "denominator": c.derived.denominator}
+        ),
+        "overridden": overridden,
+        "reason": c.reason,
+    }
+
+
 def result_json(result: evaluation.Evaluation, overridden: Iterable[str]) -> dict:
     """The stored, self-explaining form of a result (what the registration page shows)."""
     overridden = set(overridden)
@@ -73,25 +109,37 @@ def result_json(result: evaluation.Evaluation, overridden: Iterable[str]) -> dic
         "outstanding": result.outstanding,
         "missing": list(result.missing),
         "failed_required": list(result.failed_required),
-        "criteria": [
-            {
-                "code": c.code,
-                "type": str(c.type),
-                "earned": str(c.earned),
-                "possible": str(c.possible),
-                "met": c.met,
-                "evidence": None if c.evidence is None else str(c.evidence).lower(),
-                "derived": (
-                    None
-                    if c.derived is None
-                    else {"numerator": c.derived.numerator, "denominator": c.derived.denominator}
-                ),
-                "overridden": c.code in overridden,
-                "reason": c.reason,
-            }
-            for c in result.criteria
-        ],
+        "criteria": [_criterion_json(c, c.code in overridden) for c in result.criteria],
     }
+
+
+_dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+def result_text(body: dict) -> str:
+    """The canonical JSON text of a stored result: keys sorted, no spaces. Equal results have
+    equal texts, so the SHA-256 of the text (`result_digest`) identifies a result. Migration
+    0004 keeps a frozen copy of this function: the two must not diverge."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def result_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _result_text_from_parts(result: evaluation.Evaluation, criteria_texts: Iterable[str]) -> str:
+    """`result_text(result_json(result, ...))`, spliced from each criterion's canonical text
+    (already encoded once per distinct criterion result) instead of encoding the whole result
+    again. The members are in sorted key order, as `result_text` writes them."""
+    return (
+        f'{{"criteria":[{",".join(criteria_texts)}],'
+        f'"failed_required":{_dumps(list(result.failed_required))},'
+        f'"max_points":{_dumps(str(result.max_points))},'
+        f'"missing":{_dumps(list(result.missing))},'
+        f'"outstanding":{_dumps(result.outstanding)},'
+        f'"passed":{_dumps(result.passed)},'
+        f'"points":{_dumps(str(result.points))}}}'
+    )
 
 
 def _recognized(kind: str, year: int):
@@ -141,13 +189,20 @@ def shares_for(*, kind: str, year: int, entity_ids: list[int]) -> dict[int, eval
 
 @dataclass(frozen=True)
 class _Scored:
-    """One distinct result of a run, serialised once however many registrations share it.
+    """One distinct result of a run, computed and encoded once however many registrations
+    share it.
 
-    `columns`: the JSON members (no braces) of what is stored with it: criteria set, points,
-    passed, outstanding and the explained result. `event_detail`: the event's detail, JSON.
+    `digest` names its `EvaluationResult` row. `columns`: the JSON members (no braces) stored
+    with it on the registration: criteria set, points, passed, outstanding. `event_detail`:
+    the event's detail, JSON.
     """
 
-    result: evaluation.Evaluation
+    points: Decimal
+    passed: bool
+    outstanding: bool
+    missing: tuple[str, ...]
+    failed_required: tuple[str, ...]
+    digest: str
     columns: str
     event_detail: str
 
@@ -162,18 +217,35 @@ def _parse_or_missing(criterion: evaluation.Criterion, raw: object) -> evaluatio
 class _Memo:
     """The pure rules, memoised for one run.
 
-    `evaluation.parse_evidence` and `evaluation.evaluate` are pure, so a result depends only on
-    the criteria set (its digest), the parsed evidence, the derived share and the overrides in
-    force; households with the same evidence get the same result, computed once. Parsed numbers
-    are keyed by their exact Decimal form (sign, digits, exponent), not by value: 2.5 and 2.50
-    print differently in a result, so they are different keys. A memoised result is therefore
-    identical to a fresh one, reason texts included. At most MEMO_SIZE results (a few kB each)
-    are kept; a full memo starts afresh, so memory stays bounded whatever the run's size.
+    `evaluation.parse_evidence`, `evaluation.score_criterion` and `evaluation.combine` are
+    pure, so a result depends only on the criteria set (its digest), the parsed evidence, the
+    derived share and the overrides in force; households with the same evidence get the same
+    result, computed once. Four levels, each a dict lookup when it hits:
+
+    * a registration's stored evidence, as the database's text of it, with its share and
+      overrides → its result (most households repeat an evidence entry already seen);
+    * the parsed evidence pattern → its result ("1" and "có" are the same evidence);
+    * one criterion's parsed value, share and override → its part of the result and its
+      canonical JSON text (a new pattern is mostly known values in a new combination);
+    * one evidence cell's text → its parsed value.
+
+    Parsed numbers are keyed by their exact Decimal form (sign, digits, exponent), not by
+    value: 2.5 and 2.50 print differently in a result, so they are different keys. A memoised
+    result is therefore identical to a fresh `evaluation.evaluate`, reason texts included. At
+    most MEMO_SIZE results and as many evidence texts are kept; a full memo starts afresh, so
+    memory stays bounded whatever the run's size.
+
+    Results new to the database wait in `pending` (digest → canonical text) until the chunk
+    stores them (`_store_results`); `ids` maps the digests stored so far to their rows.
     """
 
     def __init__(self) -> None:
         self._parsed: dict[tuple[str, str, str], tuple[evaluation.EvidenceValue, Hashable]] = {}
+        self._criteria: dict[tuple, tuple[evaluation.CriterionResult, bool, str]] = {}
         self._scored: dict[tuple, _Scored] = {}
+        self._by_text: dict[tuple, _Scored] = {}
+        self.pending: dict[str, str] = {}
+        self.ids: dict[str, int] = {}
 
     def parse(
         self, digest: str, criterion: evaluation.Criterion, raw: object
@@ -193,6 +265,27 @@ class _Memo:
             self._parsed[key] = value, _exact(value)
         return self._parsed[key]
 
+    def score_text(
+        self,
+        criteria_set: CriteriaSet,
+        evidence_text: str | None,
+        share: evaluation.Share | None,
+        overrides: dict[str, bool],
+    ) -> _Scored:
+        """The result of evidence stored as `evidence_text` (a JSON object as the database
+        returns it), looked up by that text before the evidence is even decoded."""
+        key = (criteria_set.pk, criteria_set.digest, evidence_text, share)
+        if overrides:
+            key += tuple(sorted(overrides.items()))
+        scored = self._by_text.get(key)
+        if scored is None:
+            stored = json.loads(evidence_text) if evidence_text is not None else None
+            scored = self.score(criteria_set, stored or {}, share, overrides)
+            if len(self._by_text) >= MEMO_SIZE:
+                self._by_text.clear()
+            self._by_text[key] = scored
+        return scored
+
     def score(
         self,
         criteria_set: CriteriaSet,
@@ -202,40 +295,76 @@ class _Memo:
     ) -> _Scored:
         """The result of `stored` evidence (criterion code → text as entered)."""
         rules = parsed(criteria_set)
-        found = [
-            (criterion.code, self.parse(criteria_set.digest, criterion, raw))
+        digest = criteria_set.digest
+        found = {
+            criterion.code: self.parse(digest, criterion, raw)
             for criterion in rules.criteria
             if criterion.type != evaluation.CriterionType.SHARE
             and (raw := stored.get(criterion.code)) is not None
-        ]
+        }
         key = (
             criteria_set.pk,
-            criteria_set.digest,
-            tuple((code, exact) for code, (_value, exact) in found),
+            digest,
+            tuple((code, exact) for code, (_value, exact) in found.items()),
             share,
             tuple(sorted(overrides.items())),
         )
-        if key not in self._scored:
+        scored = self._scored.get(key)
+        if scored is None:
             if len(self._scored) >= MEMO_SIZE:
                 self._scored.clear()
+                self._criteria.clear()
                 self._parsed.clear()
-            result = evaluation.evaluate(
-                rules,
-                {code: value for code, (value, _exact) in found},
-                {c.code: share for c in rules.criteria if c.type == evaluation.CriterionType.SHARE},
-                overrides,
-            )
-            columns = _json_members(
+            scored = self._scored[key] = self._compute(criteria_set, rules, found, share, overrides)
+        return scored
+
+    def _compute(
+        self,
+        criteria_set: CriteriaSet,
+        rules: evaluation.CriteriaSet,
+        found: dict[str, tuple[evaluation.EvidenceValue, Hashable]],
+        share: evaluation.Share | None,
+        overrides: dict[str, bool],
+    ) -> _Scored:
+        """`evaluation.evaluate` criterion by criterion, each criterion's part memoised."""
+        results, missing, texts = [], [], []
+        for criterion in rules.criteria:
+            value, exact = found.get(criterion.code, (None, None))
+            crit_share = share if criterion.type == evaluation.CriterionType.SHARE else None
+            override = overrides.get(criterion.code)
+            key = (criteria_set.digest, criterion.code, exact, crit_share, override)
+            part = self._criteria.get(key)
+            if part is None:
+                result, is_missing = evaluation.score_criterion(
+                    criterion, value, crit_share, override
+                )
+                text = result_text(_criterion_json(result, override is not None))
+                part = self._criteria[key] = result, is_missing, text
+            results.append(part[0])
+            texts.append(part[2])
+            if part[1]:
+                missing.append(criterion.code)
+        result = evaluation.combine(rules, results, missing)
+        text = _result_text_from_parts(result, texts)
+        digest = result_digest(text)
+        if digest not in self.ids:
+            self.pending[digest] = text
+        return _Scored(
+            points=result.points,
+            passed=result.passed,
+            outstanding=result.outstanding,
+            missing=result.missing,
+            failed_required=result.failed_required,
+            digest=digest,
+            columns=_json_members(
                 criteria_set_id=criteria_set.pk,
                 criteria_digest=criteria_set.digest,
                 points=str(result.points),
                 passed=result.passed,
                 outstanding=result.outstanding,
-                result=result_json(result, overrides),
-            )
-            detail = json.dumps({"points": str(result.points), "passed": result.passed})
-            self._scored[key] = _Scored(result=result, columns=columns, event_detail=detail)
-        return self._scored[key]
+            ),
+            event_detail=json.dumps({"points": str(result.points), "passed": result.passed}),
+        )
 
 
 def _exact(value: evaluation.EvidenceValue) -> Hashable:
@@ -263,25 +392,57 @@ def _json_rows(columns: dict[str, str]) -> str:
 _RESULT_COLUMNS = {
     "registration_id": "bigint",
     "version": "integer",
+    "evaluation_id": "bigint",
     "points": "numeric",
     "passed": "boolean",
     "outstanding": "boolean",
-    "result": "jsonb",
     "criteria_set_id": "bigint",
     "criteria_digest": "text",
 }
 _EVENT_COLUMNS = {"registration_id": "bigint", "from_state": "text", "detail": "jsonb"}
 
 
-def _write_results(evaluated: list[tuple], now) -> set[int]:
-    """Store results, each only if the row still has the version it was read with.
+def _store_results(evaluated: list[tuple], memo: _Memo) -> None:
+    """Make sure every result of `evaluated` has its `EvaluationResult` row; new ones are
+    inserted (a result another run stored meanwhile is kept, not duplicated) and the ids of
+    all of them land in `memo.ids`."""
+    wanted = {scored.digest for _row, scored in evaluated} - memo.ids.keys()
+    new = [(digest, memo.pending[digest]) for digest in wanted if digest in memo.pending]
+    table = EvaluationResult._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(new), STORE_BATCH):
+            batch = new[start : start + STORE_BATCH]
+            values = ", ".join(["(%s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (digest, body) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
+                [value for pair in batch for value in pair],
+            )
+            memo.ids.update(cursor.fetchall())
+    digests = list(wanted - memo.ids.keys())  # stored before, by this run or another
+    for start in range(0, len(digests), STORE_BATCH):
+        batch = digests[start : start + STORE_BATCH]
+        memo.ids.update(
+            EvaluationResult.objects.filter(digest__in=batch).values_list("digest", "pk")
+        )
+    for digest in wanted:
+        memo.pending.pop(digest, None)
+    if len(memo.ids) >= MEMO_SIZE:
+        memo.ids = {scored.digest: memo.ids[scored.digest] for _row, scored in evaluated}
 
-    `evaluated` rows: (registration row as read, _Scored). Returns the ids written.
+
+def _write_results(evaluated: list[tuple], now, ids: dict[str, int]) -> set[int]:
+    """Store results, each only if the row still has the version it was read with and the
+    result differs from the one stored.
+
+    `evaluated` rows: (registration row as read, _Scored); `ids`: the `EvaluationResult` row
+    of each result's digest (`_store_results`). Returns the ids written.
     """
     if not evaluated:
         return set()
     payload = ",".join(
-        f'{{"registration_id":{row.id},"version":{row.version},{scored.columns}}}'
+        f'{{"registration_id":{row.id},"version":{row.version},'
+        f'"evaluation_id":{ids[scored.digest]},{scored.columns}}}'
         for row, scored in evaluated
     )
     sql = f"""
@@ -290,7 +451,7 @@ def _write_results(evaluated: list[tuple], now) -> set[int]:
             points = v.points,
             passed = v.passed,
             eval_outstanding = v.outstanding,
-            result = v.result,
+            evaluation_id = v.evaluation_id,
             criteria_set_id = v.criteria_set_id,
             criteria_digest = v.criteria_digest,
             evaluated_at = %s,
@@ -299,7 +460,8 @@ def _write_results(evaluated: list[tuple], now) -> set[int]:
         FROM ({_json_rows(_RESULT_COLUMNS)}) AS v
         WHERE r.id = v.registration_id AND r.version = v.version
             AND NOT (
-                r.state = %s AND r.criteria_digest = v.criteria_digest AND r.result = v.result
+                r.state = %s AND r.criteria_digest = v.criteria_digest
+                AND COALESCE(r.evaluation_id, 0) = v.evaluation_id
             )
         RETURNING id
     """  # noqa: S608 - only fixed names and types are interpolated
@@ -354,18 +516,26 @@ def _write_events(written: list[tuple], now, user) -> None:
 
 
 def _load_chunk(queryset, after: int) -> list:
-    """The next CHUNK registrations by id after `after`, as named rows."""
+    """The next CHUNK registrations by id after `after`, as named rows.
+
+    The evidence comes as the database's JSON text, undecoded: `_Memo.score_text` looks a
+    result up by that text and decodes only evidence it has not seen in the run.
+    """
     fields = (
         "id",
         "version",
         "state",
         "entity_id",
         "province_id",
-        "evidence",
+        "evidence_text",
         "ward__code",
         "entity__code",
     )
-    return list(queryset.filter(pk__gt=after).values_list(*fields, named=True)[:CHUNK])
+    return list(
+        queryset.filter(pk__gt=after)
+        .annotate(evidence_text=Cast("evidence", output_field=TextField()))
+        .values_list(*fields, named=True)[:CHUNK]
+    )
 
 
 def _evaluate_rows(
@@ -386,8 +556,8 @@ def _evaluate_rows(
         if row_overrides:
             codes = {c.code for c in parsed(criteria_set).criteria}
             row_overrides = {k: v for k, v in row_overrides.items() if k in codes}
-        scored = memo.score(
-            criteria_set, row.evidence or {}, shares.get(row.entity_id), row_overrides
+        scored = memo.score_text(
+            criteria_set, row.evidence_text, shares.get(row.entity_id), row_overrides
         )
         evaluated.append((row, scored))
     return evaluated, unevaluated
@@ -419,23 +589,25 @@ def _evaluate_chunk(
         overrides[reg_id][criterion] = met
     evaluated, unevaluated = _evaluate_rows(rows, sets, shares, overrides, memo)
     now = timezone.now()
-    written = _write_results(evaluated, now)
+    _store_results(evaluated, memo)
+    written = _write_results(evaluated, now, memo.ids)
     # A re-evaluation that changes nothing writes nothing: no new version, no event, so a page
     # an official has open stays current.
     same = _unchanged(evaluated, written)
     _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
-    done = [(row, scored) for row, scored in evaluated if row.id in written | same]
+    kept = written | same
+    done = [(row, scored) for row, scored in evaluated if row.id in kept]
     out = [
         EvaluationRow(
             registration_id=row.id,
             kind=kind,
             ward=row.ward__code,
             code=row.entity__code,
-            points=scored.result.points,
-            passed=scored.result.passed,
-            outstanding=scored.result.outstanding,
-            missing=scored.result.missing,
-            failed_required=scored.result.failed_required,
+            points=scored.points,
+            passed=scored.passed,
+            outstanding=scored.outstanding,
+            missing=scored.missing,
+            failed_required=scored.failed_required,
         )
         for row, scored in done
     ]
