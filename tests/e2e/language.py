@@ -125,6 +125,27 @@ def untranslated_words(path: Path = PO_FILE) -> frozenset[str]:
     return frozenset(english - SAME_IN_BOTH)
 
 
+_PLACEHOLDER_OR_TAG = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdfr]|%[sdfr]|\{\w*\}|<[^>]+>")
+
+
+@cache
+def kept_english(path: Path = PO_FILE) -> tuple[str, ...]:
+    """The pieces of translations that keep English words on purpose, longest first: "Danh hiệu
+    (family, clan, community, unit, citizen), mã phường/xã …" names the values a file takes.
+    Text the catalogue itself gives for Vietnamese is never untranslated."""
+    words = untranslated_words(path)
+    pieces = set()
+    for entry in read_po(path):
+        if not entry.translated:
+            continue
+        for msgstr in entry.msgstrs:
+            for piece in _PLACEHOLDER_OR_TAG.split(msgstr):
+                piece = " ".join(piece.split())
+                if english_words_of(piece) & words:
+                    pieces.add(piece)
+    return tuple(sorted(pieces, key=len, reverse=True))
+
+
 @dataclass(frozen=True)
 class Finding:
     word: str
@@ -134,19 +155,25 @@ class Finding:
         return f"{self.word!r} in {self.context!r}"
 
 
-def find_english(texts: list[str], *, data: tuple[str, ...] = ()) -> list[Finding]:
+def find_english(
+    texts: list[str], *, data: tuple[str, ...] = (), path: Path = PO_FILE
+) -> list[Finding]:
     """The untranslated English words in `texts`, each with the text it was found in.
 
     `data` are strings a journey put on the page itself (names, codes, what a user typed); they
-    are removed first, longest first, so that a name like "Long" is not taken for English.
+    are removed first, longest first, so that a name like "Long" is not taken for English, and
+    so are the pieces of translations that keep English words on purpose (`kept_english`).
     Addresses and tokens with a digit in them (codes such as VN-FAMILY-448) are not read either.
     """
-    words = untranslated_words()
+    words = untranslated_words(path)
     found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    strip = sorted({d for d in data if d}, key=len, reverse=True)
+    strip = [
+        *sorted({" ".join(d.split()) for d in data if d.strip()}, key=len, reverse=True),
+        *kept_english(path),
+    ]
     for text in texts:
-        cleaned = _URL.sub(" ", text)  # addresses are not for translating
+        cleaned = _URL.sub(" ", " ".join(text.split()))  # addresses are not for translating
         for item in strip:
             cleaned = cleaned.replace(item, " ")
         # A token with a digit in it is a code or a number: VN-FAMILY-448, 15/QĐ-UBND, HGD31.

@@ -15,6 +15,7 @@ from tests.e2e.language import (
     Entry,
     english_words_of,
     find_english,
+    kept_english,
     read_po,
     untranslated_words,
 )
@@ -48,6 +49,9 @@ msgstr ""
 msgid "“%(value)s” is not a kind: family or clan"
 msgstr "“%(value)s” không phải là loại hợp lệ: family hoặc clan"
 
+msgid "Learning family"
+msgstr "Gia đình học tập"
+
 msgid "%(total)s entry"
 msgid_plural "%(total)s entries"
 msgstr[0] "%(total)s mục"
@@ -80,10 +84,23 @@ def test_untranslated_words_of_a_catalogue(sample_po):
     # Translated, untranslated and fuzzy messages all give their English words …
     assert {"save", "evidence", "imported", "households", "choose", "file", "again"} <= words
     assert {"pending", "review", "entry", "entries"} <= words
-    # … but not placeholders, short words, words a translation keeps as they are (codes in
-    # "family hoặc clan", "Email" translated as itself).
+    # … but not placeholders, short words, words a translation keeps as they are (the codes in
+    # "family hoặc clan", "Email" translated as itself), unless another message translates them.
     assert not {"created", "total", "value", "new", "a", "is"} & words
-    assert not {"email", "family", "clan"} & words
+    assert not {"email", "clan"} & words
+    assert {"learning", "family"} <= words
+
+
+def test_text_a_translation_gives_is_never_untranslated(sample_po):
+    assert kept_english(sample_po) == ("” không phải là loại hợp lệ: family hoặc clan",)
+    message = "“gia đình” không phải là loại hợp lệ: family hoặc clan"
+    assert find_english([message], path=sample_po) == []
+    found = find_english(["Loại: family", "Learning family"], path=sample_po)
+    assert [(f.word, f.context) for f in found] == [
+        ("family", "Loại: family"),
+        ("Learning", "Learning family"),
+        ("family", "Learning family"),
+    ]
 
 
 def test_the_project_catalogue_gives_a_useful_list():
