@@ -58,15 +58,23 @@ def ward_a_setting(ward_a, province, alice):
     return ward_a
 
 
-def _families_workbook(ward_code: str, area_code: str) -> bytes:
+def _families_workbook(ward_code: str, area_code: str, rows=HOUSEHOLDS) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.append(["Mã phường/xã", "Mã hộ", "Họ tên chủ hộ", "Số nhân khẩu", "Tổ dân phố"])
-    for code, head, members in HOUSEHOLDS:
+    for code, head, members in rows:
         sheet.append([ward_code, code, head, members, area_code])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _choose_workbook(page, content: bytes) -> None:
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "ho-gia-dinh-tdp3.xlsx", "mimeType": XLSX, "buffer": content}],
+    )
+    page.locator("form.stacked button[type=submit]").click()
 
 
 def _vi(message: str) -> str:
@@ -103,22 +111,24 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     assert area.area_type == Community.AreaType.TO_DAN_PHO
     vietnamese.check()
 
-    # Its households, from a workbook: first checked and reported, nothing written yet …
+    # Its households, from a workbook. A first file with a bad row is refused, row by row …
     page.locator("nav.site-nav a[href='/registry/import/']").click()
     vietnamese.check()  # the column help in its closed <details> too
     page.select_option("select[name=kind]", "families")
-    page.set_input_files(
-        "input[name=file]",
-        files=[
-            {
-                "name": "ho-gia-dinh-tdp3.xlsx",
-                "mimeType": XLSX,
-                "buffer": _families_workbook(ward.code, "TDP3"),
-            }
-        ],
-    )
-    page.locator("main form.stacked button[type=submit]").click()
+    bad = [*HOUSEHOLDS[:2], (HOUSEHOLDS[2][0], HOUSEHOLDS[2][1], "năm")]
+    _choose_workbook(page, _families_workbook(ward.code, "TDP3", bad))
     report = page.locator("section.report")
+    expect(report).to_have_class("report failed")
+    errors = report.locator("table.data tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.locator("td").nth(0)).to_have_text("4")  # the spreadsheet's row, header = 1
+    expect(errors.locator("td").nth(1)).to_have_text("members")  # the contract's column name
+    assert not Family.objects.filter(entity__ward=ward).exists()
+    vietnamese.check()
+
+    # … the corrected one is checked and reported, nothing written yet …
+    page.select_option("select[name=kind]", "families")
+    _choose_workbook(page, _families_workbook(ward.code, "TDP3"))
     expect(report).to_have_class("report ok")
     expect(report.locator(".counts div").nth(0).locator("dd")).to_have_text("3")
     expect(report.locator(".counts div").nth(1).locator("dd")).to_have_text("3")
