@@ -1,7 +1,17 @@
 """Real-browser journeys: Playwright for Python driving Debian's Chromium against live_server.
 
-Skipped when Chromium is absent, unless REQUIRE_BROWSER=1 (CI sets it) turns that into a failure.
-A failing test leaves a screenshot in tests/e2e/artifacts/.
+(a) staff: log in, enter a residential area, import its households from an XLSX workbook,
+    register them, enter evidence (test_staff_journeys.py);
+(b) official: review, override a criterion with a reason, approve the batch, issue a decision,
+    print a certificate (test_review_journey.py);
+(c) viewer: city dashboard → ward → residential area → its households → one household
+    (test_dashboard_journey.py);
+(d) every journey starts in a browser that asks for English, switches to Vietnamese with the
+    header's switch and reads every page it loads for untranslated English (`vietnamese`).
+
+`make test` runs them when Chromium is installed and skips them otherwise; REQUIRE_BROWSER=1
+(.ci/run sets it) turns a missing Chromium into a failure. A failing test leaves a full-page
+screenshot of each page still open in tests/e2e/artifacts/<test id>.png (ignored by git).
 """
 
 import os
@@ -57,6 +67,16 @@ def browser():
 def page(browser):
     """A phone-sized page in a browser that asks for English, so that the journeys switch to
     Vietnamese with the header's switch, as a user would."""
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def other_page(browser):
+    """A page in a browser of its own, sharing no cookies with `page`: someone else's phone."""
     context = browser.new_context(viewport=PHONE, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -131,6 +151,10 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+    test_id = re.sub(r"[^\w.-]+", "-", item.nodeid.removeprefix("tests/e2e/")).strip("-")
+    if report.when == "setup":  # a screenshot of an earlier run must not pass for this one's
+        for old in [ARTIFACTS / f"{test_id}.png", *ARTIFACTS.glob(f"{test_id}-[0-9]*.png")]:
+            old.unlink(missing_ok=True)
     browser = getattr(item, "funcargs", {}).get("browser")
     if not report.failed or browser is None:
         return
@@ -138,7 +162,6 @@ def pytest_runtest_makereport(item, call):
     if not pages:
         return
     ARTIFACTS.mkdir(exist_ok=True)
-    test_id = re.sub(r"[^\w.-]+", "-", item.nodeid.removeprefix("tests/e2e/")).strip("-")
     for number, page in enumerate(pages, start=1):
         name = test_id if number == 1 else f"{test_id}-{number}"
         try:
