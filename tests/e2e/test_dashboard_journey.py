@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from registry.models import Kind
 from tests.e2e.conftest import login
+from tests.e2e.language import READ_PAGE_JS
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
 from titles.models import State, Target
@@ -68,6 +69,16 @@ def test_viewer_reads_the_dashboard_and_drills_down_to_a_household(
     # On a phone the page itself does not scroll sideways: wide tables scroll in their box.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     vietnamese.check()  # the charts' labels, legends and ticks too
+    read = set(page.evaluate(READ_PAGE_JS)["texts"])
+    drawn = page.evaluate(
+        """() => {
+          const bars = Chart.getChart(document.getElementById('ward-chart'));
+          const lines = Chart.getChart(document.getElementById('trend-chart'));
+          return [...bars.scales.x.ticks.map(t => t.label), bars.data.datasets[0].label,
+                  ...lines.legend.legendItems.map(item => item.text)];
+        }"""
+    )
+    assert drawn and set(drawn) <= read
 
     # Sorting by a heading happens in the page, without a reload.
     url_before = page.url
