@@ -1,7 +1,9 @@
-"""An official's year-end review in a real browser: evaluate, override, approve, decide, print.
+"""An official's year-end review in a real browser: log in, evaluate, override a criterion with a
+reason, approve the batch, issue a decision, print a certificate.
 
-Elements are found by id and name, not by their (translated) labels, so the journey holds in
-Vietnamese, the language the browser asks for, whatever the catalogue says.
+The official switches the site to Vietnamese with the header's switch; every page is read for
+untranslated English (`vietnamese` fixture). Elements are found by id and name, not by their
+(translated) labels.
 """
 
 import re
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import login
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
 from titles.criteria_file import DEFAULTS_DIR
@@ -29,16 +32,6 @@ FULL_MARKS = {
     "F4a": "9",
     "F4b": "1",
 }
-
-
-def log_in(page, live_server, username: str, password: str = "secret-pass-123") -> None:
-    """Like the shared `login` helper, but clicks the login form's own button: the page's first
-    submit button is the header's language switch."""
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.locator("main form [type=submit]").click()
-    expect(page.locator("main form input[name=password]")).to_have_count(0)
 
 
 @pytest.fixture
@@ -66,47 +59,61 @@ def ward_a_families(ward_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_official_reviews_decides_and_prints(page, live_server, bob, ward_a_families):
+def test_official_reviews_decides_and_prints(
+    page, vietnamese, live_server, bob, ward_a, ward_a_families
+):
     passing, failing = ward_a_families
     reason = "Cháu đã đi học lại từ tháng 9, có xác nhận của nhà trường"
     number = "15/QĐ-UBND"
+    vietnamese.data |= {ward_a.name, "bob", reason, number, "Tổ dân phố Một"}
+    vietnamese.data |= {"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"}
 
-    log_in(page, live_server, "bob")
-    page.goto(f"{live_server.url}{reverse('review_queue')}")
+    login(page, live_server, "bob")
+    vietnamese.check()
+    page.locator("nav.site-nav a[href='/titles/review/']").click()
     expect(page.locator("#count-registered .count")).to_have_text("4")
+    vietnamese.check()
 
     page.click("#evaluate-now")
     expect(page.locator("#count-evaluated .count")).to_have_text("4")
     expect(page.locator("#approve-all")).to_be_enabled()
+    vietnamese.check()
 
     page.click("text=Phạm Thị Dung")
     expect(page.locator("h1")).to_have_text("Phạm Thị Dung")
     expect(page.locator("#registration-state")).to_have_attribute("data-state", "evaluated")
     expect(page.locator("#approve-button")).to_have_count(0)
+    vietnamese.check()
 
     page.click("#override-toggle")
     page.select_option("#override_criterion", "F1a")
     page.check("#override_met_0")
     page.fill("#override_reason", reason)
+    vietnamese.check()
     page.locator("#override-form button[type=submit]").click()
     expect(page.locator("#criterion-F1a .override-reason")).to_have_text(reason)
     expect(page.locator("#overrides")).to_contain_text(reason)
     expect(page.locator("#overrides")).to_contain_text("bob")
+    vietnamese.check()
 
     page.click("#approve-button")
     expect(page.locator("#registration-state")).to_have_attribute("data-state", "approved")
+    vietnamese.check()
 
     page.click("#back-to-queue")
     page.click("#approve-all")
     expect(page.locator("#count-approved .count")).to_have_text("4")
+    vietnamese.check()
 
     page.click("#new-decision")
     expect(page.locator("#approved input[name=registrations]:checked")).to_have_count(4)
     page.fill("#id_number", number)
     page.fill("#id_date", timezone.localdate().isoformat())
+    vietnamese.check()
     page.click("#issue-decision")
     expect(page.locator("#decision-number")).to_have_text(number)
     expect(page.locator("#recognised tbody tr")).to_have_count(4)
+    vietnamese.check()
 
     page.locator("#recognised tr", has_text="Phạm Thị Dung").locator(".certificate-link").click()
     expect(page.locator("#certificate-name")).to_have_text("Phạm Thị Dung")
@@ -115,6 +122,19 @@ def test_official_reviews_decides_and_prints(page, live_server, bob, ward_a_fami
     expect(page.locator("#certificate-decision")).to_contain_text(number)
     expect(page.locator(".certificate-title")).to_have_text("GIẤY CHỨNG NHẬN")
     expect(page).to_have_url(re.compile(r"/titles/registrations/\d+/certificate/$"))
+    vietnamese.check()
+
+    # Printed, the certificate is alone on one landscape A4 sheet: no header, no help.
+    page.emulate_media(media="print")
+    expect(page.locator("header.site-header")).to_be_hidden()
+    expect(page.locator("main .no-print").first).to_be_hidden()
+    expect(page.locator("#certificate-name")).to_be_visible()
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    assert width > height  # landscape
+    page.emulate_media(media="screen")
 
     decision = Decision.objects.get()
     assert decision.number == number
@@ -127,3 +147,13 @@ def test_official_reviews_decides_and_prints(page, live_server, bob, ward_a_fami
         True,
     )
     assert override.reason == reason and override.user == bob
+
+    assert set(vietnamese.read_paths) >= {
+        reverse("login"),
+        reverse("home"),
+        reverse("review_queue"),
+        reverse("registration_detail", args=[failing.pk]),
+        reverse("decision_create"),
+        reverse("decision_detail", args=[decision.pk]),
+        reverse("certificate", args=[failing.pk]),
+    }

@@ -100,8 +100,9 @@ def test_page_explains_each_criterion_from_the_structured_result(client, bob, re
     assert "3 ≥ 2 → 30 points" in text
     assert "scale 20 of 30 → 20 points" in text
     assert "90 / 100" in text
-    # The stored English reason of the rules stays at hand for audit.
-    assert 'title="true → 40 points"' in response.content.decode()
+    # The stored English reason of the rules stays at hand for audit, marked as English (not as
+    # a tooltip over the translated explanation).
+    assert '<span lang="en">true → 40 points</span>' in response.content.decode()
 
     text = _text(_detail(client, regs["failing"]))
     assert "No → 0 points" in text
