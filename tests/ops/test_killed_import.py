@@ -47,7 +47,7 @@ ROWS = 12_000  # a few seconds of work: long enough to be caught writing
 AREAS = 20
 CLANS = 5
 YEAR = 2025
-APP_NAME = "killed-import-test"
+APP_NAME = f"killed-import-test-{os.getpid()}"  # one per test process (xdist workers)
 # SQLite: 4 KiB pages in the log before the kill. The imports below spill 470 (households) and
 # 1,170 (registrations) uncommitted pages before their commit with SQLite's default cache.
 MIN_FRAMES = 200
