@@ -1,0 +1,340 @@
+"""Load test: association staff, ward officials and city dashboard viewers at once.
+
+Run by `bench/load/run.sh` (which starts the server, creates the accounts and checks the writes
+afterwards); see bench/RESULTS.md, "Load test". Every user logs in through the real login form
+(CSRF token from the page, session cookie), then loops over its role's work:
+
+- StaffUser: creates a household (the family form), registers it for this year's title,
+  enters its evidence, lists the ward's registrations.
+- OfficialUser: opens the review queue of evaluated registrations, opens one, approves it when
+  it passed (the page offers the approve button) or rejects it with a written reason.
+- ViewerUser: the city dashboard, a ward's drill-down, a residential area, and the roll-ups API.
+
+Every write is appended to the writes log (LOAD_WRITES, JSON lines) with what identifies it
+(a family code unique to the run, a registration id, a rejection reason unique to the run) and
+whether the server acknowledged it (the redirect and success message a user would see).
+`check_writes.py` compares that log with the database.
+
+Environment: LOAD_ACCOUNTS (the JSON written by prepare.py), LOAD_WRITES, LOAD_RUN (a short id
+for this run), LOAD_STAFF / LOAD_OFFICIALS / LOAD_VIEWERS (how many users of each kind; their
+sum is locust's --users).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import os
+import random
+import re
+import time
+
+from locust import HttpUser, between, events, task
+
+ACCOUNTS = json.loads(open(os.environ["LOAD_ACCOUNTS"], encoding="utf-8").read())  # noqa: SIM115
+WRITES = open(os.environ["LOAD_WRITES"], "a", encoding="utf-8")  # noqa: SIM115 - whole run
+RUN = os.environ["LOAD_RUN"]
+YEAR = ACCOUNTS["year"]
+
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+_ACTION = re.compile(r'action="([^"]*)"')
+_INPUT = re.compile(r"<input\b([^>]*)>")
+_SELECT = re.compile(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.S)
+_OPTION = re.compile(r'<option\b[^>]*value="([^"]*)"')
+_ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')
+_SUCCESS = re.compile(r'class="message success"')
+_ERROR = re.compile(r'class="message error"')
+
+
+def log_write(record: dict) -> None:
+    WRITES.write(json.dumps({"at": round(time.time(), 3), "run": RUN, **record}) + "\n")
+    WRITES.flush()
+
+
+@events.quitting.add_listener
+def _close(environment, **kwargs):
+    WRITES.close()
+
+
+def forms(page: str) -> list[dict]:
+    """Each form of the page: its action, hidden/text inputs and selects with their options."""
+    found = []
+    for attrs, body in _FORM.findall(page):
+        action = _ACTION.search(attrs)
+        inputs = {}
+        types = {}
+        for tag in _INPUT.findall(body):
+            a = dict(_ATTR.findall(tag))
+            if "name" in a:
+                inputs[a["name"]] = html.unescape(a.get("value", ""))
+                types[a["name"]] = a.get("type", "text")
+        selects = {
+            name: [html.unescape(v) for v in _OPTION.findall(options)]
+            for name, options in _SELECT.findall(body)
+        }
+        found.append(
+            {
+                "action": html.unescape(action.group(1)) if action else "",
+                "inputs": inputs,
+                "types": types,
+                "selects": selects,
+            }
+        )
+    return found
+
+
+def form_with(page: str, action_part: str) -> dict | None:
+    """The page's form posting to an address containing `action_part`."""
+    return next((f for f in forms(page) if action_part in f["action"]), None)
+
+
+def form_having(page: str, field: str) -> dict | None:
+    """The page's form with a field named `field` (the header's forms have none of ours)."""
+    return next((f for f in forms(page) if field in f["inputs"] or field in f["selects"]), None)
+
+
+class _Pool:
+    """Hands out the prepared accounts of a role in turn."""
+
+    def __init__(self) -> None:
+        self.cycles = {
+            role: itertools.cycle(ACCOUNTS["accounts"][role]) for role in ACCOUNTS["accounts"]
+        }
+
+    def take(self, role: str) -> dict:
+        return next(self.cycles[role])
+
+
+POOL = _Pool()
+_SERIAL = itertools.count(1)
+
+
+class LoggedInUser(HttpUser):
+    abstract = True
+    role = ""
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.account = POOL.take(self.role)
+        self.serial = next(_SERIAL)
+        self.login()
+
+    def login(self) -> None:
+        page = self.client.get("/accounts/login/", name="login page")
+        token = _CSRF.search(page.text)
+        if token is None:
+            page.failure("no CSRF token on the login page")
+            return
+        with self.client.post(
+            "/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "username": self.account["username"],
+                "password": self.account["password"],
+                "next": "",
+            },
+            name="login",
+            catch_response=True,
+        ) as response:
+            if "/accounts/login/" in response.url:
+                response.failure("login refused")
+
+    def post_form(self, url: str, form: dict, data: dict, *, name: str, expect: str):
+        """POST `data` over the form's hidden fields; ok when redirected to `expect` with a
+        success message. Returns (response, acknowledged)."""
+        payload = {k: v for k, v in form["inputs"].items() if form["types"].get(k) == "hidden"}
+        payload.update(data)
+        with self.client.post(url, data=payload, name=name, catch_response=True) as response:
+            redirected = bool(response.history) and re.search(expect, response.url) is not None
+            ok = response.status_code == 200 and redirected and bool(_SUCCESS.search(response.text))
+            if response.status_code == 200 and not ok:
+                # Refused on purpose (someone else decided it first, say): not a server error.
+                response.success()
+            return response, ok
+
+    def send_write(self, record: dict, url: str, form: dict, data: dict, *, name: str, expect: str):
+        """post_form, logged twice: when sent (ack null: an answer that never comes leaves just
+        this line) and with the outcome. Returns (response, acknowledged)."""
+        record = {
+            "id": f"{RUN}-{self.serial}-{next(_SERIAL)}",
+            "user": self.account["username"],
+            **record,
+        }
+        log_write({**record, "ack": None})
+        response, ok = self.post_form(url, form, data, name=name, expect=expect)
+        outcome = {"ack": ok, "status": response.status_code}
+        outcome["refused"] = bool(_ERROR.search(response.text or ""))
+        pk = re.search(r"/titles/registrations/(\d+)/$", response.url or "")
+        if ok and pk:
+            outcome["registration"] = int(pk.group(1))
+        log_write({**record, **outcome})
+        return response, ok
+
+
+class StaffUser(LoggedInUser):
+    """Association staff of one ward entering households, registrations and evidence."""
+
+    role = "staff"
+    weight = 1
+    fixed_count = int(os.environ.get("LOAD_STAFF", "20"))
+
+    @task(4)
+    def enter_a_household(self) -> None:
+        page = self.client.get("/registry/families/new/", name="/registry/families/new/")
+        form = form_having(page.text, "code") if page.ok else None
+        if not form or not form["selects"].get("community"):
+            return
+        n = next(_SERIAL)
+        code = f"LT{RUN}-{self.serial}-{n}"
+        areas = [v for v in form["selects"]["community"] if v]
+        data = {
+            "code": code,
+            "head_name": f"Nguyễn Văn Tải {n}",
+            "members": str(random.randint(1, 7)),
+            "community": random.choice(areas),
+            "clan": "",
+        }
+        response, ok = self.send_write(
+            {"write": "family", "ward": self.account["ward"], "code": code},
+            "/registry/families/new/",
+            form,
+            data,
+            name="create family",
+            expect=r"/registry/families/\d+/$",
+        )
+        if not ok:
+            return
+        link = re.search(r'href="(/titles/registrations/new/\?entity=\d+)"', response.text)
+        if link is None:
+            return
+        self.register(html.unescape(link.group(1)), code)
+
+    def register(self, url: str, code: str) -> None:
+        page = self.client.get(url, name="/titles/registrations/new/?entity=[id]")
+        form = form_having(page.text, "year") if page.ok else None
+        if form is None:
+            return
+        response, ok = self.send_write(
+            {"write": "registration", "ward": self.account["ward"], "code": code, "year": YEAR},
+            url,
+            form,
+            {"year": str(YEAR)},
+            name="register",
+            expect=r"/titles/registrations/\d+/$",
+        )
+        pk = re.search(r"/titles/registrations/(\d+)/$", response.url) if ok else None
+        if pk is not None:
+            self.enter_evidence(int(pk.group(1)))
+
+    def enter_evidence(self, pk: int) -> None:
+        url = f"/titles/registrations/{pk}/evidence/"
+        page = self.client.get(url, name="/titles/registrations/[id]/evidence/")
+        form = form_having(page.text, "version") if page.ok else None
+        if form is None:
+            return
+        values = {}
+        for name, options in form["selects"].items():
+            choices = [o for o in options if o]
+            if choices:
+                values[name] = random.choice(choices)
+        for name, kind in form["types"].items():
+            if kind == "number":
+                values[name] = str(random.randint(0, 3))
+        self.send_write(
+            {"write": "evidence", "registration": pk, "values": values},
+            url,
+            form,
+            values,
+            name="save evidence",
+            expect=rf"/titles/registrations/{pk}/$",
+        )
+
+    @task(2)
+    def list_registrations(self) -> None:
+        self.client.get(f"/titles/registrations/?year={YEAR}", name="/titles/registrations/")
+
+    @task(1)
+    def list_families(self) -> None:
+        self.client.get("/registry/families/", name="/registry/families/")
+
+
+class OfficialUser(LoggedInUser):
+    """A ward official working through the review queue."""
+
+    role = "official"
+    weight = 1
+    fixed_count = int(os.environ.get("LOAD_OFFICIALS", "15"))
+
+    @task
+    def review_one(self) -> None:
+        page = self.client.get(
+            f"/titles/review/?year={YEAR}&state=evaluated&page={random.randint(1, 3)}",
+            name="/titles/review/",
+        )
+        if not page.ok:
+            return
+        ids = re.findall(r'href="/titles/registrations/(\d+)/"', page.text)
+        if not ids:
+            return
+        pk = int(random.choice(ids))
+        detail = self.client.get(f"/titles/registrations/{pk}/", name="/titles/registrations/[id]/")
+        if not detail.ok:
+            return
+        approve = form_with(detail.text, f"/titles/registrations/{pk}/approve/")
+        reject = form_with(detail.text, f"/titles/registrations/{pk}/reject/")
+        n = next(_SERIAL)
+        if approve is not None:
+            decision, form, data = "approved", approve, {}
+            url, name = f"/titles/registrations/{pk}/approve/", "approve"
+        elif reject is not None:
+            reason = f"LT{RUN}-{self.serial}-{n}: thiếu minh chứng"
+            decision, form, data = "rejected", reject, {"reason": reason}
+            url, name = f"/titles/registrations/{pk}/reject/", "reject"
+        else:
+            return
+        self.send_write(
+            {"write": decision, "registration": pk, "reason": data.get("reason")},
+            url,
+            form,
+            data,
+            name=name,
+            expect=rf"/titles/registrations/{pk}/$",
+        )
+
+
+class ViewerUser(LoggedInUser):
+    """A city association viewer on the dashboard and the roll-ups API."""
+
+    role = "viewer"
+    weight = 1
+    fixed_count = int(os.environ.get("LOAD_VIEWERS", "15"))
+
+    @task(3)
+    def dashboard_and_drill_down(self) -> None:
+        page = self.client.get(f"/titles/dashboard/?year={YEAR}", name="/titles/dashboard/")
+        if not page.ok:
+            return
+        wards = re.findall(r'href="(/titles/dashboard/ward/\d+/[^"]*)"', page.text)
+        if not wards:
+            return
+        ward = self.client.get(
+            html.unescape(random.choice(wards)), name="/titles/dashboard/ward/[code]/"
+        )
+        if not ward.ok:
+            return
+        areas = re.findall(r'href="(/titles/dashboard/area/\d+/[^"]*)"', ward.text)
+        if areas:
+            self.client.get(
+                html.unescape(random.choice(areas)), name="/titles/dashboard/area/[id]/"
+            )
+
+    @task(2)
+    def rollups_api(self) -> None:
+        province = ACCOUNTS["province"]
+        level = random.choice(["ward", "province", "community"])
+        self.client.get(
+            f"/api/v1/rollups/?year={YEAR}&unit={province}&level={level}&page_size=200",
+            name=f"/api/v1/rollups/?level={level}",
+        )
