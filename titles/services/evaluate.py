@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from audit.services import record_bulk
 from registry.models import Citizen, Family, Kind, Unit
 from titles import evaluation
 from titles.models import CriteriaSet, Override, Registration, RegistrationEvent, State
@@ -424,6 +425,16 @@ def _evaluate_chunk(
     # an official has open stays current.
     same = _unchanged(evaluated, written)
     _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
+    if written:
+        record_bulk(
+            "evaluate",
+            model=Registration,
+            province_ids={row.province_id for row in rows if row.id in written},
+            year=year,
+            kind=kind,
+            evaluated=len(written),
+            wards=sorted({row.ward__code for row in rows if row.id in written}),
+        )
     done = [(row, scored) for row, scored in evaluated if row.id in written | same]
     out = [
         EvaluationRow(
