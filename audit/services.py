@@ -172,13 +172,14 @@ def _login_entry(action: str, *, user, username: str, request: HttpRequest | Non
     )
 
 
-def record_login(*, user, request: HttpRequest | None, via: str = "form") -> AuditEntry:
+def record_login(*, user, request: HttpRequest | None, via: str = "") -> AuditEntry:
+    """A login; `via` names a channel other than a login page (the API's token endpoint)."""
     return _login_entry(
         AuditEntry.Action.LOGIN,
         user=user,
         username=user.get_username(),
         request=request,
-        detail={"via": via},
+        detail={"via": via} if via else {},
     )
 
 

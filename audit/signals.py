@@ -61,13 +61,18 @@ def _fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
-def _value(model: type[models.Model], field: models.Field, value: Any) -> Any:
-    if (model._meta.app_label, model._meta.model_name, field.name) in MASKED_FIELDS:
-        return services.MASKED if value else ""
+def _value(field: models.Field, value: Any) -> Any:
     if isinstance(field, models.DecimalField) and value is not None:
         # 80, "80" and the stored 80.00 are one value.
         value = field.to_python(value).quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
     return services.jsonable(value)
+
+
+def _shown(model: type[models.Model], name: str, value: Any) -> Any:
+    """What the log keeps of a value: a secret only as the fact that there is one."""
+    if (model._meta.app_label, model._meta.model_name, name) in MASKED_FIELDS:
+        return services.MASKED if value else ""
+    return value
 
 
 def _given(value: Any) -> bool:
@@ -75,8 +80,7 @@ def _given(value: Any) -> bool:
 
 
 def _snapshot(instance: models.Model, fields: list[models.Field]) -> dict[str, Any]:
-    model = type(instance)
-    return {f.name: _value(model, f, getattr(instance, f.attname)) for f in fields}
+    return {f.name: _value(f, getattr(instance, f.attname)) for f in fields}
 
 
 def remember_before(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
@@ -96,7 +100,7 @@ def remember_before(sender, instance, raw=False, update_fields=None, **kwargs) -
         setattr(
             instance,
             _BEFORE,
-            {f.name: _value(sender, f, stored[f.attname]) for f in fields},
+            {f.name: _value(f, stored[f.attname]) for f in fields},
         )
 
 
@@ -109,12 +113,18 @@ def record_save(sender, instance, created, raw=False, update_fields=None, **kwar
         services.record_change(
             instance,
             action=AuditEntry.Action.CREATE,
-            changes={name: [None, value] for name, value in after.items() if _given(value)},
+            changes={
+                name: [None, _shown(sender, name, value)]
+                for name, value in after.items()
+                if _given(value)
+            },
         )
         return
     after = _snapshot(instance, [f for f in _fields(sender) if f.name in before])
     changes = {
-        name: [before[name], value] for name, value in after.items() if before[name] != value
+        name: [_shown(sender, name, before[name]), _shown(sender, name, value)]
+        for name, value in after.items()
+        if before[name] != value
     }
     if changes:
         services.record_change(instance, action=AuditEntry.Action.UPDATE, changes=changes)
@@ -125,7 +135,11 @@ def record_delete(sender, instance, **kwargs) -> None:
     services.record_change(
         instance,
         action=AuditEntry.Action.DELETE,
-        changes={name: [value, None] for name, value in before.items() if _given(value)},
+        changes={
+            name: [_shown(sender, name, value), None]
+            for name, value in before.items()
+            if _given(value)
+        },
     )
 
 
