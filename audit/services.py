@@ -84,11 +84,11 @@ def province_id_of(obj: models.Model) -> int | None:
         return _unit_province_id(obj.unit_id)
     if isinstance(obj, get_user_model()):
         return _user_province_id(obj.pk)
-    for name in ("registration", "association", "user", "unit", "admin_unit"):
+    for name in ("registration", "association", "admin_unit", "unit", "user"):
         related = getattr(type(obj), name, None)
-        if isinstance(related, models.fields.related_descriptors.ForwardManyToOneDescriptor):
-            target = getattr(obj, name, None)
-            return province_id_of(target) if target is not None else None
+        target = getattr(obj, name, None) if related is not None else None
+        if isinstance(target, models.Model):
+            return province_id_of(target)
     return None
 
 
