@@ -12,9 +12,7 @@ PASSWORD = "secret-pass-123"
 
 
 def _login(client, username, password, address="10.0.0.1"):
-    return client.post(
-        LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def _fail(client, username, times, address="10.0.0.1"):

@@ -36,9 +36,7 @@ def test_change_password(client, alice):
     assert page.status_code == 200
     assert 'name="old_password"' in page.content.decode()
     new = "Lop-hoc-suot-doi-2025"
-    response = client.post(
-        URL, {"old_password": OLD, "new_password1": new, "new_password2": new}
-    )
+    response = client.post(URL, {"old_password": OLD, "new_password1": new, "new_password2": new})
     assert response.status_code == 302 and response["Location"] == "/accounts/password/done/"
     assert "Your password has been changed" in client.get(response["Location"]).content.decode()
     alice.refresh_from_db()
@@ -75,7 +73,9 @@ def test_weak_password_is_refused(client, alice):
 def test_wrong_old_password_is_refused(client, alice):
     client.force_login(alice)
     new = "Lop-hoc-suot-doi-2025"
-    response = client.post(URL, {"old_password": "nope", "new_password1": new, "new_password2": new})
+    response = client.post(
+        URL, {"old_password": "nope", "new_password1": new, "new_password2": new}
+    )
     assert response.status_code == 200
     assert "Your old password was entered incorrectly" in response.content.decode()
     alice.refresh_from_db()
