@@ -8,9 +8,9 @@ from tests.e2e.conftest import browser, login, page, pytest_runtest_makereport  
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _watch_violations(page) -> list[str]:
+def _watch_violations(browser_page) -> list[str]:
     found: list[str] = []
-    page.on(
+    browser_page.on(
         "console",
         lambda message: (
             found.append(message.text) if "Content Security Policy" in message.text else None
