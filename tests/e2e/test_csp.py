@@ -3,9 +3,9 @@ and nothing on them is blocked (Chromium reports every violation)."""
 
 import pytest
 
-from tests.e2e.conftest import browser, login, page, pytest_runtest_makereport  # noqa: F401
+from tests.e2e.conftest import login
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _watch_violations(browser_page) -> list[str]:
@@ -19,7 +19,7 @@ def _watch_violations(browser_page) -> list[str]:
     return found
 
 
-def test_swagger_ui_renders_the_api(page, live_server, alice):  # noqa: F811
+def test_swagger_ui_renders_the_api(page, live_server, alice):
     violations = _watch_violations(page)
     login(page, live_server, "alice")
     page.goto(f"{live_server.url}/api/docs/")
@@ -29,7 +29,7 @@ def test_swagger_ui_renders_the_api(page, live_server, alice):  # noqa: F811
     assert violations == []
 
 
-def test_django_admin_works(page, live_server, dave):  # noqa: F811
+def test_django_admin_works(page, live_server, dave):
     dave.is_staff = True
     dave.save()
     violations = _watch_violations(page)
