@@ -76,7 +76,8 @@ def _shown(model: type[models.Model], name: str, value: Any) -> Any:
 
 
 def _given(value: Any) -> bool:
-    return value not in ("", None)
+    """Whether a created or deleted row's value says anything (empty text, JSON or None not)."""
+    return value not in ("", None, {}, [])
 
 
 def _snapshot(instance: models.Model, fields: list[models.Field]) -> dict[str, Any]:
@@ -90,6 +91,9 @@ def remember_before(sender, instance, raw=False, update_fields=None, **kwargs) -
     fields = _fields(sender)
     if update_fields is not None:
         fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+    if not fields:  # e.g. a login's save of last_login only: nothing logged changes
+        setattr(instance, _BEFORE, {})
+        return
     stored = (
         sender._base_manager.using(kwargs.get("using") or "default")
         .filter(pk=instance.pk)
