@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 LOGGED_IN_AT = "_accounts_logged_in_at"
 LAST_SEEN = "_accounts_last_seen"
-# The idle clock is written to the session at most this often, not on every request.
-LAST_SEEN_RESOLUTION = 60
+# The idle clock is written to the session at most this often, not on every request. The time
+# kept is then up to this much older than the last request, so a session ends between
+# SESSION_IDLE_TIMEOUT and SESSION_IDLE_TIMEOUT + LAST_SEEN_RESOLUTION after it: never early.
+LAST_SEEN_RESOLUTION = 5 * 60
 
 
 class SessionTimeoutMiddleware:
@@ -50,7 +52,7 @@ class SessionTimeoutMiddleware:
             return _("Your session has ended after %(hours)s hours; please log in again.") % {
                 "hours": f"{settings.SESSION_COOKIE_AGE / 3600:g}"
             }
-        if idle_limit and now - last_seen > idle_limit:
+        if idle_limit and now - last_seen > idle_limit + LAST_SEEN_RESOLUTION:
             return _(
                 "You were logged out after %(minutes)s minutes without activity; please log in "
                 "again."

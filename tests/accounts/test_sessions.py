@@ -39,6 +39,20 @@ def test_login_cookie_ends_with_the_browser(client, alice):
     assert cookie["httponly"]
 
 
+def test_never_ends_early(logged_in):
+    """The idle clock is written every 5 minutes: 64 minutes after it, the last request may
+    have been 59 minutes ago."""
+    _age(logged_in, last_seen=64 * 60)
+    assert logged_in.get("/").status_code == 200
+
+
+def test_idle_clock_is_not_written_on_every_request(logged_in):
+    _age(logged_in, last_seen=4 * 60)
+    seen = logged_in.session[LAST_SEEN]
+    logged_in.get("/")
+    assert logged_in.session[LAST_SEEN] == seen
+
+
 def test_active_session_continues(logged_in):
     _age(logged_in, last_seen=30 * 60, logged_in=2 * 60 * 60)
     assert logged_in.get("/").status_code == 200
@@ -47,7 +61,7 @@ def test_active_session_continues(logged_in):
 
 
 def test_idle_session_ends(logged_in):
-    _age(logged_in, last_seen=61 * 60)
+    _age(logged_in, last_seen=(60 + 5) * 60 + 1)
     response = logged_in.get("/registry/families/?q=x")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/registry/families/%3Fq%3Dx"
