@@ -1,18 +1,19 @@
 """Top-level URLs: the apps' pages, Django's login, admin, the language switch and the API.
 
 The API: read endpoints under /api/v1/ (the root is DRF's browsable index of them), a token
-for a username and password at /api/v1/token/, the OpenAPI 3 schema at /api/schema/ and
-Swagger UI at /api/docs/ (served from our own static files).
+for a username and password at /api/v1/token/ (throttled like the login page), the OpenAPI 3
+schema at /api/schema/ and Swagger UI at /api/docs/ (served from our own static files).
+Accounts: log in and out, change one's password; administrators read the audit log at /audit/.
 """
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
 from registry.api import ROUTES as REGISTRY_API_ROUTES
 from titles.api import ROUTES as TITLES_API_ROUTES
 
@@ -25,12 +26,23 @@ for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES]:
     api_v1.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("api/v1/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/v1/", include(api_v1.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", swagger_ui_view(), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("titles/", include("titles.urls")),

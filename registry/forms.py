@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from registry import selectors
 from registry.models import KIND_MODELS, AdministrativeUnit, Clan, Community, EntityKindModel, Unit
+from registry.spreadsheets import count_data_rows
 
 IMPORT_EXTENSIONS = (".csv", ".xlsx")
 # A ward filter offers a select up to this many wards, and a code box beyond.
@@ -283,6 +285,14 @@ class SpreadsheetUploadForm(forms.Form):
             raise ValidationError(
                 _("The file is too large (at most %(size)s)."),
                 params={"size": filesizeformat(settings.IMPORT_MAX_BYTES)},
+            )
+        limit = settings.IMPORT_MAX_ROWS
+        data = upload.read()
+        upload.seek(0)
+        if count_data_rows(data=data, filename=upload.name, stop_after=limit) > limit:
+            raise ValidationError(
+                _("The file has more than %(rows)s rows; split it into several files."),
+                params={"rows": number_format(limit, force_grouping=True)},
             )
         return upload
 

@@ -58,6 +58,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record_bulk
 from registry.models import (
     AdministrativeUnit,
     Association,
@@ -830,6 +831,13 @@ def demo_generate(*, province_code: str, households: int, seed: int) -> DemoRepo
         else:
             _generate_province(province, wards, households=households, seed=seed, report=report)
             tallies_refresh(ward_ids=[ward.pk for ward in wards])
+            record_bulk(
+                "demo_generate",
+                model=Entity,
+                province_ids=[province.pk],
+                households=households,
+                seed=seed,
+            )
     report.seconds = time.perf_counter() - started
     return report
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from audit.services import record_bulk
 from registry.access import can_edit_registry, ward_units
 from registry.models import (
     KIND_MODELS,
@@ -554,7 +555,7 @@ def _plan(rows: list[_Row], *, kind: str) -> _Plan:
     return plan
 
 
-def _write(plan: _Plan, *, kind: str) -> None:
+def _write(plan: _Plan, *, kind: str, filename: str = "") -> None:
     """Apply the plan in one transaction.
 
     No full_clean() here, unlike the one-entity services: it would cost queries per row, and
@@ -582,6 +583,15 @@ def _write(plan: _Plan, *, kind: str) -> None:
                     plan.changed, sorted(plan.changed_fields), batch_size=_BATCH
                 )
         _refresh_summaries(plan)
+        record_bulk(
+            "registry_import",
+            model=model,
+            ward_ids={e.ward_id for e, _a in plan.new} | {o.entity.ward_id for o in plan.changed},
+            kind=kind,
+            file=filename,
+            created=len(plan.new),
+            updated=len(plan.changed),
+        )
 
 
 def _refresh_summaries(plan: _Plan) -> None:
@@ -648,7 +658,7 @@ def registry_import(
     plan = _plan(rows, kind=kind)
     if not dry_run:
         try:
-            _write(plan, kind=kind)
+            _write(plan, kind=kind, filename=filename)
         except IntegrityError:
             # Only a concurrent change to the same codes gets past the checks above.
             report.errors.append(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from audit.services import record_bulk
 from registry.models import AdministrativeUnit, Entity, Kind
 from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
@@ -150,6 +151,13 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
     ).count()
     report.evaluated = len(registrations_evaluate(year=year, ward=None).rows)
     rollups_rebuild(province_id=province.pk)
+    record_bulk(
+        "titles_demo_generate",
+        model=Registration,
+        province_ids=[province.pk],
+        year=year,
+        seed=seed,
+    )
     return report
 
 

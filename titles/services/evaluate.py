@@ -34,6 +34,7 @@ from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from audit.services import record_bulk
 from registry.models import Citizen, Family, Kind, Unit
 from titles import evaluation
 from titles.models import (
@@ -595,6 +596,16 @@ def _evaluate_chunk(
     # an official has open stays current.
     same = _unchanged(evaluated, written)
     _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
+    if written:
+        record_bulk(
+            "evaluate",
+            model=Registration,
+            province_ids={row.province_id for row in rows if row.id in written},
+            year=year,
+            kind=kind,
+            evaluated=len(written),
+            wards=sorted({row.ward__code for row in rows if row.id in written}),
+        )
     kept = written | same
     done = [(row, scored) for row, scored in evaluated if row.id in kept]
     out = [

@@ -44,6 +44,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.services import record_bulk
 from registry.access import can_register, grant_of
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
 from registry.services.imports import chunks, wards_in_force
@@ -753,7 +754,7 @@ def _check_window(plan: _Plan, *, year: int, user, report: ImportReport) -> None
 # --- Writing -----------------------------------------------------------------------------------
 
 
-def _write(plan: _Plan, *, year: int, user) -> None:
+def _write(plan: _Plan, *, year: int, user, filename: str = "") -> None:
     """Apply the plan (inside the caller's transaction).
 
     Decisions get full_clean() (they are few); registrations are bulk-written without it, every
@@ -831,6 +832,15 @@ def _write(plan: _Plan, *, year: int, user) -> None:
         change.registration.ward_id for change in plan.changed
     }
     rollups_refresh(ward_ids=wards, years=[year])
+    record_bulk(
+        "registrations_import",
+        model=Registration,
+        ward_ids=wards,
+        year=year,
+        file=filename,
+        created=len(plan.new),
+        updated=len(plan.changed),
+    )
 
 
 def _event_detail(row: _Row, *, after: dict[str, str], before: dict | None = None) -> dict:
@@ -909,7 +919,7 @@ def registrations_import(
                 plan = _plan(rows, year=year, user=user, lock=not dry_run, report=report)
                 _check_window(plan, year=year, user=user, report=report)
                 if not report.errors and not dry_run:
-                    _write(plan, year=year, user=user)
+                    _write(plan, year=year, user=user, filename=filename)
         except IntegrityError:
             # Only a concurrent change to the same registrations or decisions gets past the
             # checks above.

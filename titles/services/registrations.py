@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record_bulk
 from registry.access import grant_of
 from registry.models import Community, Entity, Family, Kind, Role
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
@@ -133,6 +134,14 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
         batch_size=1000,
     )
     rollups_refresh(ward_ids=[community.entity.ward_id], years=[year])
+    record_bulk(
+        "registrations_register_area",
+        model=Registration,
+        ward_ids=[community.entity.ward_id],
+        year=year,
+        area=community.entity.code,
+        registered=len(created),
+    )
     return len(created), len(already)
 
 

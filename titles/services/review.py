@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from audit.services import record_bulk
 from registry.models import AdministrativeUnit
 from titles.models import Decision, Override, Registration, RegistrationEvent, State
 from titles.services.rollups import rollups_refresh
@@ -173,6 +174,15 @@ def registrations_approve_passed(
             approved += 1
         except ConcurrentChange:
             skipped += 1
+    record_bulk(
+        "registrations_approve_passed",
+        model=Registration,
+        ward_ids=[ward.pk],
+        year=year,
+        kind=kind or "",
+        approved=approved,
+        skipped=skipped,
+    )
     return approved, skipped
 
 
@@ -271,4 +281,12 @@ def decision_issue(
             detail={"decision": number},
         )
     rollups_refresh(ward_ids=[ward.pk], years=[year])
+    record_bulk(
+        "decision_issue",
+        model=Decision,
+        ward_ids=[ward.pk],
+        year=year,
+        decision=number,
+        recognized=len(registrations),
+    )
     return decision

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import record_bulk
 from registry.models import AdministrativeUnit
 from registry.services.imports import chunks
 from registry.spreadsheets import (
@@ -373,6 +374,7 @@ def _write(rows: list[_Row], report: ImportReport) -> None:
     Target.objects.bulk_create(new, batch_size=500)
     Target.objects.bulk_update(changed, ["min_rate", "max_rate", "source"], batch_size=500)
     report.created, report.updated = len(new), len(changed)
+    record_bulk("targets_load", model=Target, created=len(new), updated=len(changed))
 
 
 # --- The services ------------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""The lockout page, the API's throttled token endpoint and Swagger UI under our CSP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from csp.decorators import csp_update
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.utils.translation import gettext as _
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit.services import record_login
+
+LOCKED_OUT_STATUS = 429
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """What a locked-out login gets instead of the form (axes' AXES_LOCKOUT_CALLABLE)."""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": lockout_minutes()},
+        status=LOCKED_OUT_STATUS,
+    )
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """DRF's token for a username and password, answering 429 while the pair is locked out.
+
+    DRF wraps the request, so axes flags the lockout on DRF's request, which its middleware
+    never sees; this view reads the flag itself.
+    """
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        if getattr(request, "axes_locked_out", False):
+            return Response(
+                {
+                    "detail": _(
+                        "Too many failed logins: this account is locked for %(minutes)d minutes "
+                        "from your address."
+                    )
+                    % {"minutes": lockout_minutes()}
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        if not valid:
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        record_login(user=user, request=request, via="api-token")
+        return Response({"token": token.key})
+
+
+def _inline_style_hashes(template_name: str) -> list[str]:
+    """CSP hashes ('sha256-…') of the fixed <style> blocks of a template we do not own."""
+    source = get_template(template_name).template.source
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<style>(.*?)</style>", source, flags=re.DOTALL)
+    ]
+
+
+def swagger_ui_view():
+    """Swagger UI with its start-up script served from a URL (the split view) and the few
+    lines of page style drf-spectacular's template writes inline allowed by their hash."""
+    view = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+    hashes = _inline_style_hashes(SpectacularSwaggerSplitView.template_name)
+    return csp_update({"style-src": hashes})(view)
