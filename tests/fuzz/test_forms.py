@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from registry.models import Entity, Kind
@@ -376,6 +376,11 @@ _ANY = st.one_of(numberish, hostile_text(max_size=30))
             "ids": st.one_of(st.lists(_ANY, max_size=3), st.just("1")),
         },
     ),
+)
+@example(
+    who="bob",
+    url_name="review_approve_passed",
+    post={"ward": "00070", "year": f"{THIS_YEAR}.0", "scope": "selected"},
 )
 def test_queue_actions_never_fail(client, bob, dave, family_registration, who, url_name, post):
     client.force_login({"bob": bob, "dave": dave}[who])
