@@ -10,10 +10,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from registry.api import ROUTES as REGISTRY_API_ROUTES
+from registry.api import TokenView
 from titles.api import ROUTES as TITLES_API_ROUTES
 
 admin.site.site_header = _("Learning society administration")
@@ -25,7 +25,7 @@ for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES]:
     api_v1.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("api/v1/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include(api_v1.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
