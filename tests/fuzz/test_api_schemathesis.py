@@ -111,7 +111,7 @@ def _fuzz(operation, mode: GenerationMode, token: str) -> None:
     excluded = [positive_data_acceptance] if operation.path == "/api/v1/token/" else []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(FUZZ, max_examples=15)
+    @settings(FUZZ, max_examples=10)
     def call_and_check(case):
         response = case.call(headers={"Authorization": f"Token {token}"})
         case.validate_response(response, checks=CHECKS, excluded_checks=excluded)
