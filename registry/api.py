@@ -96,6 +96,7 @@ class ErrorsDocumentedSchema(AutoSchema):
         400: OpenApiResponse(
             _PARAMETER_ERRORS, description=_("A missing, wrong or inactive username or password.")
         ),
+        415: OpenApiResponse(_DETAIL, description=_("A body that is not JSON or a form.")),
     },
     auth=[],
 )

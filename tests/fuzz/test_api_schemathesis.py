@@ -130,3 +130,30 @@ def test_api_conforms_to_its_schema(api_schema, viewer_token, mode):
         except Exception as exc:
             exc.add_note(f"operation: {operation.label}")
             raise
+
+
+def test_the_token_endpoint_documents_its_415(client, db):
+    """Found by the negative run (a malformed multipart body): the token endpoint answers 415 to a
+    body it cannot read, and the schema now says so."""
+    response = client.post("/api/v1/token/", data="username=a", content_type="text/plain")
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail"}
+    documented = client.get("/api/schema/", {"format": "json"}).json()
+    assert "415" in documented["paths"]["/api/v1/token/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/families/?page_size=1.5", 400),  # DRF ignored it, answering 200
+        ("/api/v1/families/?page_size=-3", 200),  # a whole number below 1: the default
+        ("/api/v1/families/abc/", 404),  # was Django's HTML page, not the API's JSON
+        ("/api/v1/registrations/1.0/", 404),
+        ("/api/v1/registrations/?kind=&year=", 200),  # empty filters are no filter
+    ],
+)
+def test_answers_found_by_the_schema_run(client, carol, path, status):
+    client.force_login(carol)
+    response = client.get(path)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"

@@ -230,6 +230,8 @@ def test_evidence_forms_never_fail(
 
 
 @examples(20)
+@example(version="²", action="registration_submit")
+@example(version="٣", action="registration_confirm")
 @given(version=numberish, action=st.sampled_from(["registration_submit", "registration_confirm"]))
 def test_registration_actions_with_any_version_never_fail(
     client, alice, family_registration, version, action
