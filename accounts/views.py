@@ -12,14 +12,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import record_login
+from registry.api import DETAIL_SCHEMA, PARAMETER_ERRORS_SCHEMA
 
 LOCKED_OUT_STATUS = 429
 
@@ -40,6 +43,23 @@ def locked_out(
     )
 
 
+@extend_schema(
+    responses={
+        200: inline_serializer("Token", {"token": serializers.CharField()}),
+        400: OpenApiResponse(
+            PARAMETER_ERRORS_SCHEMA,
+            description=gettext_lazy("A missing, wrong or inactive username or password."),
+        ),
+        415: OpenApiResponse(
+            DETAIL_SCHEMA, description=gettext_lazy("A body that is not JSON or a form.")
+        ),
+        429: OpenApiResponse(
+            DETAIL_SCHEMA,
+            description=gettext_lazy("Too many failed logins for this username and address."),
+        ),
+    },
+    auth=[],
+)
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """DRF's token for a username and password, answering 429 while the pair is locked out.
 

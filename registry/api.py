@@ -10,8 +10,15 @@ queries whatever their length (the selectors `select_related` what the rows show
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -31,9 +38,72 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def get_page_size(self, request: Request) -> int:
+        """`?page_size=` if given: a whole number, at most 1000 (more counts as 1000, less than 1
+        as the default). Anything else is a 400, like any other malformed parameter (DRF would
+        silently use the default)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        digits = raw.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [_("A whole number, at most 1000.")]}
+            )
+        number = digits.lstrip("0")
+        if raw.startswith("-") or not number:
+            return self.page_size
+        return self.max_page_size if len(number) > 4 else min(int(number), self.max_page_size)
 
-# Path ids are entity primary keys: digits only, so anything else is a plain 404.
-ID_PATTERN = r"[0-9]{1,18}"
+
+DETAIL_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+PARAMETER_ERRORS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+    },
+    "description": "Messages per malformed parameter, or `detail` for an unreadable body.",
+}
+
+
+class ErrorsDocumentedSchema(AutoSchema):
+    """The schema of an API view with the errors it answers besides its 200: 401 without valid
+    credentials, 404 for a row outside the scope (or a page past the last), and for a list 400
+    with the messages per malformed parameter. Clients (and schema checks) rely on them."""
+
+    def get_response_serializers(self):
+        responses = {
+            200: super().get_response_serializers(),
+            401: OpenApiResponse(DETAIL_SCHEMA, description=_("Not authenticated.")),
+            404: OpenApiResponse(DETAIL_SCHEMA, description=_("Not found, or not in your scope.")),
+        }
+        if getattr(self.view, "action", None) == "list":
+            responses[400] = OpenApiResponse(
+                PARAMETER_ERRORS_SCHEMA, description=_("A malformed parameter.")
+            )
+        return responses
+
+
+# Path ids are entity primary keys. The route takes any path segment so that a malformed id
+# gets the API's JSON 404 (from `path_id`), not the HTML page of an unknown URL.
+ID_PATTERN = r"[^/]+"
+
+
+# What the schema says of the id (the route itself takes any segment, see ID_PATTERN).
+ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("The row's id.")
+)
+
+
+def path_id(value: str) -> int:
+    """The primary key a detail path names; Http404 for anything but a plain number."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise Http404
+    return int(value)
 
 
 def validated_params(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -131,10 +201,15 @@ class EntityViewSet(viewsets.ReadOnlyModelViewSet):
     kind: str
     lookup_value_regex = ID_PATTERN
     pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[EntityListParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[ID_PARAMETER])
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -147,7 +222,7 @@ class EntityViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> EntityKindModel:
         return selectors.entity_get(
-            user=self.request.user, kind=self.kind, pk=int(self.kwargs["pk"])
+            user=self.request.user, kind=self.kind, pk=path_id(self.kwargs["pk"])
         )
 
 

@@ -173,6 +173,14 @@ def _read_xlsx(data: bytes, notes: list[str]) -> list[list[Cell]]:
     return rows
 
 
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored, or None: PostgreSQL's text cannot hold a NUL character (nor
+    can a query look one up), so a cell holding one is a bad cell on every database alike."""
+    if "\x00" in text:
+        return _("contains a NUL character, which cannot be stored; remove it")
+    return None
+
+
 def is_blank(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 

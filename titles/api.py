@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registry.api import ID_PATTERN, Pagination, in_ward, validated_params, ward_code_field
+from registry.api import (
+    ID_PARAMETER,
+    ID_PATTERN,
+    ErrorsDocumentedSchema,
+    Pagination,
+    in_ward,
+    path_id,
+    validated_params,
+    ward_code_field,
+)
 from registry.models import Kind, RollupLevel
 from titles import selectors
 from titles.models import Registration, State
@@ -23,13 +32,28 @@ from titles.models import Registration, State
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX},
+            {"type": "string", "maxLength": 0},
+        ]
+    }
+)
+class OptionalYearField(serializers.IntegerField):
+    """A year filter; empty (`?year=`) is no filter, as for every optional filter."""
+
+
+def optional_choice(choices, **kwargs) -> serializers.ChoiceField:
+    """A filter by one of `choices`; empty (`?kind=`) is no filter, and the schema says so."""
+    return serializers.ChoiceField(choices=choices, required=False, allow_blank=True, **kwargs)
+
+
 class RegistrationListParams(serializers.Serializer):
-    year = serializers.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    year = OptionalYearField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
     ward = ward_code_field()
-    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    status = serializers.ChoiceField(
-        choices=State.choices, required=False, help_text=_("The registration's state.")
-    )
+    kind = optional_choice(Kind.choices)
+    status = optional_choice(State.choices, help_text=_("The registration's state."))
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -77,10 +101,15 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegistrationSerializer
     lookup_value_regex = ID_PATTERN
     pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[RegistrationListParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[ID_PARAMETER])
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -89,15 +118,15 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         rows = selectors.registration_list(
             user=self.request.user,
             year=params.get("year"),
-            kind=params.get("kind"),
-            state=params.get("status"),
+            kind=params.get("kind") or None,
+            state=params.get("status") or None,
         )
         if params.get("ward"):
             rows = in_ward(rows, user=self.request.user, code=params["ward"], field="ward")
         return rows
 
     def get_object(self) -> Registration:
-        return selectors.registration_get(user=self.request.user, pk=int(self.kwargs["pk"]))
+        return selectors.registration_get(user=self.request.user, pk=path_id(self.kwargs["pk"]))
 
 
 class RollupParams(serializers.Serializer):
@@ -114,9 +143,10 @@ class RollupParams(serializers.Serializer):
     level = serializers.ChoiceField(
         choices=RollupLevel.choices,
         default=RollupLevel.WARD,
+        allow_blank=True,
         help_text=_("The units the rows are for."),
     )
-    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    kind = optional_choice(Kind.choices)
 
 
 class RollupRowSerializer(serializers.Serializer):
@@ -167,6 +197,7 @@ class RollupViewSet(viewsets.GenericViewSet):
 
     serializer_class = RollupRowSerializer
     pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[RollupParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -174,9 +205,9 @@ class RollupViewSet(viewsets.GenericViewSet):
         rows = selectors.rollup_rows(
             user=request.user,
             year=params["year"],
-            level=params["level"],
+            level=params["level"] or RollupLevel.WARD,
             unit_code=params.get("unit") or None,
-            kind=params.get("kind"),
+            kind=params.get("kind") or None,
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

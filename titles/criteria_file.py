@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ _SET_CODE_RULE = "letters, digits, '.', '-' or '_', at most 64 characters"
 _CRITERION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
 _CRITERION_CODE_RULE = "letters, digits, '-' or '_', at most 20 characters"
 _PROVINCE = re.compile(r"[0-9]{2}")
+# Text a database cannot store: NUL (PostgreSQL text and jsonb refuse it, SQLite's JSON check
+# too) and lone surrogates (not UTF-8 at all).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A registration's points are a DecimalField(max_digits=7, decimal_places=2): a set that can
+# earn more could not store its results. A number criterion's threshold is compared, never
+# stored, but is kept to what a JSON float holds exactly enough (the document is stored as
+# JSON).
+MAX_POINTS = Decimal("99999.99")
+_MAX_THRESHOLD = Decimal(10) ** 12
 
 _REQUIRED_KEYS = (
     "code",
@@ -57,9 +67,16 @@ _CRITERION_KEYS = ("code", "text", "type", "text_en", "points", "min", "max", "o
 
 
 _Bound = tuple[str, Callable[[Decimal], bool]]
-_POSITIVE: _Bound = ("greater than 0", lambda number: number > 0)
 _NOT_NEGATIVE: _Bound = ("0 or more", lambda number: number >= 0)
 _FRACTION: _Bound = ("between 0 and 1 (0.7 means 70%)", lambda number: 0 <= number <= 1)
+_POINTS: _Bound = (
+    f"greater than 0 and at most {MAX_POINTS}",
+    lambda number: 0 < number <= MAX_POINTS,
+)
+_THRESHOLD: _Bound = (
+    f"0 or more and at most {_MAX_THRESHOLD:,}",
+    lambda number: 0 <= number <= _MAX_THRESHOLD,
+)
 
 
 class CriteriaFileError(ValueError):
@@ -87,7 +104,7 @@ def parse_criteria_set(document: str | bytes | Mapping[str, Any]) -> CriteriaSet
     """
     errors: list[str] = []
     data = _decode(document, errors) if isinstance(document, str | bytes) else document
-    if data is None:
+    if data is None and errors:  # undecodable; a JSON null is refused as not an object below
         raise CriteriaFileError(errors)
     if not isinstance(data, Mapping):
         raise CriteriaFileError([*errors, "the document must be a JSON object"])
@@ -118,6 +135,8 @@ def _decode(document: str | bytes, errors: list[str]) -> Any:
         errors.append("the file is not UTF-8 text")
     except ValueError as error:
         errors.append(f"not valid JSON: {error}")
+    except RecursionError:
+        errors.append("not valid JSON: nested too deeply")
     return None
 
 
@@ -201,6 +220,12 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.errors.append(f"{where}: {key!r} must be non-empty text, got {value!r}")
             return None
+        if _UNSTORABLE.search(value):
+            self.errors.append(
+                f"{where}: {key!r} contains a NUL or an unpaired surrogate character, "
+                f"which cannot be stored: {value!r}"
+            )
+            return None
         if pattern is not None and not pattern[0].fullmatch(value):
             self.errors.append(f"{where}: {key!r} {value!r} must be {pattern[1]}")
             return None
@@ -210,7 +235,7 @@ class _Reader:
         value = data.get("title")
         if "title" not in data:
             return None
-        if value not in set(Title):
+        if not _is_word_of(value, Title):
             choices = ", ".join(Title)
             self.errors.append(f"unknown title {value!r} (expected one of {choices})")
             return None
@@ -298,7 +323,7 @@ class _Reader:
         value = item.get("type")
         if "type" not in item:
             return None
-        if value not in set(CriterionType):
+        if not _is_word_of(value, CriterionType):
             choices = ", ".join(CriterionType)
             self.errors.append(f"{where}: unknown type {value!r} (expected one of {choices})")
             return None
@@ -315,11 +340,11 @@ class _Reader:
                 self.errors.append(f"{where}: {key!r} does not apply to a {kind} criterion")
         fields: dict[str, Any] = {}
         if item.get("points") is not None and "points" in wanted:
-            fields["points"] = self._amount(item["points"], f"{where}: 'points'", _POSITIVE)
+            fields["points"] = self._amount(item["points"], f"{where}: 'points'", _POINTS)
         if item.get("max") is not None and "max" in wanted:
-            fields["max"] = self._amount(item["max"], f"{where}: 'max'", _POSITIVE)
+            fields["max"] = self._amount(item["max"], f"{where}: 'max'", _POINTS)
         if item.get("min") is not None and kind is CriterionType.NUMBER:
-            fields["min"] = self._amount(item["min"], f"{where}: 'min'", _NOT_NEGATIVE)
+            fields["min"] = self._amount(item["min"], f"{where}: 'min'", _THRESHOLD)
         if item.get("min") is not None and kind is CriterionType.SHARE:
             fields["min"] = self._amount(item["min"], f"{where}: 'min'", _FRACTION)
         if kind is CriterionType.SHARE and item.get("of") is not None:
@@ -327,7 +352,7 @@ class _Reader:
         return fields
 
     def _share_of(self, value: Any, title: Title | None, where: str) -> Title | None:
-        if value not in set(Title):
+        if not _is_word_of(value, Title):
             self.errors.append(
                 f"{where}: 'of' must name a title ({', '.join(Title)}), got {value!r}"
             )
@@ -392,6 +417,11 @@ class _Reader:
     ) -> None:
         if criteria is not None:
             top = sum((criterion.possible for criterion in criteria), Decimal(0))
+            if top > MAX_POINTS:
+                self.errors.append(
+                    f"'criteria': together they can earn {top} points, more than the "
+                    f"{MAX_POINTS} a result can hold"
+                )
             for label, threshold in (("pass", pass_min), ("outstanding", outstanding_min)):
                 if threshold is not None and threshold > top:
                     self.errors.append(
@@ -403,6 +433,11 @@ class _Reader:
                 f"'outstanding': min_points {outstanding_min} is below the pass threshold "
                 f"{pass_min}"
             )
+
+
+def _is_word_of(value: Any, words: type[StrEnum]) -> bool:
+    """Whether `value` is one of `words`' values (any JSON value may be asked, lists too)."""
+    return isinstance(value, str) and value in {str(word) for word in words}
 
 
 def _is_int(value: Any) -> bool:

@@ -60,6 +60,7 @@ from registry.spreadsheets import (
     match_key,
     normalize_ward_code,
     read_table,
+    unstorable,
 )
 
 KINDS = ("families", "clans", "communities", "units", "citizens")
@@ -188,6 +189,8 @@ def _quote(value: Cell, limit: int = 40) -> str:
 def _text(max_length: int) -> Callable[[Cell], str]:
     def parse(cell: Cell) -> str:
         text = as_text(cell).strip()
+        if reason := unstorable(text):
+            raise _BadCell(reason)
         if len(text) > max_length:
             raise _BadCell(
                 _("longer than %(max)d characters (%(length)d)")

@@ -58,6 +58,7 @@ from registry.spreadsheets import (
     match_key,
     normalize_ward_code,
     read_table,
+    unstorable,
 )
 from titles import evaluation
 from titles.criteria_file import FIRST_YEAR, LAST_YEAR
@@ -314,12 +315,16 @@ def _parse_rows(
                     % {"value": _quote(raw_kind)},
                 )
         if "ward" not in row.bad:
-            row.ward_code = normalize_ward_code(
-                as_text(_cell(cells, header.columns["ward"])).strip()
-            )
+            ward_code = as_text(_cell(cells, header.columns["ward"])).strip()
+            if reason := unstorable(ward_code):
+                row.refuse(report, "ward", reason)
+            else:
+                row.ward_code = normalize_ward_code(ward_code)
         if "code" not in row.bad:
             row.code = as_text(_cell(cells, header.columns["code"])).strip()
-            if len(row.code) > _CODE_MAX:
+            if reason := unstorable(row.code):
+                row.refuse(report, "code", reason)
+            elif len(row.code) > _CODE_MAX:
                 row.refuse(report, "code", _("longer than %(max)d characters") % {"max": _CODE_MAX})
         _parse_outcome(row, header, year=year, today=today, report=report)
     return rows
@@ -361,6 +366,8 @@ def _parse_outcome(
     row.decision_no = as_text(raw_number).strip()
     if not row.decision_no:
         row.refuse(report, "decision_no", _("a recognition needs the number of its decision"))
+    elif reason := unstorable(row.decision_no):
+        row.refuse(report, "decision_no", reason)
     elif len(row.decision_no) > _DECISION_NO_MAX:
         row.refuse(
             report, "decision_no", _("longer than %(max)d characters") % {"max": _DECISION_NO_MAX}

@@ -51,6 +51,7 @@ from registry.spreadsheets import (
     match_key,
     read_rows,
     read_table,
+    unstorable,
 )
 from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.models import Target
@@ -163,6 +164,8 @@ def _rate(cell: Cell) -> Decimal:
 
 def _source(cell: Cell) -> str:
     text = as_text(cell).strip()
+    if reason := unstorable(text):
+        raise _BadCell(reason)
     if len(text) > _SOURCE_MAX:
         raise _BadCell(
             _("longer than %(max)d characters (%(length)d)")

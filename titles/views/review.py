@@ -408,11 +408,12 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = form.non_field_errors() or [_("Choose a commune/ward and a year first.")]
         messages.error(request, errors[0])
-        ward_code = form.data.get("ward")
-        year = form.data.get("year")
-        if ward_code and year and "ward" not in form.errors and "year" not in form.errors:
+        # The fields that were valid ("2025.0" is a valid year, not an int() literal).
+        ward_code = form.cleaned_data.get("ward")
+        year = form.cleaned_data.get("year")
+        if ward_code and year:
             ward = registry_selectors.ward_get(user=request.user, code=ward_code)
-            return redirect(_queue_url(ward, int(year)))
+            return redirect(_queue_url(ward, year))
         return redirect("review_queue")
     data = form.cleaned_data
     user = request.user

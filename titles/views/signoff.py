@@ -148,7 +148,7 @@ def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpRespons
 
 def _year_param(request: HttpRequest) -> int:
     value = request.GET.get("year", "")
-    if value.isdigit() and YEAR_MIN <= int(value) <= YEAR_MAX:
+    if value.isascii() and value.isdigit() and YEAR_MIN <= int(value) <= YEAR_MAX:
         return int(value)
     return current_year()
 

@@ -66,13 +66,19 @@ def registration_url(pk: int) -> str:
 def _seen_version(request: HttpRequest, registration: Registration) -> None:
     """Act on the version the user saw, if the form says which: a stale one is refused."""
     seen = request.POST.get("version", "")
-    if seen.isdigit():
+    if _is_number(seen):
         registration.version = int(seen)
 
 
 def _year(request: HttpRequest) -> int:
     value = request.GET.get("year", "")
-    return int(value) if value.isdigit() and 1900 <= int(value) <= 2100 else current_year()
+    return int(value) if _is_number(value) and 1900 <= int(value) <= 2100 else current_year()
+
+
+def _is_number(value: str) -> bool:
+    """Whether a request parameter is a plain positive number that int() reads and the database
+    holds; "²" and "٣" are digits to str.isdigit() but not to int()."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
 
 
 # --- list -------------------------------------------------------------------------------------
@@ -174,7 +180,7 @@ def _entity_in_scope(request: HttpRequest) -> Entity | None:
     if not value:
         return None
     entity = (
-        Entity.objects.filter(scope_q(request.user), pk=value if value.isdigit() else 0)
+        Entity.objects.filter(scope_q(request.user), pk=value if _is_number(value) else 0)
         .select_related("ward")
         .first()
     )
