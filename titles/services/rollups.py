@@ -5,8 +5,8 @@ lock of the ward's row (`lock_wards`), so that writes to one ward queue up:
 
 - **Deltas**, for the writes whose effect is known row by row: a new registration adds itself
   (`rollups_count_new`), a decision adds its registrations to `recognized` / `outstanding`
-  (`rollups_count_recognized`). The cost is a few single-row UPDATEs per (unit, year, title)
-  touched, whatever the size of the ward or the province.
+  (`rollups_count_recognized`). The cost is two statements (read the registrations' areas,
+  update the rows they count toward), whatever the size of the ward or the province.
 - **Recomputation of the touched wards** (`rollups_refresh`), for bulk writes (imports) and for
   moves between residential areas: the ward's rows and its residential areas' are recomputed from
   the registrations, through queries bounded by the ward (its own registrations, its residential
@@ -30,11 +30,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 
 from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
 from registry.services.tallies import lock_wards, tallies_compute, tallies_refresh
-from titles.models import Registration, Rollup, State
+from titles.models import Rollup, State
 
 COUNTS = ("registered", "recognized", "outstanding")
 # (level, unit_id, year, kind)
@@ -126,55 +126,69 @@ def rollups_compute(*, ward_ids: Iterable[int], years: Iterable[int] | None = No
 # --- deltas -----------------------------------------------------------------------------------
 
 
-def _contributions(registration_ids: list[int], *, registered: bool) -> tuple[dict, set[int]]:
-    """What these registrations add to each summary row, and their wards.
+_CONTRIBUTIONS_SQL = """
+    SELECT r.ward_id, r.province_id, r.year, r.kind, r.state, r.outstanding, r.entity_id,
+           f.community_id, cf.community_id
+    FROM titles_registration r
+    JOIN registry_administrativeunit w ON w.id = r.ward_id
+    LEFT JOIN registry_family f ON f.entity_id = r.entity_id
+    LEFT JOIN registry_citizen c ON c.entity_id = r.entity_id
+    LEFT JOIN registry_family cf ON cf.entity_id = c.family_id
+    WHERE r.id IN ({ids})
+    ORDER BY r.ward_id"""
+
+
+def _contributions(registration_ids: list[int], *, registered: bool) -> dict:
+    """What these registrations add to each summary row, their wards locked.
 
     Each adds one to `recognized` (and `outstanding`) if it is recognised (as outstanding), and
     with `registered` one to `registered`, at its ward, its residential area (if any) and its
-    province. Returns ({key: [ward_id, province_id, registered, recognized, outstanding]}, wards).
+    province. Returns {key: [ward_id, province_id, registered, recognized, outstanding]}.
+
+    The same statement takes the wards' row locks (as `lock_wards` does; the writes that call
+    this hold them already, for the sign-off check), so a recomputation of the ward cannot
+    interleave with the deltas.
     """
+    lock = " FOR NO KEY UPDATE OF w" if connection.features.has_select_for_update_of else ""
     deltas: dict[RollupKey, list] = {}
-    wards: set[int] = set()
-    for start in range(0, len(registration_ids), 1000):
-        rows = Registration.objects.filter(pk__in=registration_ids[start : start + 1000])
-        for (
-            ward_id,
-            province_id,
-            year,
-            kind,
-            state,
-            outstanding,
-            entity_id,
-            family_area,
-            citizen_area,
-        ) in rows.values_list(
-            "ward_id",
-            "province_id",
-            "year",
-            "kind",
-            "state",
-            "outstanding",
-            "entity_id",
-            "entity__family__community_id",
-            "entity__citizen__family__community_id",
-        ):
-            wards.add(ward_id)
-            recognized = state == State.RECOGNIZED
-            figures = (int(registered), int(recognized), int(recognized and outstanding))
-            area = {Kind.FAMILY: family_area, Kind.CITIZEN: citizen_area}.get(kind, entity_id)
-            keys = [
-                ((RollupLevel.WARD, ward_id, year, kind), ward_id),
-                ((RollupLevel.PROVINCE, province_id, year, kind), None),
-            ]
-            if kind in (Kind.FAMILY, Kind.CITIZEN, Kind.COMMUNITY) and area is not None:
-                keys.append(((RollupLevel.COMMUNITY, area, year, kind), ward_id))
-            for key, row_ward in keys:
-                delta = deltas.setdefault(key, [row_ward, province_id, 0, 0, 0])
-                for i, value in enumerate(figures):
-                    delta[2 + i] += value
-    return deltas, wards
+    with connection.cursor() as cursor:
+        for start in range(0, len(registration_ids), 900):
+            chunk = registration_ids[start : start + 900]
+            cursor.execute(_CONTRIBUTIONS_SQL.format(ids=_placeholders(chunk)) + lock, chunk)
+            for row in cursor.fetchall():
+                ward_id, province_id, year, kind, state, outstanding, entity_id, *areas = row
+                recognized = state == State.RECOGNIZED
+                figures = (int(registered), int(recognized), int(recognized and bool(outstanding)))
+                area = {Kind.FAMILY: areas[0], Kind.CITIZEN: areas[1]}.get(kind, entity_id)
+                keys = [
+                    ((RollupLevel.WARD, ward_id, year, kind), ward_id),
+                    ((RollupLevel.PROVINCE, province_id, year, kind), None),
+                ]
+                if kind in (Kind.FAMILY, Kind.CITIZEN, Kind.COMMUNITY) and area is not None:
+                    keys.append(((RollupLevel.COMMUNITY, area, year, kind), ward_id))
+                for key, row_ward in keys:
+                    delta = deltas.setdefault(key, [row_ward, province_id, 0, 0, 0])
+                    for i, value in enumerate(figures):
+                        delta[2 + i] += value
+    return deltas
 
 
+# Several rows moved by one statement; each row's figures stay nested (registered ≥ recognised ≥
+# outstanding ≥ 0), else the row is left as it is and reported missing.
+_SHIFT_SQL = """
+    WITH d (level, unit_id, year, kind, dr, dc, dout) AS (VALUES {values})
+    UPDATE titles_rollup SET
+        registered = titles_rollup.registered + d.dr,
+        recognized = titles_rollup.recognized + d.dc,
+        outstanding = titles_rollup.outstanding + d.dout
+    FROM d
+    WHERE titles_rollup.level = d.level AND titles_rollup.unit_id = d.unit_id
+      AND titles_rollup.year = d.year AND titles_rollup.kind = d.kind
+      AND titles_rollup.recognized + d.dc <= titles_rollup.registered + d.dr
+      AND titles_rollup.outstanding + d.dout <= titles_rollup.recognized + d.dc
+      AND titles_rollup.outstanding + d.dout >= 0
+    RETURNING titles_rollup.level, titles_rollup.unit_id, titles_rollup.year,
+              titles_rollup.kind"""
 _UPSERT = """
     INSERT INTO titles_rollup
         (level, unit_id, ward_id, province_id, year, kind, registered, recognized, outstanding)
@@ -190,42 +204,34 @@ _UPSERT = """
 
 
 def _shift(deltas: dict[RollupKey, list]) -> bool:
-    """Add the deltas to the summary rows, one indexed UPDATE per row, in key order.
+    """Add the deltas to the summary rows: one UPDATE for all the rows, in key order.
 
     A missing row is created when the delta is one a new row can hold (an upsert: two wards
     may create their province's row at once). Returns False if a row is missing and the delta
     cannot create it, or if adding it would break outstanding ≤ recognised ≤ registered (the
     summaries were not exact before): the caller recomputes then.
     """
-    applied = True
-    for key in sorted(deltas):
-        level, unit_id, year, kind = key
-        ward_id, province_id, registered, recognized, outstanding = deltas[key]
-        if not (registered or recognized or outstanding):
-            continue
-        updated = Rollup.objects.filter(
-            level=level,
-            unit_id=unit_id,
-            year=year,
-            kind=kind,
-            # The figures stay nested: registered ≥ recognised ≥ outstanding ≥ 0 after the move.
-            registered__gte=F("recognized") + (recognized - registered),
-            recognized__gte=F("outstanding") + (outstanding - recognized),
-            outstanding__gte=-outstanding,
-        ).update(
-            registered=F("registered") + registered,
-            recognized=F("recognized") + recognized,
-            outstanding=F("outstanding") + outstanding,
+    keys = [key for key in sorted(deltas) if any(deltas[key][2:])]
+    if not keys:
+        return True
+    one = "(" + ", ".join(["%s"] * 7) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SHIFT_SQL.format(values=", ".join([one] * len(keys))),
+            [value for key in keys for value in (*key, *deltas[key][2:])],
         )
-        if updated:
-            continue
-        if not registered >= recognized >= outstanding >= 0:
-            applied = False
-            continue
-        with connection.cursor() as cursor:
+        moved = {tuple(row) for row in cursor.fetchall()}
+        applied = True
+        for key in keys:
+            if key in moved:
+                continue
+            level, unit_id, year, kind = key
+            ward_id, province_id, registered, recognized, outstanding = deltas[key]
+            if not registered >= recognized >= outstanding >= 0:
+                applied = False
+                continue
             cursor.execute(
-                _UPSERT,
-                [level, unit_id, ward_id, province_id, year, kind, *deltas[key][2:]],
+                _UPSERT, [level, unit_id, ward_id, province_id, year, kind, *deltas[key][2:]]
             )
             applied = applied and cursor.rowcount == 1
     return applied
@@ -235,25 +241,31 @@ def _count(registration_ids: Iterable[int], *, registered: bool) -> None:
     ids = sorted(set(registration_ids))
     if not ids:
         return
-    deltas, wards = _contributions(ids, registered=registered)
-    lock_wards(wards)
+    deltas = _contributions(ids, registered=registered)
     if not _shift(deltas):
         # The summaries were not exact: recompute these wards and their provinces outright.
         years = {key[2] for key in deltas}
+        wards = {key[1] for key in deltas if key[0] == RollupLevel.WARD}
         provinces, _moves = _wards_recompute(wards, years)
         _province_rollups_from_sums(set(provinces.values()), years)
 
 
-@transaction.atomic
 def rollups_count_new(*, registration_ids: Iterable[int]) -> None:
-    """Count registrations just created (in whatever state) into their summaries."""
-    _count(registration_ids, registered=True)
+    """Count registrations just created (in whatever state) into their summaries.
+
+    In the caller's transaction (which must be one: the write and its upkeep commit together).
+    """
+    with transaction.atomic(savepoint=False):
+        _count(registration_ids, registered=True)
 
 
-@transaction.atomic
 def rollups_count_recognized(*, registration_ids: Iterable[int]) -> None:
-    """Count registrations just recognised (they were counted as registered, not recognised)."""
-    _count(registration_ids, registered=False)
+    """Count registrations just recognised (they were counted as registered, not recognised).
+
+    In the caller's transaction, as `rollups_count_new`.
+    """
+    with transaction.atomic(savepoint=False):
+        _count(registration_ids, registered=False)
 
 
 # --- recomputation ----------------------------------------------------------------------------
