@@ -203,8 +203,10 @@ def bench_reads(province_id: int, year: int) -> dict:
     from registry.models import Grant, Role
     from titles.selectors import rollup_rows_all
 
-    viewer = get_user_model().objects.create_user(username="bench_viewer")
-    Grant.objects.create(user=viewer, role=Role.VIEWER, unit_id=province_id)
+    viewer, _new = get_user_model().objects.get_or_create(username="bench_viewer")
+    Grant.objects.update_or_create(
+        user=viewer, defaults={"role": Role.VIEWER, "unit_id": province_id}
+    )
     client = Client(HTTP_HOST="localhost")
     client.force_login(viewer)
     out = {
@@ -275,8 +277,10 @@ def bench_writes(province_id: int, year: int, operations: int, seed: int) -> dic
     from titles.models import Registration
     from titles.services.review import decision_issue, registration_approve
 
-    official = get_user_model().objects.create_user(username="bench_official")
-    Grant.objects.create(user=official, role=Role.ADMIN, unit_id=province_id)
+    official, _new = get_user_model().objects.get_or_create(username="bench_official")
+    Grant.objects.update_or_create(
+        user=official, defaults={"role": Role.ADMIN, "unit_id": province_id}
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT id FROM titles_registration
