@@ -57,6 +57,7 @@ STATIC_ROOT = Path(
 PROVINCE = "01"
 REQUESTS, WARMUPS, SQL_RUNS, VERIFY_RUNS, OPERATIONS = 50, 5, 20, 3, 1000
 BATCHES, BATCH_SIZE = 10, 50  # (c) also: decisions of a ward's batch, each side
+RUN = time.strftime("%Y%m%d%H%M%S")  # in decision numbers: a kept database may be benched again
 
 
 def parse_args() -> argparse.Namespace:
@@ -328,7 +329,7 @@ def bench_writes(province_id: int, year: int, operations: int, seed: int) -> dic
                     user=official,
                     ward=wards[reg.ward_id],
                     year=year,
-                    number=f"QD-BENCH-{side}-{i}",
+                    number=f"QD-BENCH-{RUN}-{side}-{i}",
                     date=date,
                     registrations=[reg],
                 )
@@ -398,7 +399,7 @@ def bench_batches(province_id: int, year: int, batches: int, size: int, seed: in
                     user=official,
                     ward=ward,
                     year=year,
-                    number=f"QD-BATCH-{i}",
+                    number=f"QD-BATCH-{RUN}-{i}",
                     date=date,
                     registrations=regs,
                 )
@@ -408,7 +409,7 @@ def bench_batches(province_id: int, year: int, batches: int, size: int, seed: in
                         user=official,
                         ward=ward,
                         year=year,
-                        number=f"QD-BATCH-{i}",
+                        number=f"QD-BATCH-{RUN}-{i}",
                         date=date,
                         registrations=regs,
                     )
