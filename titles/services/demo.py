@@ -195,8 +195,8 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
     started = time.perf_counter()
     for ward in wards.order_by("code"):
         report.evaluated += len(registrations_evaluate(year=year, ward=ward).rows)
-        # With DEBUG on, Django keeps the text of the last 9,000 queries; the evaluation's carry
-        # a chunk's results (megabytes each): without this, memory grows with the ward.
+        # With DEBUG on, Django keeps the text of the last 9,000 queries, and the evaluation's
+        # carry a chunk's results (megabytes each): let go of the previous ward's.
         reset_queries()
     report.evaluate_seconds = time.perf_counter() - started
     started = time.perf_counter()
