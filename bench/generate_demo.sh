@@ -5,6 +5,7 @@
 #   bench/generate_demo.sh                     # 100,000 households, both databases
 #   HOUSEHOLDS=20000 DATABASES=sqlite bench/generate_demo.sh
 #   PG_SERVER=postgres://postgres@127.0.0.1:5432 PG_DB=bench_demo bench/generate_demo.sh
+#   WITH_TITLES=1 HOUSEHOLDS=2200000 DATABASES=postgresql bench/generate_demo.sh   # Hanoi, all of it
 #
 # Each database is dropped and recreated, migrated and given province 01's communes/wards
 # (load_divisions, timed apart) before the timed run. The PostgreSQL database name must contain
@@ -17,6 +18,7 @@ HOUSEHOLDS=${HOUSEHOLDS:-100000}
 PROVINCE=${PROVINCE:-01}
 SEED=${SEED:-1}
 DATABASES=${DATABASES:-"sqlite postgresql"}
+WITH_TITLES=${WITH_TITLES:-0}  # 1: the titles demo data too (registrations, decisions, summaries)
 SQLITE_PATH=${SQLITE_PATH:-/tmp/learnsociety_bench_demo.sqlite3}
 PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${PG_DB:-bench_demo}
@@ -32,12 +34,15 @@ bench() {  # label database_url
   t0=$(now)
   "$PY" manage.py load_divisions --province "$PROVINCE" >/dev/null
   t1=$(now)
-  # The registry only: the titles demo (registrations, evaluation) is timed by its own benches.
+  # By default the registry only; WITH_TITLES=1 adds the titles demo data.
+  local titles=--without-titles
+  [[ $WITH_TITLES == 1 ]] && titles=
   "$PY" manage.py generate_demo --province "$PROVINCE" --households "$HOUSEHOLDS" --seed "$SEED" \
-    --without-titles
+    $titles
   t2=$(now)
-  printf '%s: load_divisions %s s, generate_demo (%s households) %s s wall\n\n' \
-    "$label" "$(seconds "$t0" "$t1")" "$HOUSEHOLDS" "$(seconds "$t1" "$t2")" | tee -a "$SUMMARY"
+  printf '%s: load_divisions %s s, generate_demo (%s households%s) %s s wall, load %s\n\n' \
+    "$label" "$(seconds "$t0" "$t1")" "$HOUSEHOLDS" "${titles:+, $titles}" \
+    "$(seconds "$t1" "$t2")" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$SUMMARY"
 }
 
 SUMMARY=$(mktemp)

@@ -34,7 +34,7 @@ Same seed, same data: every random choice comes from `random.Random` seeded with
 ward's code, consumed in a fixed order that never depends on database ids. Codes are readable
 and numbered per ward and kind (TDP0005, THON0002, DH0012, DV0007, HGD000123, CD0000456).
 
-Rows are written with bulk inserts (see `_Writer`), ward by ward and in chunks of households,
+Rows are written with bulk inserts (see `BulkWriter`), ward by ward and in chunks of households,
 so memory stays bounded whatever the province's size. The whole run is one transaction: it
 creates everything or nothing, and a province that already has entities is left alone.
 """
@@ -536,20 +536,72 @@ def _quiet_cursor():
         cursor.close()
 
 
-class _Writer:
-    """Bulk writes for one ward: entities first (their ids are known), then the kind rows.
+def analyze(*tables: type) -> None:
+    """PostgreSQL: refresh the planner's statistics of tables a bulk load has just filled.
+
+    Inside the loading transaction too (ANALYZE counts the transaction's own rows): the queries
+    that follow in it (tallies, evaluation, summaries) would otherwise be planned for the
+    tables as they were before, possibly empty.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with _quiet_cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+@contextlib.contextmanager
+def foreign_keys_checked_at_end(*tables: type):
+    """PostgreSQL bulk load: check these tables' foreign keys once, at the end, for all rows.
+
+    A foreign key is otherwise checked row by row (an SPI query per row and key, queued until
+    the commit for Django's deferred keys): about 5 µs each, 40 million of them for Hanoi's
+    registry. So the keys are dropped inside the loading transaction and added back when the
+    rows are in, which validates every row of the table in one join per key; a dangling
+    reference fails the whole load (IntegrityError), as a row-level check would. The drop
+    takes an exclusive lock on the tables until the transaction ends: other sessions wait for
+    the load (this is for generating demonstration data, not for a shared production database).
+    The checks already queued in the transaction run first (a table with pending checks cannot
+    be altered); Django's keys are all deferred, as the transaction finds them again after.
+    SQLite checks its foreign keys at commit anyway: nothing to do there.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    names = [model._meta.db_table for model in tables]
+    with _quiet_cursor() as cursor:
+        cursor.execute(
+            """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+               FROM pg_constraint
+               WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+               ORDER BY conrelid::regclass::text, conname""",
+            [names],
+        )
+        keys = cursor.fetchall()
+        qn = connection.ops.quote_name
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+    yield
+    with _quiet_cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class BulkWriter:
+    """Bulk writes of plain tuples, for the demo data of the registry and of the titles.
 
     Django's bulk_create spends most of its time building model instances and preparing each
     value in Python (measured: 80% of a run on SQLite), and psycopg re-parses every long
     INSERT in Python. So SQLite gets plain multi-row INSERT ... VALUES ... RETURNING, and
-    PostgreSQL COPY with ids drawn from the table's sequence first. Values always travel as
-    parameters or COPY data; only quoted table and column names from the models' metadata are
-    part of the SQL. Every trigger, constraint and foreign key still applies to every row.
+    PostgreSQL COPY with ids drawn from the table's sequence first (`next_ids`). Values always
+    travel as parameters or COPY data; only quoted table and column names from the models'
+    metadata are part of the SQL. Every trigger, constraint and foreign key still applies to
+    every row.
     """
 
-    def __init__(self, ward: AdministrativeUnit, report: DemoReport):
-        self.ward = ward
-        self.report = report
+    def __init__(self):
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
         self.max_params = connection.features.max_query_params or 65_535
         self.copy = connection.vendor == "postgresql"
@@ -559,9 +611,11 @@ class _Writer:
         qn = connection.ops.quote_name
         return ", ".join(qn(model._meta.get_field(f).column) for f in fields)
 
-    def _insert(
+    def insert(
         self, model, fields: list[str], rows: list[tuple], returning: tuple[str, ...] = ()
     ) -> list[tuple]:
+        """Insert `rows` (values in the order of `fields`); with `returning` (SQLite only),
+        those columns of the rows inserted, in no promised order."""
         if not rows:
             return []
         table = connection.ops.quote_name(model._meta.db_table)
@@ -588,13 +642,23 @@ class _Writer:
                     returned.extend(cursor.fetchall())
         return returned
 
-    def _next_entity_ids(self, n: int) -> list[int]:
+    def next_ids(self, model, n: int) -> list[int]:
+        """PostgreSQL: `n` new ids from the table's sequence, for rows COPY writes with ids."""
         with _quiet_cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [Entity._meta.db_table, Entity._meta.pk.column, n],
+                [model._meta.db_table, model._meta.pk.column, n],
             )
             return [row[0] for row in cursor.fetchall()]
+
+
+class _Writer(BulkWriter):
+    """One ward's rows: entities first (their ids are known), then the kind rows."""
+
+    def __init__(self, ward: AdministrativeUnit, report: DemoReport):
+        super().__init__()
+        self.ward = ward
+        self.report = report
 
     def entities(self, kind: str, rows: list[tuple[str, str, str]]) -> list[int]:
         """Insert (code, name, search_text) rows of `kind`; returns their ids in the same order."""
@@ -606,17 +670,17 @@ class _Writer:
         values = [(*head, code, name, search, self.now, self.now) for code, name, search in rows]
         self.report.counts[kind] += len(rows)
         if self.copy:
-            ids = self._next_entity_ids(len(rows))
-            self._insert(
+            ids = self.next_ids(Entity, len(rows))
+            self.insert(
                 Entity, ["id", *fields], [(pk, *v) for pk, v in zip(ids, values, strict=True)]
             )
             return ids
         # Matched by code (unique in the ward and kind), not by the order RETURNING gives.
-        by_code = dict(self._insert(Entity, fields, values, returning=("code", "id")))
+        by_code = dict(self.insert(Entity, fields, values, returning=("code", "id")))
         return [by_code[code] for code, _name, _search in rows]
 
     def kind_rows(self, model, fields: list[str], rows: list[tuple]) -> None:
-        self._insert(model, fields, rows)
+        self.insert(model, fields, rows)
 
 
 def _generate_ward(
@@ -829,7 +893,10 @@ def demo_generate(*, province_code: str, households: int, seed: int) -> DemoRepo
         if present:
             report.already_present, report.counts = True, present
         else:
-            _generate_province(province, wards, households=households, seed=seed, report=report)
+            loaded = (Entity, Community, Clan, Unit, Family, Citizen)
+            with foreign_keys_checked_at_end(*loaded, Association, AssociationMembership):
+                _generate_province(province, wards, households=households, seed=seed, report=report)
+            analyze(*loaded)
             tallies_refresh(ward_ids=[ward.pk for ward in wards])
             record_bulk(
                 "demo_generate",

@@ -48,7 +48,12 @@ def lock_wards(ward_ids: Iterable[int]) -> dict[int, int]:
 
 
 def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
-    """Ward- and community-level tallies of these wards, from the detail rows."""
+    """Ward- and community-level tallies of these wards, from the detail rows.
+
+    Households and citizens are found through the wards' residential areas (a household is in
+    its area's ward: a database invariant), so the queries read the wards' rows through the
+    residential-area and family indexes, whatever the size of the province.
+    """
     ward_ids = list(ward_ids)
     counts: Counter = Counter()
     for ward_id, kind, n in (
@@ -58,24 +63,31 @@ def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
         .order_by()
     ):
         counts[(RollupLevel.WARD, ward_id, kind)] = n
-    for community_id, n in (
-        Family.objects.filter(entity__ward_id__in=ward_ids)
-        .values_list("community_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[(RollupLevel.COMMUNITY, community_id, Kind.FAMILY)] = n
-    for community_id, n in (
-        Citizen.objects.filter(entity__ward_id__in=ward_ids, family__isnull=False)
-        .values_list("family__community_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[(RollupLevel.COMMUNITY, community_id, Kind.CITIZEN)] = n
-    for community_id in Community.objects.filter(entity__ward_id__in=ward_ids).values_list(
-        "entity_id", flat=True
-    ):
-        counts[(RollupLevel.COMMUNITY, community_id, Kind.COMMUNITY)] = 1
+    areas = list(
+        Entity.objects.filter(ward_id__in=ward_ids, kind=Kind.COMMUNITY).values_list(
+            "pk", flat=True
+        )
+    )
+    for start in range(0, len(areas), 900):
+        chunk = areas[start : start + 900]
+        for community_id, n in (
+            Family.objects.filter(community_id__in=chunk)
+            .values_list("community_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.FAMILY)] = n
+        for community_id, n in (
+            Citizen.objects.filter(family__community_id__in=chunk)
+            .values_list("family__community_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.CITIZEN)] = n
+        for community_id in Community.objects.filter(entity_id__in=chunk).values_list(
+            "entity_id", flat=True
+        ):
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.COMMUNITY)] = 1
     return counts
 
 

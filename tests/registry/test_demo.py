@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone, translation
 
@@ -24,7 +25,7 @@ from registry.models import (
     Kind,
     Unit,
 )
-from registry.services.demo import _ward_counts
+from registry.services.demo import _ward_counts, foreign_keys_checked_at_end
 from registry.services.divisions import divisions_load
 
 PROVINCE = "12"
@@ -229,3 +230,30 @@ def test_bad_input_writes_nothing(db, province, households, message):
         generate(households=households, province=province)
     assert not AdministrativeUnit.objects.exists()
     assert not Entity.objects.exists()
+
+
+def _foreign_keys() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE contype = 'f' AND connamespace = 'public'::regnamespace"""
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL bulk-load path")
+@pytest.mark.django_db
+def test_the_foreign_keys_are_back_and_checked_after_the_bulk_load(lai_chau):
+    before = _foreign_keys()
+    call_command("generate_demo", "--province", PROVINCE, "--households", "200", stdout=StringIO())
+    assert _foreign_keys() == before
+    # A row whose reference dangles fails the load when the keys come back.
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        foreign_keys_checked_at_end(AssociationMembership),
+    ):
+        AssociationMembership.objects.bulk_create(
+            [AssociationMembership(association_id=10**9, year=2026, members=5)]
+        )
+    assert _foreign_keys() == before

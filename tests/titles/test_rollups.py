@@ -32,7 +32,7 @@ from registry.services.entities import entity_update
 from tests.factories import make_citizen, make_clan, make_community, make_family, make_unit
 from tests.titles.factories import registration as make_registration
 from titles.evaluation import CriterionType
-from titles.models import Decision, Registration, State, Target
+from titles.models import Decision, Registration, Rollup, State, Target
 from titles.selectors import (
     ROLLUP_COLUMNS,
     percent,
@@ -56,7 +56,7 @@ from titles.services.review import (
     registration_reject,
     registrations_approve_passed,
 )
-from titles.services.rollups import rollup_verify, rollups_rebuild
+from titles.services.rollups import rollup_verify, rollups_count_recognized, rollups_rebuild
 from titles.services.signoff import ward_reopen, ward_sign_off
 
 # --- Acceptance: Hoa Binh ----------------------------------------------------------------------
@@ -573,3 +573,103 @@ def test_rows_are_scoped_like_the_pages(rolled_up, alice, carol, mallory, nobody
     assert set(_family_rows(dave, RollupLevel.PROVINCE)) == {"01", "17"}
     everything = rollup_rows_all(year=2025, level=RollupLevel.WARD, kind=Kind.FAMILY)
     assert everything == rollup_rows(user=dave, year=2025, level=RollupLevel.WARD, kind=Kind.FAMILY)
+
+
+# --- Upkeep by deltas: proportional to what changed --------------------------------------------
+
+
+def _approved_households(ward, households: int, *, year: int = 2025) -> list[Registration]:
+    """`households` households over two areas of the ward, each with an approved registration."""
+    areas = [make_community(ward, code=f"A{n}", name=f"Tổ {n}") for n in (1, 2)]
+    registrations = []
+    for n in range(households):
+        family = make_family(ward, code=f"H{n}", community=areas[n % 2])
+        make_citizen(ward, code=f"P{n}", family=family)
+        registrations.append(
+            make_registration(family.entity, year=year, state=State.APPROVED, eval_outstanding=True)
+        )
+    return registrations
+
+
+def _decide(user, ward, registrations: list[Registration], number: str) -> None:
+    decision_issue(
+        user=user,
+        ward=ward,
+        year=2025,
+        number=number,
+        date=dt.date(2025, 12, 20),
+        registrations=registrations,
+    )
+
+
+@pytest.mark.parametrize("households", [2, 40])
+def test_a_decision_moves_its_rows_in_place_whatever_the_size_of_the_ward(
+    ward_a, ward_b, dave, province, households, django_assert_num_queries
+):
+    """The decision's upkeep updates its ward's, area's and province's rows (same rows, new
+    figures), with a number of queries that does not depend on how big the ward is."""
+    small = _approved_households(ward_b, 2)
+    registrations = _approved_households(ward_a, households)
+    rollups_rebuild(province_id=province.pk)
+    before = {r.pk: r for r in Rollup.objects.filter(kind=Kind.FAMILY, year=2025)}
+    Registration.objects.filter(pk=registrations[0].pk).update(
+        state=State.RECOGNIZED,
+        outstanding=True,
+        decision=Decision.objects.create(
+            ward=ward_a, province=province, year=2025, number="1", date=dt.date(2025, 12, 1)
+        ),
+    )
+    # One read of the registrations and their areas (locking the ward) and one UPDATE of the
+    # ward's, the area's and the province's rows.
+    with django_assert_num_queries(2):
+        rollups_count_recognized(registration_ids=[registrations[0].pk])
+    after = {r.pk: r for r in Rollup.objects.filter(kind=Kind.FAMILY, year=2025)}
+    assert set(after) == set(before)  # updated in place, none deleted or created
+    moved = {
+        (r.level, r.recognized - before[pk].recognized, r.outstanding - before[pk].outstanding)
+        for pk, r in after.items()
+        if (r.recognized, r.outstanding) != (before[pk].recognized, before[pk].outstanding)
+    }
+    assert moved == {
+        (RollupLevel.WARD, 1, 1),
+        (RollupLevel.COMMUNITY, 1, 1),
+        (RollupLevel.PROVINCE, 1, 1),
+    }
+    _decide(dave, ward_a, registrations[1:], "2")
+    _decide(dave, ward_b, small, "3")
+    assert rollup_verify(province_id=province.pk) == []
+    province_row = Rollup.objects.get(level=RollupLevel.PROVINCE, kind=Kind.FAMILY, year=2025)
+    assert (province_row.registered, province_row.recognized, province_row.outstanding) == (
+        households + 2,
+        households + 2,
+        households + 2,
+    )
+
+
+def test_upkeep_recomputes_when_the_summaries_were_not_exact(ward_a, dave, province):
+    """A row missing (summaries never built, or damaged): the write recomputes its ward and
+    province instead of failing or adding to a wrong figure."""
+    registrations = _approved_households(ward_a, 4)
+    rollups_rebuild(province_id=province.pk)
+    Rollup.objects.filter(level=RollupLevel.COMMUNITY).delete()
+    Rollup.objects.filter(level=RollupLevel.PROVINCE).update(registered=99)
+    _decide(dave, ward_a, registrations[:1], "1")
+    assert rollup_verify(province_id=province.pk) == []
+    # Registrations written behind the summaries' back (a bulk load), then decided: adding them
+    # to `recognized` would exceed `registered`; the ward is recomputed instead.
+    more = [
+        make_registration(
+            make_family(ward_a, code=f"X{n}").entity, state=State.APPROVED, eval_outstanding=False
+        )
+        for n in range(3)
+    ]
+    _decide(dave, ward_a, registrations[1:] + more, "2")
+    assert rollup_verify(province_id=province.pk) == []
+    # Registering with no summary at all yet creates the rows.
+    Rollup.objects.all().delete()
+    citizen = Citizen.objects.filter(entity__ward=ward_a).first()
+    registration_create(user=dave, entity=citizen.entity, year=2025)
+    assert rollup_verify(province_id=province.pk) != []  # the families were never counted
+    rollups_rebuild(province_id=province.pk)
+    registration_create(user=dave, entity=Entity.objects.get(code="A1"), year=2025)
+    assert rollup_verify(province_id=province.pk) == []

@@ -7,21 +7,37 @@ Two years, so every page has something to show:
 - this year, under way: a registration window open all year, most households and others
   registered, most with evidence entered, then evaluated, ready for the officials' review.
 
-Deterministic for a seed (random.Random(seed), rows taken in a fixed order). Idempotent: a
-province that already has registrations is left alone. Written with bulk inserts; every
-registration gets its history event like any other.
+Deterministic for a seed (random.Random(seed), entities taken kind by kind, ward by ward, in code
+order). Idempotent: a province that already has registrations is left alone. Every registration
+gets its history event like any other.
+
+Written for a province of any size, Hanoi's 2.2 million households (~9 million registrations)
+included: rows are built as plain tuples one ward at a time (memory stays bounded) and written by
+COPY on PostgreSQL (multi-row INSERTs on SQLite), through `registry.services.demo.BulkWriter`.
+Evaluating this year's registrations is the one step that grows with the evidence: up to
+`EVALUATE_ALL_UP_TO` registrations it covers the whole province; beyond, the demo ward (where
+`demo_accounts` puts the staff and official logins) only, and the rest are left submitted for
+`manage.py evaluate --year YEAR` (bench/evaluate_bench.py measures that).
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import random
+import time
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, models, reset_queries, transaction
 
 from audit.services import record_bulk
 from registry.models import AdministrativeUnit, Entity, Kind
+from registry.services.demo import (
+    BulkWriter,
+    analyze,
+    demo_ward,
+    foreign_keys_checked_at_end,
+)
 from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed
@@ -37,7 +53,12 @@ PROPORTIONS = {
     Kind.UNIT: (0.85, 0.90, 0.08, 0.80, 0.90),
     Kind.CITIZEN: (0.50, 0.90, 0.01, 0.45, 0.80),
 }
-BATCH = 2000
+BATCH = 5000
+EVALUATE_ALL_UP_TO = 100_000
+"""This year's registrations up to which the demo evaluates the whole province (about 30,000
+households; `make run` generates 3,000)."""
+EVENT_REASON = "dữ liệu minh hoạ / demonstration data"
+REJECTION_REASON = "Chưa đạt tiêu chí (dữ liệu minh hoạ)"
 
 
 @dataclass
@@ -46,6 +67,10 @@ class TitlesDemoReport:
     registrations: dict[int, int] = field(default_factory=dict)  # year -> count
     recognised: int = 0
     evaluated: int = 0
+    evaluated_ward: AdministrativeUnit | None = None  # set when only the demo ward was evaluated
+    seconds: float = 0.0  # registrations and events written
+    evaluate_seconds: float = 0.0
+    rollup_seconds: float = 0.0
 
 
 def _evidence(rng: random.Random, rules) -> dict[str, str]:
@@ -64,16 +89,91 @@ def _evidence(rng: random.Random, rules) -> dict[str, str]:
     return values
 
 
-def _registration(entity: tuple, year: int, **fields) -> Registration:
-    pk, kind, ward_id, province_id = entity
-    return Registration(
-        entity_id=pk, year=year, kind=kind, ward_id=ward_id, province_id=province_id, **fields
-    )
+class _Rows:
+    """A model's rows as tuples in the order of its concrete fields, defaults filled in.
+
+    Whatever fields the model has, a row gets each field's default (JSON encoded for a JSON
+    field, the time of the run for auto_now fields) unless the caller gives a value.
+    """
+
+    def __init__(self, model: type[models.Model], now):
+        self.model = model
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.names = [f.name for f in self.fields]
+        self.position = {f.attname: i for i, f in enumerate(self.fields)}
+        self.json = {f.attname for f in self.fields if isinstance(f, models.JSONField)}
+        template = []
+        for f in self.fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            else:
+                value = f.get_default()
+            template.append(json.dumps(value) if f.attname in self.json else value)
+        self.template = template
+
+    def row(self, **values) -> list:
+        row = list(self.template)
+        for attname, value in values.items():
+            row[self.position[attname]] = (
+                json.dumps(value, ensure_ascii=False) if attname in self.json else value
+            )
+        return row
+
+
+class _RegistrationWriter:
+    """Registrations written in batches, then their `import` events by one statement.
+
+    The events are derived from the registrations in the database (INSERT ... SELECT): nothing
+    of them travels from Python, and no registration id needs to come back.
+    """
+
+    def __init__(self, report: TitlesDemoReport):
+        self.out = BulkWriter()
+        self.rows = _Rows(Registration, self.out.now)
+        self.pending: list[tuple] = []
+        self.report = report
+        self._year = self.rows.position["year"]
+
+    def add(self, **values) -> None:
+        self.pending.append(tuple(self.rows.row(**values)))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        self.out.insert(Registration, self.rows.names, rows)
+        for r in rows:
+            self.report.registrations[r[self._year]] = (
+                self.report.registrations.get(r[self._year], 0) + 1
+            )
+
+    def events(self, province_id: int) -> None:
+        """One `import` event for every registration of the province."""
+        events = _Rows(RegistrationEvent, self.out.now)
+        template = events.row(action=RegistrationEvent.Action.IMPORT, reason=EVENT_REASON)
+        columns, select, params = [], [], []
+        qn = connection.ops.quote_name
+        for f, value in zip(events.fields, template, strict=True):
+            columns.append(qn(f.column))
+            if f.attname == "registration_id":
+                select.append("r.id")
+            elif f.attname == "to_state":
+                select.append("r.state")
+            else:
+                select.append("%s")
+                params.append(value)
+        into = f"{qn(RegistrationEvent._meta.db_table)} ({', '.join(columns)})"
+        source = f"{', '.join(select)} FROM {qn(Registration._meta.db_table)} r"
+        # Quoted names from the models only; the values travel as parameters.
+        sql = f"INSERT INTO {into} SELECT {source} WHERE r.province_id = %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, province_id])
 
 
 @transaction.atomic
 def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesDemoReport:
-    """Fill last year's decided and this year's evaluated registrations for the province."""
+    """Fill last year's decided and this year's registrations (evaluated; see the module doc)
+    for the province. One transaction: all of it or nothing."""
     report = TitlesDemoReport()
     province = AdministrativeUnit.objects.get(
         level=AdministrativeUnit.Level.PROVINCE, code=province_code, valid_to__isnull=True
@@ -81,6 +181,37 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
     if Registration.objects.filter(province=province).exists():
         report.skipped = True
         return report
+    started = time.perf_counter()
+    with foreign_keys_checked_at_end(Registration, RegistrationEvent):
+        _registrations_generate(province, seed=seed, year=year, report=report)
+    analyze(Registration, RegistrationEvent)
+    report.seconds = time.perf_counter() - started
+    report.recognised = Registration.objects.filter(
+        province=province, year=year - 1, state=State.RECOGNIZED
+    ).count()
+    wards = AdministrativeUnit.objects.filter(parent=province, valid_to__isnull=True)
+    if report.registrations.get(year, 0) > EVALUATE_ALL_UP_TO:
+        report.evaluated_ward = demo_ward(province)
+        wards = wards.filter(pk=report.evaluated_ward.pk)
+    started = time.perf_counter()
+    for ward in wards.order_by("code"):
+        report.evaluated += len(registrations_evaluate(year=year, ward=ward).rows)
+        # With DEBUG on, Django keeps the text of the last 9,000 queries, and the evaluation's
+        # carry a chunk's results (megabytes each): let go of the previous ward's.
+        reset_queries()
+    report.evaluate_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    rollups_rebuild(province_id=province.pk)
+    report.rollup_seconds = time.perf_counter() - started
+    record_bulk(
+        "titles_demo_generate", model=Registration, province_ids=[province.pk], year=year, seed=seed
+    )
+    return report
+
+
+def _registrations_generate(
+    province: AdministrativeUnit, *, seed: int, year: int, report: TitlesDemoReport
+) -> None:
     criteria_load_defaults()
     last = year - 1
     for window_year in (last, year):
@@ -92,88 +223,62 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
                 "closes_on": datetime.date(window_year, 12, 31),
             },
         )
+    ward_ids = list(
+        AdministrativeUnit.objects.filter(parent=province, valid_to__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     rng = random.Random(seed)
-    decisions: dict[tuple[int, str], Decision] = {}
-    new: list[Registration] = []
+    decisions: dict[tuple[int, str], int] = {}
+    out = _RegistrationWriter(report)
     for kind, (reg_last, recognised, outstanding, reg_now, with_evidence) in PROPORTIONS.items():
         rules_set = criteria_in_force(title=kind, year=year, province_id=province.pk)
         rules = parsed(rules_set) if rules_set else None
-        entities = Entity.objects.filter(province=province, kind=kind).order_by("ward_id", "code")
-        for entity in entities.values_list("pk", "kind", "ward_id", "province_id").iterator(
-            chunk_size=BATCH
-        ):
-            ward_id = entity[2]
-            if rng.random() < reg_last:
-                if rng.random() < recognised:
-                    key = (ward_id, kind)
-                    if key not in decisions:
-                        decisions[key] = Decision.objects.create(
-                            ward_id=ward_id,
-                            province=province,
+        for ward_id in ward_ids:
+            entity_ids = (
+                Entity.objects.filter(ward_id=ward_id, kind=kind)
+                .order_by("code")
+                .values_list("pk", flat=True)
+            )
+            common = {"kind": kind, "ward_id": ward_id, "province_id": province.pk}
+            for entity_id in entity_ids.iterator(chunk_size=BATCH):
+                if rng.random() < reg_last:
+                    if rng.random() < recognised:
+                        key = (ward_id, kind)
+                        if key not in decisions:
+                            decisions[key] = Decision.objects.create(
+                                ward_id=ward_id,
+                                province=province,
+                                year=last,
+                                number=f"{len(decisions) + 101}/QĐ-UBND",
+                                date=datetime.date(last, 12, 10),
+                            ).pk
+                        out.add(
+                            entity_id=entity_id,
                             year=last,
-                            number=f"{len(decisions) + 101}/QĐ-UBND",
-                            date=datetime.date(last, 12, 10),
-                        )
-                    new.append(
-                        _registration(
-                            entity,
-                            last,
                             state=State.RECOGNIZED,
-                            decision=decisions[key],
+                            decision_id=decisions[key],
                             outstanding=rng.random() < outstanding,
+                            **common,
                         )
-                    )
-                else:
-                    new.append(
-                        _registration(
-                            entity,
-                            last,
+                    else:
+                        out.add(
+                            entity_id=entity_id,
+                            year=last,
                             state=State.REJECTED,
-                            rejection_reason="Chưa đạt tiêu chí (dữ liệu minh hoạ)",
+                            rejection_reason=REJECTION_REASON,
+                            **common,
                         )
+                if rng.random() < reg_now:
+                    evidence = (
+                        _evidence(rng, rules) if rules and rng.random() < with_evidence else {}
                     )
-            if rng.random() < reg_now:
-                evidence = _evidence(rng, rules) if rules and rng.random() < with_evidence else {}
-                new.append(
-                    _registration(
-                        entity,
-                        year,
+                    out.add(
+                        entity_id=entity_id,
+                        year=year,
                         state=State.SUBMITTED if evidence else State.REGISTERED,
                         evidence=evidence,
+                        **common,
                     )
-                )
-            if len(new) >= BATCH:
-                _save(new, report)
-                new = []
-    _save(new, report)
-    report.recognised = Registration.objects.filter(
-        province=province, year=last, state=State.RECOGNIZED
-    ).count()
-    report.evaluated = len(registrations_evaluate(year=year, ward=None).rows)
-    rollups_rebuild(province_id=province.pk)
-    record_bulk(
-        "titles_demo_generate",
-        model=Registration,
-        province_ids=[province.pk],
-        year=year,
-        seed=seed,
-    )
-    return report
-
-
-def _save(registrations: list[Registration], report: TitlesDemoReport) -> None:
-    created = Registration.objects.bulk_create(registrations, batch_size=BATCH)
-    RegistrationEvent.objects.bulk_create(
-        [
-            RegistrationEvent(
-                registration=r,
-                action=RegistrationEvent.Action.IMPORT,
-                to_state=r.state,
-                reason="dữ liệu minh hoạ / demonstration data",
-            )
-            for r in created
-        ],
-        batch_size=BATCH,
-    )
-    for r in created:
-        report.registrations[r.year] = report.registrations.get(r.year, 0) + 1
+    out.flush()
+    out.events(province.pk)

@@ -24,7 +24,7 @@ from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
 from titles.services.criteria import criteria_for, parsed
 from titles.services.review import ConcurrentChange, ReviewError, check_not_frozen
-from titles.services.rollups import rollups_refresh
+from titles.services.rollups import rollups_count_new
 
 SELF_ASSESSMENT_SALT = "titles.self-assessment"
 SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
@@ -98,7 +98,7 @@ def registration_create(*, user, entity: Entity, year: int) -> Registration:
         to_state=State.REGISTERED,
         user=user,
     )
-    rollups_refresh(ward_ids=[entity.ward_id], years=[year])
+    rollups_count_new(registration_ids=[registration.pk])
     return registration
 
 
@@ -133,7 +133,7 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
         ],
         batch_size=1000,
     )
-    rollups_refresh(ward_ids=[community.entity.ward_id], years=[year])
+    rollups_count_new(registration_ids=[r.pk for r in created])
     record_bulk(
         "registrations_register_area",
         model=Registration,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from audit.services import record_bulk
 from registry.models import AdministrativeUnit
 from titles.models import Decision, Override, Registration, RegistrationEvent, State
-from titles.services.rollups import rollups_refresh
+from titles.services.rollups import rollups_count_recognized
 
 
 class ReviewError(Exception):
@@ -280,7 +280,7 @@ def decision_issue(
             extra={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
             detail={"decision": number},
         )
-    rollups_refresh(ward_ids=[ward.pk], years=[year])
+    rollups_count_recognized(registration_ids=[r.pk for r in registrations])
     record_bulk(
         "decision_issue",
         model=Decision,

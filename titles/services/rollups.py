@@ -1,13 +1,26 @@
 """Keeping `Rollup` exact, and checking it.
 
-Every titles write that adds registrations or decides them calls `rollups_refresh` for the
-wards it touched, in its own transaction: the ward's rows (and its residential areas') are
-recomputed from the registrations, the province's rows are summed from its wards'. Approvals
-and rejections move no figure (registered counts every registration, recognised only decided
-ones), so they need no refresh; a decision does.
+Two ways to keep the summaries exact, both in the transaction of the write, both under the
+lock of the ward's row (`lock_wards`), so that writes to one ward queue up:
+
+- **Deltas**, for the writes whose effect is known row by row: a new registration adds itself
+  (`rollups_count_new`), a decision adds its registrations to `recognized` / `outstanding`
+  (`rollups_count_recognized`). The cost is two statements (read the registrations' areas,
+  update the rows they count toward), whatever the size of the ward or the province.
+- **Recomputation of the touched wards** (`rollups_refresh`), for bulk writes (imports) and for
+  moves between residential areas: the ward's rows and its residential areas' are recomputed from
+  the registrations, through queries bounded by the ward (its own registrations, its residential
+  areas' households and citizens), so the cost grows with the ward, not the province.
+
+In both cases a province's rows move by the difference of its wards' rows (an UPDATE that adds
+it), so concurrent writes in different wards of a province never overwrite each other's
+figures; updates happen in key order, so they cannot deadlock either. Approvals, rejections and
+sign-offs move no figure (registered counts every registration, recognised only decided ones),
+so they need no upkeep.
 
 `rollup_verify` recomputes a province from the detail rows alone and lists every difference
-from the stored summaries, entity tallies included. There must be none.
+from the stored summaries, entity tallies included. There must be none; `rollups_rebuild`
+recomputes a whole province (after a bulk load).
 """
 
 from __future__ import annotations
@@ -16,26 +29,55 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 
 from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
 from registry.services.tallies import lock_wards, tallies_compute, tallies_refresh
-from titles.models import Registration, Rollup, State
+from titles.models import Rollup, State
 
 COUNTS = ("registered", "recognized", "outstanding")
-_FIGURES = {
-    "registered": Count("pk"),
-    "recognized": Count("pk", filter=Q(state=State.RECOGNIZED)),
-    "outstanding": Count("pk", filter=Q(state=State.RECOGNIZED, outstanding=True)),
+# (level, unit_id, year, kind)
+RollupKey = tuple[str, int, int, str]
+
+_FIGURES_SQL = (
+    "COUNT(*), "
+    "SUM(CASE WHEN r.state = %s THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN r.state = %s AND r.outstanding THEN 1 ELSE 0 END)"
+)
+# A residential area's registrations: its households', their citizens', and its own. Each query
+# is bounded by the wards twice: the registrations by (ward, year, kind) and the households by
+# their residential area, so PostgreSQL reads the ward's rows through indexes instead of
+# hashing the whole province's households and citizens.
+_COMMUNITY_SQL = {
+    Kind.FAMILY: """
+        SELECT f.community_id, r.year, {figures}
+        FROM titles_registration r
+        JOIN registry_family f ON f.entity_id = r.entity_id
+        WHERE r.ward_id IN ({wards}) AND r.kind = %s {years}
+          AND f.community_id IN ({communities})
+        GROUP BY f.community_id, r.year""",
+    Kind.CITIZEN: """
+        SELECT f.community_id, r.year, {figures}
+        FROM titles_registration r
+        JOIN registry_citizen c ON c.entity_id = r.entity_id
+        JOIN registry_family f ON f.entity_id = c.family_id
+        WHERE r.ward_id IN ({wards}) AND r.kind = %s {years}
+          AND f.community_id IN ({communities})
+        GROUP BY f.community_id, r.year""",
+    Kind.COMMUNITY: """
+        SELECT r.entity_id, r.year, {figures}
+        FROM titles_registration r
+        WHERE r.ward_id IN ({wards}) AND r.kind = %s {years}
+        GROUP BY r.entity_id, r.year""",
 }
-# Which registrations count toward a residential area: a household's, a citizen's through
-# their household, and the area's own.
-_COMMUNITY_OF = {
-    Kind.FAMILY: F("entity__family__community_id"),
-    Kind.CITIZEN: F("entity__citizen__family__community_id"),
-    Kind.COMMUNITY: F("entity_id"),
-}
+_COMMUNITIES_OF_WARDS = (
+    "SELECT id FROM registry_entity WHERE ward_id IN ({wards}) AND kind = 'community'"
+)
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def rollups_compute(*, ward_ids: Iterable[int], years: Iterable[int] | None = None) -> dict:
@@ -43,60 +85,232 @@ def rollups_compute(*, ward_ids: Iterable[int], years: Iterable[int] | None = No
 
     Returns {(level, unit_id, year, kind): (registered, recognized, outstanding)}.
     """
-    qs = Registration.objects.filter(ward_id__in=list(ward_ids))
-    if years is not None:
-        qs = qs.filter(year__in=list(years))
-    figures = {}
-    for row in qs.values("ward_id", "year", "kind").annotate(**_FIGURES).order_by():
-        key = (RollupLevel.WARD, row["ward_id"], row["year"], row["kind"])
-        figures[key] = tuple(row[c] for c in COUNTS)
-    for kind, community in _COMMUNITY_OF.items():
-        rows = (
-            qs.filter(kind=kind)
-            .annotate(community=community)
-            .exclude(community__isnull=True)
-            .values("community", "year")
-            .annotate(**_FIGURES)
-            .order_by()
+    ward_ids = sorted(set(ward_ids))
+    if not ward_ids:
+        return {}
+    years = None if years is None else sorted(set(years))
+    wards_sql = _placeholders(ward_ids)
+    years_sql = f"AND r.year IN ({_placeholders(years)})" if years else ""
+    if years is not None and not years:
+        return {}
+    figures_params = [State.RECOGNIZED, State.RECOGNIZED]
+    figures: dict[RollupKey, tuple[int, int, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT r.ward_id, r.year, r.kind, {_FIGURES_SQL}
+                FROM titles_registration r
+                WHERE r.ward_id IN ({wards_sql}) {years_sql}
+                GROUP BY r.ward_id, r.year, r.kind""",  # noqa: S608 - placeholders only
+            [*figures_params, *ward_ids, *(years or [])],
         )
-        for row in rows:
-            key = (RollupLevel.COMMUNITY, row["community"], row["year"], kind)
-            figures[key] = tuple(row[c] for c in COUNTS)
+        for ward_id, year, kind, *values in cursor.fetchall():
+            figures[(RollupLevel.WARD, ward_id, year, kind)] = tuple(int(v) for v in values)
+        for kind, sql in _COMMUNITY_SQL.items():
+            query = sql.format(
+                figures=_FIGURES_SQL,
+                wards=wards_sql,
+                years=years_sql,
+                communities=_COMMUNITIES_OF_WARDS.format(wards=wards_sql),
+            )
+            params = [*figures_params, *ward_ids, kind, *(years or [])]
+            if kind != Kind.COMMUNITY:
+                params += ward_ids
+            cursor.execute(query, params)
+            for community_id, year, *values in cursor.fetchall():
+                figures[(RollupLevel.COMMUNITY, community_id, year, kind)] = tuple(
+                    int(v) for v in values
+                )
     return figures
 
 
-@transaction.atomic
-def rollups_refresh(
-    *, ward_ids: Iterable[int], years: Iterable[int] | None = None, entities: bool = False
-) -> None:
-    """Recompute the roll-ups of these wards (for `years`, or all) and of their provinces.
+# --- deltas -----------------------------------------------------------------------------------
 
-    `entities=True` also recomputes the registry tallies (after a household moved between
-    residential areas, both its entity count and its registrations move).
+
+_CONTRIBUTIONS_SQL = """
+    SELECT r.ward_id, r.province_id, r.year, r.kind, r.state, r.outstanding, r.entity_id,
+           f.community_id, cf.community_id
+    FROM titles_registration r
+    JOIN registry_administrativeunit w ON w.id = r.ward_id
+    LEFT JOIN registry_family f ON f.entity_id = r.entity_id
+    LEFT JOIN registry_citizen c ON c.entity_id = r.entity_id
+    LEFT JOIN registry_family cf ON cf.entity_id = c.family_id
+    WHERE r.id IN ({ids})
+    ORDER BY r.ward_id"""
+
+
+def _contributions(registration_ids: list[int], *, registered: bool) -> dict:
+    """What these registrations add to each summary row, their wards locked.
+
+    Each adds one to `recognized` (and `outstanding`) if it is recognised (as outstanding), and
+    with `registered` one to `registered`, at its ward, its residential area (if any) and its
+    province. Returns {key: [ward_id, province_id, registered, recognized, outstanding]}.
+
+    The same statement takes the wards' row locks (as `lock_wards` does; the writes that call
+    this hold them already, for the sign-off check), so a recomputation of the ward cannot
+    interleave with the deltas.
     """
-    ward_ids = set(ward_ids)
-    if entities:
-        tallies_refresh(ward_ids=ward_ids)
+    lock = " FOR NO KEY UPDATE OF w" if connection.features.has_select_for_update_of else ""
+    deltas: dict[RollupKey, list] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(registration_ids), 900):
+            chunk = registration_ids[start : start + 900]
+            cursor.execute(_CONTRIBUTIONS_SQL.format(ids=_placeholders(chunk)) + lock, chunk)
+            for row in cursor.fetchall():
+                ward_id, province_id, year, kind, state, outstanding, entity_id, *areas = row
+                recognized = state == State.RECOGNIZED
+                figures = (int(registered), int(recognized), int(recognized and bool(outstanding)))
+                area = {Kind.FAMILY: areas[0], Kind.CITIZEN: areas[1]}.get(kind, entity_id)
+                keys = [
+                    ((RollupLevel.WARD, ward_id, year, kind), ward_id),
+                    ((RollupLevel.PROVINCE, province_id, year, kind), None),
+                ]
+                if kind in (Kind.FAMILY, Kind.CITIZEN, Kind.COMMUNITY) and area is not None:
+                    keys.append(((RollupLevel.COMMUNITY, area, year, kind), ward_id))
+                for key, row_ward in keys:
+                    delta = deltas.setdefault(key, [row_ward, province_id, 0, 0, 0])
+                    for i, value in enumerate(figures):
+                        delta[2 + i] += value
+    return deltas
+
+
+# Several rows moved by one statement; each row's figures stay nested (registered ≥ recognised ≥
+# outstanding ≥ 0), else the row is left as it is and reported missing.
+_SHIFT_SQL = """
+    WITH d (level, unit_id, year, kind, dr, dc, dout) AS (VALUES {values})
+    UPDATE titles_rollup SET
+        registered = titles_rollup.registered + d.dr,
+        recognized = titles_rollup.recognized + d.dc,
+        outstanding = titles_rollup.outstanding + d.dout
+    FROM d
+    WHERE titles_rollup.level = d.level AND titles_rollup.unit_id = d.unit_id
+      AND titles_rollup.year = d.year AND titles_rollup.kind = d.kind
+      AND titles_rollup.recognized + d.dc <= titles_rollup.registered + d.dr
+      AND titles_rollup.outstanding + d.dout <= titles_rollup.recognized + d.dc
+      AND titles_rollup.outstanding + d.dout >= 0
+    RETURNING titles_rollup.level, titles_rollup.unit_id, titles_rollup.year,
+              titles_rollup.kind"""
+_UPSERT = """
+    INSERT INTO titles_rollup
+        (level, unit_id, ward_id, province_id, year, kind, registered, recognized, outstanding)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (level, unit_id, year, kind) DO UPDATE SET
+        registered = titles_rollup.registered + excluded.registered,
+        recognized = titles_rollup.recognized + excluded.recognized,
+        outstanding = titles_rollup.outstanding + excluded.outstanding
+    WHERE titles_rollup.recognized + excluded.recognized
+              <= titles_rollup.registered + excluded.registered
+      AND titles_rollup.outstanding + excluded.outstanding
+              <= titles_rollup.recognized + excluded.recognized"""
+
+
+def _shift(deltas: dict[RollupKey, list]) -> bool:
+    """Add the deltas to the summary rows: one UPDATE for all the rows, in key order.
+
+    A missing row is created when the delta is one a new row can hold (an upsert: two wards
+    may create their province's row at once). Returns False if a row is missing and the delta
+    cannot create it, or if adding it would break outstanding ≤ recognised ≤ registered (the
+    summaries were not exact before): the caller recomputes then.
+    """
+    keys = [key for key in sorted(deltas) if any(deltas[key][2:])]
+    if not keys:
+        return True
+    one = "(" + ", ".join(["%s"] * 7) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SHIFT_SQL.format(values=", ".join([one] * len(keys))),
+            [value for key in keys for value in (*key, *deltas[key][2:])],
+        )
+        moved = {tuple(row) for row in cursor.fetchall()}
+        applied = True
+        for key in keys:
+            if key in moved:
+                continue
+            level, unit_id, year, kind = key
+            ward_id, province_id, registered, recognized, outstanding = deltas[key]
+            if not registered >= recognized >= outstanding >= 0:
+                applied = False
+                continue
+            cursor.execute(
+                _UPSERT, [level, unit_id, ward_id, province_id, year, kind, *deltas[key][2:]]
+            )
+            applied = applied and cursor.rowcount == 1
+    return applied
+
+
+def _count(registration_ids: Iterable[int], *, registered: bool) -> None:
+    ids = sorted(set(registration_ids))
+    if not ids:
+        return
+    deltas = _contributions(ids, registered=registered)
+    if not _shift(deltas):
+        # The summaries were not exact: recompute these wards and their provinces outright.
+        years = {key[2] for key in deltas}
+        wards = {key[1] for key in deltas if key[0] == RollupLevel.WARD}
+        provinces, _moves = _wards_recompute(wards, years)
+        _province_rollups_from_sums(set(provinces.values()), years)
+
+
+def rollups_count_new(*, registration_ids: Iterable[int]) -> None:
+    """Count registrations just created (in whatever state) into their summaries.
+
+    In the caller's transaction (which must be one: the write and its upkeep commit together).
+    """
+    with transaction.atomic(savepoint=False):
+        _count(registration_ids, registered=True)
+
+
+def rollups_count_recognized(*, registration_ids: Iterable[int]) -> None:
+    """Count registrations just recognised (they were counted as registered, not recognised).
+
+    In the caller's transaction, as `rollups_count_new`.
+    """
+    with transaction.atomic(savepoint=False):
+        _count(registration_ids, registered=False)
+
+
+# --- recomputation ----------------------------------------------------------------------------
+
+
+def _wards_recompute(ward_ids: Iterable[int], years: set[int] | None) -> tuple[dict, dict]:
+    """Recompute the ward- and community-level rows of these wards (locked first).
+
+    Returns (ward id -> province id, {province key: [None, province, Δregistered, Δrecognized,
+    Δoutstanding]}): how much the province rows must move.
+    """
     provinces = lock_wards(ward_ids)
     if not provinces:
-        return
-    years = None if years is None else set(years)
+        return {}, {}
+    ward_rows = Rollup.objects.filter(level=RollupLevel.WARD, unit_id__in=provinces)
+    stale = Rollup.objects.filter(
+        Q(level=RollupLevel.WARD, unit_id__in=provinces)
+        | Q(level=RollupLevel.COMMUNITY, ward_id__in=provinces)
+    )
+    if years is not None:
+        ward_rows = ward_rows.filter(year__in=years)
+        stale = stale.filter(year__in=years)
+    province_deltas: dict[RollupKey, list] = {}
+
+    def move(ward_id: int, year: int, kind: str, values: Iterable[int], sign: int) -> None:
+        province_id = provinces[ward_id]
+        key = (RollupLevel.PROVINCE, province_id, year, kind)
+        delta = province_deltas.setdefault(key, [None, province_id, 0, 0, 0])
+        for i, value in enumerate(values):
+            delta[2 + i] += sign * value
+
+    for ward_id, year, kind, *values in ward_rows.values_list("unit_id", "year", "kind", *COUNTS):
+        move(ward_id, year, kind, values, -1)
     figures = rollups_compute(ward_ids=provinces, years=years)
     community_ward = dict(
         Entity.objects.filter(ward_id__in=provinces, kind=Kind.COMMUNITY).values_list(
             "pk", "ward_id"
         )
     )
-    stale = Rollup.objects.filter(
-        Q(level=RollupLevel.WARD, unit_id__in=provinces)
-        | Q(level=RollupLevel.COMMUNITY, ward_id__in=provinces)
-    )
-    if years is not None:
-        stale = stale.filter(year__in=years)
     stale.delete()
     rows = []
-    for (level, unit_id, year, kind), (registered, recognized, outstanding) in figures.items():
+    for (level, unit_id, year, kind), values in figures.items():
         ward_id = unit_id if level == RollupLevel.WARD else community_ward[unit_id]
+        if level == RollupLevel.WARD:
+            move(ward_id, year, kind, values, 1)
         rows.append(
             Rollup(
                 level=level,
@@ -105,17 +319,33 @@ def rollups_refresh(
                 province_id=provinces[ward_id],
                 year=year,
                 kind=kind,
-                registered=registered,
-                recognized=recognized,
-                outstanding=outstanding,
+                **dict(zip(COUNTS, values, strict=True)),
             )
         )
     Rollup.objects.bulk_create(rows, batch_size=2000)
-    _province_rollups_refresh(set(provinces.values()), years)
+    return provinces, province_deltas
 
 
-def _province_rollups_refresh(province_ids: set[int], years: set[int] | None) -> None:
-    """A province's figures are the sums of its wards'."""
+@transaction.atomic
+def rollups_refresh(
+    *, ward_ids: Iterable[int], years: Iterable[int] | None = None, entities: bool = False
+) -> None:
+    """Recompute the roll-ups of these wards (for `years`, or all) and move their provinces'.
+
+    `entities=True` also recomputes the registry tallies (after a household moved between
+    residential areas, both its entity count and its registrations move).
+    """
+    ward_ids = set(ward_ids)
+    if entities:
+        tallies_refresh(ward_ids=ward_ids)
+    years = None if years is None else set(years)
+    provinces, province_deltas = _wards_recompute(ward_ids, years)
+    if not _shift(province_deltas):
+        _province_rollups_from_sums(set(provinces.values()), years)
+
+
+def _province_rollups_from_sums(province_ids: set[int], years: set[int] | None) -> None:
+    """A province's figures as the sums of its wards' (all its wards must be locked)."""
     wards = Rollup.objects.filter(level=RollupLevel.WARD, province_id__in=province_ids)
     stale = Rollup.objects.filter(level=RollupLevel.PROVINCE, unit_id__in=province_ids)
     if years is not None:
@@ -142,10 +372,15 @@ def _province_rollups_refresh(province_ids: set[int], years: set[int] | None) ->
     )
 
 
+@transaction.atomic
 def rollups_rebuild(*, province_id: int) -> None:
     """Recompute every summary of a province (after a bulk load such as the demo data)."""
-    ward_ids = AdministrativeUnit.objects.filter(parent_id=province_id).values_list("pk", flat=True)
-    rollups_refresh(ward_ids=list(ward_ids), entities=True)
+    ward_ids = list(
+        AdministrativeUnit.objects.filter(parent_id=province_id).values_list("pk", flat=True)
+    )
+    tallies_refresh(ward_ids=ward_ids)
+    _wards_recompute(ward_ids, None)
+    _province_rollups_from_sums({province_id}, None)
 
 
 @dataclass(frozen=True)

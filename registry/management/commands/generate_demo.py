@@ -84,3 +84,22 @@ class Command(BaseCommand):
                 "evaluated": f"{titles.evaluated:,}",
             }
         )
+        if titles.evaluated_ward is not None:
+            self.stdout.write(
+                _(
+                    "Evaluated in %(ward)s only (the demo logins' ward); evaluate the others "
+                    "with: manage.py evaluate --year %(year)d"
+                )
+                % {"ward": titles.evaluated_ward.name, "year": year}
+            )
+        self.stdout.write(
+            _(
+                "Time: registrations %(write).1f s, evaluation %(evaluate).1f s, "
+                "summaries %(rollup).1f s"
+            )
+            % {
+                "write": titles.seconds,
+                "evaluate": titles.evaluate_seconds,
+                "rollup": titles.rollup_seconds,
+            }
+        )
