@@ -321,9 +321,10 @@ class Override(models.Model):
 class Rollup(models.Model):
     """Registered, recognised and outstanding counts per unit × year × title.
 
-    Kept exact by the titles services: every write that adds registrations or decides them
-    recomputes its ward's rows (and the province's) in the same transaction, never in a nightly
-    job; `rollup --verify` recomputes them from the detail rows. `unit_id` is as in
+    Kept exact by the titles services in the same transaction as the write, never in a nightly
+    job: registering and deciding move the affected area, ward and province rows by their
+    deltas; imports and moves recompute their wards (the province moves by the wards'
+    differences); `rollup --verify` recomputes them from the detail rows. `unit_id` is as in
     registry.EntityTally. A unit and year with no registration of a title has no row.
     """
 
