@@ -168,6 +168,10 @@ REDIRECT = Outcome(302, label="302 (not to a login page)")
 REDIRECT_UNCHANGED = Outcome(302, unchanged=True, label="302, nothing changed")
 OK_UNCHANGED = Outcome(200, unchanged=True, label="200, nothing changed")
 ADMIN_INDEX = Outcome(302, to="/admin/", unchanged=True, label="302 → admin index")
+# Answers that are refusals but rightly write: a logout and a failed login go to the audit log,
+# a failed login also to axes' count of failures.
+LOGGED_OUT = Outcome(302, to="/accounts/login/", label="302 → login, logout recorded")
+LOGIN_FAILED = Outcome(400, label="400, failed login recorded")
 _BY_STATUS = {o.status: o for o in (OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND)}
 _BY_STATUS[405] = NOT_ALLOWED
 
@@ -657,7 +661,7 @@ def _api_urls() -> list[Url]:
         Url(
             "api-token",
             same(405, anonymous=405),
-            post=same(400, anonymous=400),
+            post=same(LOGIN_FAILED, anonymous=LOGIN_FAILED),
             data={"username": "no_grant", "password": "wrong"},
         ),
         # The schema and its docs describe the API, not its data: public.
@@ -894,7 +898,7 @@ PAGES = [
         post=same(200, anonymous=200),
         data={"username": "no_grant", "password": "wrong"},
     ),
-    Url("logout", same(405, anonymous=405), post=same(LOGIN, anonymous=LOGIN)),
+    Url("logout", same(405, anonymous=405), post=same(LOGGED_OUT, anonymous=LOGIN)),
     # One's own password: a wrong old password shows the form again with its error.
     Url(
         "password_change",
@@ -1196,7 +1200,7 @@ ADMIN = [
     Url(
         "admin:logout",
         Rule(ADMINS, 405, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
-        post=Rule(ADMINS, LOGIN, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
+        post=Rule(ADMINS, LOGGED_OUT, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
     ),
     Url("admin:password_change", admin(), post=admin(), data={"old_password": "wrong"}),
     Url("admin:password_change_done", admin()),
