@@ -19,6 +19,11 @@ from registry.admin import acts_as_admin, is_global_admin
 
 
 class ScopedAccessAttemptAdmin(AccessAttemptAdmin):
+    # Not axes' "clean up expired attempts": it deletes the expired attempts of every username,
+    # whoever asks, and fails outside a login request (it reads the login's attempt time). Axes
+    # cleans them up at each login anyway; deleting the selected ones stays.
+    actions = ()
+
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
         if is_global_admin(request.user):

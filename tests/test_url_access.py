@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -51,6 +52,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.authtoken.models import Token
 
+from audit.models import AuditEntry
 from registry.models import Association, AssociationMembership, Grant, Kind, Role
 from registry.services.grants import grant_role
 from tests.factories import (
@@ -166,6 +168,10 @@ REDIRECT = Outcome(302, label="302 (not to a login page)")
 REDIRECT_UNCHANGED = Outcome(302, unchanged=True, label="302, nothing changed")
 OK_UNCHANGED = Outcome(200, unchanged=True, label="200, nothing changed")
 ADMIN_INDEX = Outcome(302, to="/admin/", unchanged=True, label="302 → admin index")
+# Answers that are refusals but rightly write: a logout and a failed login go to the audit log,
+# a failed login also to axes' count of failures.
+LOGGED_OUT = Outcome(302, to="/accounts/login/", label="302 → login, logout recorded")
+LOGIN_FAILED = Outcome(400, label="400, failed login recorded")
 _BY_STATUS = {o.status: o for o in (OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND)}
 _BY_STATUS[405] = NOT_ALLOWED
 
@@ -324,6 +330,10 @@ class Place:
     override: Any = None
     event: Any = None
     group: Any = None  # an auth group (not scoped: the same everywhere)
+    audit_entry: Any = None  # the audit log's entry for a change to `family`
+    access_attempt: Any = None  # failed logins (axes) under the username of `user`
+    access_log: Any = None
+    access_failure: Any = None
 
     def code(self, name: str) -> str:
         """A marker unique to this place: the entity code with the place's tag."""
@@ -399,6 +409,21 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
     place.window = RegistrationWindow.objects.get(province=province, year=YEAR)
     place.criteria_set = _province_set(province)
     place.official = official
+    client = {"ip_address": "192.0.2.1", "user_agent": "Test", "http_accept": "*/*"}
+    place.access_attempt = AccessAttempt.objects.create(
+        **client,
+        username=staff_user.username,
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="username=" + staff_user.username,
+        failures_since_start=2,
+    )
+    place.access_log = AccessLog.objects.create(
+        **client, username=staff_user.username, path_info="/accounts/login/"
+    )
+    place.access_failure = AccessFailureLog.objects.create(
+        **client, username=staff_user.username, path_info="/accounts/login/"
+    )
     return place
 
 
@@ -424,6 +449,14 @@ def _finish_place(place: Place) -> None:
     place.approved = registration(place.citizen.entity, year=YEAR, state=State.APPROVED)
     place.recognized = registration(place.unit.entity, year=YEAR, state=State.RECOGNIZED)
     place.decision = place.recognized.decision
+    # Last, so that the entry is among the newest (on the first page of the log and the admin).
+    place.family.members += 1
+    place.family.save()
+    place.audit_entry = AuditEntry.objects.get(
+        action=AuditEntry.Action.UPDATE,
+        content_type=ContentType.objects.get_for_model(place.family),
+        object_id=str(place.family.pk),
+    )
 
 
 def _build_world() -> World:
@@ -628,7 +661,7 @@ def _api_urls() -> list[Url]:
         Url(
             "api-token",
             same(405, anonymous=405),
-            post=same(400, anonymous=400),
+            post=same(LOGIN_FAILED, anonymous=LOGIN_FAILED),
             data={"username": "no_grant", "password": "wrong"},
         ),
         # The schema and its docs describe the API, not its data: public.
@@ -865,7 +898,29 @@ PAGES = [
         post=same(200, anonymous=200),
         data={"username": "no_grant", "password": "wrong"},
     ),
-    Url("logout", same(405, anonymous=405), post=same(LOGIN, anonymous=LOGIN)),
+    Url("logout", same(405, anonymous=405), post=same(LOGGED_OUT, anonymous=LOGIN)),
+    # One's own password: a wrong old password shows the form again with its error.
+    Url(
+        "password_change",
+        same(200),
+        post=same(OK_UNCHANGED),
+        data={
+            "old_password": "wrong",
+            "new_password1": "Nz7#kq-2Lp",
+            "new_password2": "Nz7#kq-2Lp",
+        },
+    ),
+    Url("password_change_done", same(200)),
+    # The audit log: administrators only, a province's the entries of its province.
+    Url("audit_log", read(ADMINS, role_first=True), post=same(405)),
+    Url(
+        "audit_log",
+        read(ADMINS, role_first=True),
+        variant="?action",
+        query={"action": AuditEntry.Action.UPDATE},
+        level="province",
+        shows=lambda p: p.code("HGD"),
+    ),
     Url(
         "set_language",
         same(REDIRECT, anonymous=REDIRECT),
@@ -928,6 +983,18 @@ def _admin_model(
             "delete_post": admin(ok=REDIRECT),
             "history": admin(),
         }
+    elif kind == "view_delete":  # seen and deleted in scope, never added or changed
+        rules = {
+            "changelist": admin(),
+            "changelist_post": admin(ok=REDIRECT, outside=REDIRECT_UNCHANGED),
+            "add": admin(()),
+            "add_post": admin(()),
+            "change": admin(),
+            "change_post": admin((), role_first=True),
+            "delete": admin(),
+            "delete_post": admin(ok=REDIRECT),
+            "history": admin(),
+        }
     elif kind == "grant":  # province admins read grants of their scope; global admins change them
         only_global = {"admin_global"}
         rules = {
@@ -947,7 +1014,7 @@ def _admin_model(
             "delete_post": admin(only_global, REDIRECT, role_first=True),
             "history": admin(),
         }
-    else:  # superusers only: Django's own models (users, groups, API tokens)
+    else:  # superusers only: Django's own models (users, groups, API tokens), axes' logs
         nobody = admin((), role_first=True)
         rules = dict.fromkeys(
             (
@@ -1040,6 +1107,11 @@ ADMIN_MODELS = [
     ("titles", "target", lambda p: p.target, "editable"),
     ("auth", "group", lambda p: p.group, "superuser"),
     ("auth", "user", lambda p: p.user, "superuser"),
+    ("audit", "auditentry", lambda p: p.audit_entry, "read_only", "province"),
+    # Lifting a lockout: the failed logins of the usernames of the administrator's province.
+    ("axes", "accessattempt", lambda p: p.access_attempt, "view_delete", "province"),
+    ("axes", "accesslog", lambda p: p.access_log, "superuser"),
+    ("axes", "accessfailurelog", lambda p: p.access_failure, "superuser"),
 ]
 
 
@@ -1128,7 +1200,7 @@ ADMIN = [
     Url(
         "admin:logout",
         Rule(ADMINS, 405, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
-        post=Rule(ADMINS, LOGIN, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
+        post=Rule(ADMINS, LOGGED_OUT, special=dict.fromkeys(NOT_STAFF, ADMIN_INDEX)),
     ),
     Url("admin:password_change", admin(), post=admin(), data={"old_password": "wrong"}),
     Url("admin:password_change_done", admin()),
@@ -1183,11 +1255,11 @@ ADMIN = [
     *(
         Url(
             "admin:app_list",
-            admin(ok=200 if label in ("registry", "titles") else 404),
+            admin(ok=200 if label in ("registry", "titles", "audit", "axes") else 404),
             kwargs={"app_label": label},
             variant=label,
         )
-        for label in ("auth", "authtoken", "registry", "titles")
+        for label in ("auth", "authtoken", "registry", "titles", "audit", "axes")
     ),
     Url(
         "admin:auth_user_password_change",
@@ -1198,6 +1270,21 @@ ADMIN = [
     ),
     *(url for model in ADMIN_MODELS for url in _admin_model(*model)),
     *ADMIN_ADDS,
+    # Axes' clean-up of expired attempts reaches every username (and fails outside a login):
+    # not offered, so nothing is deleted, whoever asks.
+    Url(
+        "admin:axes_accessattempt_changelist",
+        None,
+        post=admin((), refused=REDIRECT_UNCHANGED, role_first=True),
+        variant="cleanup_expired_attempts",
+        data=lambda p: {
+            "action": "cleanup_expired_attempts",
+            "_selected_action": [p.access_attempt.pk],
+            "index": 0,
+            "select_across": 0,
+        },
+        scoped=False,
+    ),
     *_admin_model(
         "authtoken",
         "tokenproxy",
