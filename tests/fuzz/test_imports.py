@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from registry.models import Entity, Kind
 from registry.services.imports import COLUMNS, HEADER_ALIASES, KIND_OF, KINDS, registry_import
-from registry.spreadsheets import ImportReport
+from registry.spreadsheets import ImportReport, match_key
 from tests.fuzz.conftest import rolled_back, snapshot
 from tests.fuzz.files import XLSX_UNSAFE, csv_bytes, xlsx_bytes
 from tests.fuzz.strategies import NUL, examples, hostile_text, long_text
@@ -152,7 +152,14 @@ def test_registry_import_reports_or_stores_verbatim(
         _check_report(report, before, dry_run=dry_run)
         if not report.written:
             return
-        header = [_trimmed(h) for h in table[0]]
+        # The file's headers as contract columns: aliases ("Tên", "Mã", …) name them too.
+        aliases = HEADER_ALIASES[kind]
+        by_key = {
+            match_key(name): column
+            for column in aliases
+            for name in (column, *aliases[column])
+        }
+        header = [by_key.get(match_key(_trimmed(h))) for h in table[0]]
         name_column = {"families": "head_name", "citizens": "full_name"}.get(kind, "name")
         code_at, name_at = header.index("code"), header.index(name_column)
         for row in table[1:]:
