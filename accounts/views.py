@@ -21,6 +21,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.forms import TokenRequestSerializer
 from audit.services import record_login
 from registry.api import DETAIL_SCHEMA, PARAMETER_ERRORS_SCHEMA
 
@@ -66,6 +67,8 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     DRF wraps the request, so axes flags the lockout on DRF's request, which its middleware
     never sees; this view reads the flag itself.
     """
+
+    serializer_class = TokenRequestSerializer
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)

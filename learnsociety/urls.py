@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from accounts.forms import AdminLoginForm, LoginForm
 from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
 from registry.api import ROUTES as REGISTRY_API_ROUTES
 from titles.api import ROUTES as TITLES_API_ROUTES
 
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("Learning society administration")
 admin.site.site_title = _("Learning society")
 admin.site.index_title = _("Registry and roles")
@@ -30,7 +32,11 @@ urlpatterns = [
     path("api/v1/", include(api_v1.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", swagger_ui_view(), name="api-docs"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
