@@ -94,14 +94,21 @@ class Entity(models.Model):
     """What every registrable thing has in common; the kind's row shares this primary key."""
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # No single-column indexes on province and ward: the composite indexes below lead with them
+    # (and entity_code_unique with the ward), and every index costs each of millions of inserts.
     province = models.ForeignKey(
-        AdministrativeUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("province"),
+        db_index=False,
     )
     ward = models.ForeignKey(
         AdministrativeUnit,
         on_delete=models.PROTECT,
         related_name="entities",
         verbose_name=_("commune/ward"),
+        db_index=False,
     )
     code = models.CharField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=255)

@@ -265,7 +265,10 @@ class RegistrationEvent(models.Model):
         OVERRIDE = "override", _("Criterion overridden")
         IMPORT = "import", _("Imported")
 
-    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="events")
+    # Indexed by (registration, at) below; a second index on the key alone would only cost writes.
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     from_state = models.CharField(max_length=10, choices=State.choices, blank=True)
     to_state = models.CharField(max_length=10, choices=State.choices, blank=True)

@@ -34,9 +34,11 @@ Same seed, same data: every random choice comes from `random.Random` seeded with
 ward's code, consumed in a fixed order that never depends on database ids. Codes are readable
 and numbered per ward and kind (TDP0005, THON0002, DH0012, DV0007, HGD000123, CD0000456).
 
-Rows are written with bulk inserts (see `BulkWriter`), ward by ward and in chunks of households,
-so memory stays bounded whatever the province's size. The whole run is one transaction: it
-creates everything or nothing, and a province that already has entities is left alone.
+Rows are made in a thread of their own (`_province_rows`, pure Python, through `in_background`)
+while the previous chunk is written with bulk inserts (see `BulkWriter`), ward by ward and in
+chunks of households, so the database and Python work at the same time and memory stays bounded
+whatever the province's size. The whole run is one transaction: it creates everything or
+nothing, and a province that already has entities is left alone.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ import bisect
 import contextlib
 import functools
 import itertools
+import queue
 import random
+import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -589,6 +594,53 @@ def foreign_keys_checked_at_end(*tables: type):
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+BULK_INDEX_MEMORY = "1GB"
+"""maintenance_work_mem while `indexes_built_at_end` builds an index (for this transaction only),
+so that millions of keys sort in memory."""
+
+
+@contextlib.contextmanager
+def indexes_built_at_end(*tables: type):
+    """PostgreSQL bulk load: build these tables' secondary B-tree indexes once, at the end.
+
+    A B-tree index is otherwise updated row by row, a descent of its tree per row; building it
+    over the loaded table sorts the rows once instead. So the B-tree indexes that back no
+    constraint (primary keys and unique constraints are kept: they still refuse a duplicate
+    the moment it is written) are dropped inside the loading transaction and created again,
+    with the same definitions, on the way out. GIN indexes (the trigram index of the search
+    text) are kept: their pending list already batches the inserts, and a build from scratch
+    measured no faster (47 s for Hanoi's 8.3 million entities), while it would run with
+    nothing else to do. Like `foreign_keys_checked_at_end`, the drop locks the tables until
+    the transaction ends, which is for generating demonstration data, not for a shared
+    production database; if the load fails, the transaction rolls back and the indexes are as
+    they were. SQLite: nothing to do.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    names = [model._meta.db_table for model in tables]
+    with _quiet_cursor() as cursor:
+        cursor.execute(
+            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+               FROM pg_index i
+               WHERE i.indrelid = ANY(%s::regclass[])
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                 AND (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+                      WHERE c.oid = i.indexrelid) = 'btree'
+               ORDER BY i.indrelid::regclass::text, 1""",
+            [names],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with _quiet_cursor() as cursor:
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BULK_INDEX_MEMORY])
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+
+
 class BulkWriter:
     """Bulk writes of plain tuples, for the demo data of the registry and of the titles.
 
@@ -643,13 +695,20 @@ class BulkWriter:
         return returned
 
     def next_ids(self, model, n: int) -> list[int]:
-        """PostgreSQL: `n` new ids from the table's sequence, for rows COPY writes with ids."""
+        """PostgreSQL: `n` new consecutive ids from the table's sequence, for rows COPY writes
+        with ids. One statement moves the sequence on by `n` (nextval row by row costs ~7 µs
+        each: 8 million of them for Hanoi). A block is only safe if no other session draws from
+        the sequence meanwhile, so the table is locked against writes first, until the end of
+        the transaction (demo loads hold a stronger lock already)."""
+        table = model._meta.db_table
         with _quiet_cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN EXCLUSIVE MODE")
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, model._meta.pk.column, n],
+                "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence(%s, %s) s",
+                [n, table, model._meta.pk.column],
             )
-            return [row[0] for row in cursor.fetchall()]
+            last = cursor.fetchone()[0]
+        return list(range(last - n + 1, last + 1))
 
 
 class _Writer(BulkWriter):
@@ -683,129 +742,242 @@ class _Writer(BulkWriter):
         self.insert(model, fields, rows)
 
 
-def _generate_ward(
-    *,
-    ward: AdministrativeUnit,
-    province_code: str,
-    households: int,
-    seed: int,
-    surnames: _Weighted,
-    ward_association_id: int,
-    year: int,
-    report: DemoReport,
-) -> int:
-    """Create one ward's demo data; returns its association's member count for `year`."""
-    rng = random.Random(f"{seed}:{ward.code}")
-    plan = _plan_ward(rng, ward, province_code, households, surnames)
-    out = _Writer(ward, report)
+class _WardStart(NamedTuple):
+    ward: AdministrativeUnit
+    plan: _WardPlan
 
-    area_ids = out.entities(
-        Kind.COMMUNITY, [(a.code, a.name, _search_text(a.name, a.code)) for a in plan.areas]
-    )
-    out.kind_rows(
-        Community,
-        ["entity", "area_type"],
-        [(pk, a.area_type) for pk, a in zip(area_ids, plan.areas, strict=True)],
-    )
-    clan_ids = out.entities(
-        Kind.CLAN,
-        [(c.code, c.name, _search_text(c.name, c.code, c.head_name)) for c in plan.clans],
-    )
-    out.kind_rows(
-        Clan,
-        ["entity", "head_name"],
-        [(pk, c.head_name) for pk, c in zip(clan_ids, plan.clans, strict=True)],
-    )
-    unit_ids = out.entities(
-        Kind.UNIT, [(u.code, u.name, _search_text(u.name, u.code)) for u in plan.units]
-    )
-    out.kind_rows(
-        Unit,
-        ["entity", "unit_type", "staff"],
-        [(pk, u.unit_type, u.staff) for pk, u in zip(unit_ids, plan.units, strict=True)],
-    )
 
-    # Staff who live in the ward: working-age citizens picked with a probability that fills
-    # about STAFF_LIVING_IN_WARD of the units' staff, each unit in proportion to its staff.
-    total_staff = sum(u.staff for u in plan.units)
-    unit_chance = (
-        min(0.6, STAFF_LIVING_IN_WARD * total_staff / (households * WORKING_AGE_PER_HOUSEHOLD))
-        if households and plan.units
-        else 0.0
-    )
-    staff_cum = list(itertools.accumulate(u.staff for u in plan.units))
+class _Households(NamedTuple):
+    """A chunk of one ward's households, as rows without their database ids."""
 
-    pending: list[tuple[str, str, int, int, int | None, list[_Member]]] = []
-    family_no = citizen_no = 0
+    families: list[tuple[str, str, str]]  # (code, head's name, search text)
+    family_rows: list[tuple[int, int, int | None]]  # (members, area index, clan index or None)
+    citizens: list[tuple[str, str, str]]  # (code, name, search text)
+    # (birth year, index of the family in this chunk, index of the unit or None)
+    citizen_links: list[tuple[int, int, int | None]]
 
-    def flush() -> None:
-        nonlocal citizen_no
-        if not pending:
-            return
-        fam_ids = out.entities(
-            Kind.FAMILY, [(code, head, _search_text(head, code)) for code, head, *_r in pending]
-        )
-        out.kind_rows(
-            Family,
-            ["entity", "members", "community", "clan"],
-            [
-                (pk, size, area_ids[area], clan_ids[clan] if clan is not None else None)
-                for pk, (_c, _h, size, area, clan, _m) in zip(fam_ids, pending, strict=True)
-            ],
-        )
-        citizen_rows, citizen_links = [], []
-        for fam_pk, (*_r, members) in zip(fam_ids, pending, strict=True):
-            for person in members:
-                citizen_no += 1
-                code = f"CD{citizen_no:07d}"
-                citizen_rows.append((code, person.name, _search_text(person.name, code)))
-                unit = None
-                if (
-                    unit_chance
-                    and WORKING_AGE[0] <= person.age <= WORKING_AGE[1]
-                    and rng.random() < unit_chance
-                ):
-                    unit = unit_ids[bisect.bisect(staff_cum, rng.random() * staff_cum[-1])]
-                citizen_links.append((year - person.age, fam_pk, unit))
-        cit_ids = out.entities(Kind.CITIZEN, citizen_rows)
-        out.kind_rows(
-            Citizen,
-            ["entity", "birth_year", "family", "unit"],
-            [(pk, *link) for pk, link in zip(cit_ids, citizen_links, strict=True)],
-        )
-        pending.clear()
 
+class _WardEnd(NamedTuple):
+    """This year's members of each area's sub-association and of the committees that exist:
+    (unit index, members)."""
+
+    sub_members: list[int]
+    committees: list[tuple[int, int]]
+
+
+def _household_batches(rng: random.Random, plan: _WardPlan, surnames: _Weighted):
+    """The ward's households, area by area, in lists of CHUNK_HOUSEHOLDS (the last shorter):
+    (head's name, size, area index, clan index or None, members aged 15 or more)."""
+    pending: list[tuple[str, int, int, int | None, list[_Member]]] = []
     for a, area in enumerate(plan.areas):
         for _h in range(area.households):
             clan = rng.choice(area.clans) if area.clans and rng.random() < CLAN_SHARE else None
             head, size, members = _household(
                 rng, surnames, plan.clans[clan] if clan is not None else None
             )
-            family_no += 1
-            pending.append((f"HGD{family_no:06d}", head, size, a, clan, members))
+            pending.append((head, size, a, clan, members))
             if len(pending) >= CHUNK_HOUSEHOLDS:
-                flush()
-    flush()
-
-    return _associations(
-        rng=rng,
-        ward=ward,
-        plan=plan,
-        area_ids=area_ids,
-        unit_ids=unit_ids,
-        parent_id=ward_association_id,
-        year=year,
-        report=report,
-    )
+                yield pending
+                pending = []
+    if pending:
+        yield pending
 
 
-def _associations(
-    *, rng, ward, plan: _WardPlan, area_ids, unit_ids, parent_id, year, report
-) -> int:
-    """Sub-associations and committees of the ward with this year's members; returns the sum."""
-    assocs, members = [], []
-    for pk, area in zip(area_ids, plan.areas, strict=True):
-        assocs.append(
+def _households_chunk(
+    rng: random.Random,
+    pending: list[tuple[str, int, int, int | None, list[_Member]]],
+    family_no: int,
+    citizen_no: int,
+    unit_chance: float,
+    staff_cum: list[int],
+    year: int,
+) -> _Households:
+    """The rows of `pending` households (head, size, area, clan, members), numbered after the
+    ward's `family_no` households and `citizen_no` citizens so far; draws which working-age
+    citizens are staff of a unit of the ward, and of which."""
+    families, family_rows, citizens, links = [], [], [], []
+    for index, (head, size, area, clan, _members) in enumerate(pending, start=1):
+        code = f"HGD{family_no + index:06d}"
+        families.append((code, head, _search_text(head, code)))
+        family_rows.append((size, area, clan))
+    for index, (*_r, members) in enumerate(pending):
+        for person in members:
+            citizen_no += 1
+            code = f"CD{citizen_no:07d}"
+            citizens.append((code, person.name, _search_text(person.name, code)))
+            unit = None
+            if (
+                unit_chance
+                and WORKING_AGE[0] <= person.age <= WORKING_AGE[1]
+                and rng.random() < unit_chance
+            ):
+                unit = bisect.bisect(staff_cum, rng.random() * staff_cum[-1])
+            links.append((year - person.age, index, unit))
+    return _Households(families, family_rows, citizens, links)
+
+
+def _province_rows(
+    *,
+    province_code: str,
+    wards: list[tuple[AdministrativeUnit, int]],
+    seed: int,
+    surnames: _Weighted,
+    year: int,
+):
+    """Everything random about the province's demo data, ward by ward, as plain rows.
+
+    Pure Python, no database: `_generate_province` runs it in a background thread
+    (`in_background`) and writes each piece while the next is being made. Per ward it yields a
+    `_WardStart`, its households in `_Households` chunks, then a `_WardEnd`; every random choice
+    comes from the ward's own `random.Random(f"{seed}:{ward code}")`, in that order.
+    """
+    for ward, households in wards:
+        rng = random.Random(f"{seed}:{ward.code}")
+        plan = _plan_ward(rng, ward, province_code, households, surnames)
+        yield _WardStart(ward, plan)
+
+        # Staff who live in the ward: working-age citizens picked with a probability that fills
+        # about STAFF_LIVING_IN_WARD of the units' staff, each unit in proportion to its staff.
+        total_staff = sum(u.staff for u in plan.units)
+        unit_chance = (
+            min(0.6, STAFF_LIVING_IN_WARD * total_staff / (households * WORKING_AGE_PER_HOUSEHOLD))
+            if households and plan.units
+            else 0.0
+        )
+        staff_cum = list(itertools.accumulate(u.staff for u in plan.units))
+        family_no = citizen_no = 0
+        for pending in _household_batches(rng, plan, surnames):
+            chunk = _households_chunk(
+                rng, pending, family_no, citizen_no, unit_chance, staff_cum, year
+            )
+            family_no += len(chunk.families)
+            citizen_no += len(chunk.citizens)
+            yield chunk
+
+        sub_members = [
+            max(1, round(area.households * rng.uniform(*SUB_MEMBERS_PER_HOUSEHOLD)))
+            for area in plan.areas
+        ]
+        committees = [
+            (i, max(1, round(unit.staff * rng.uniform(*COMMITTEE_MEMBERS_PER_STAFF))))
+            for i, unit in enumerate(plan.units)
+            if unit.staff >= COMMITTEE_MIN_STAFF and rng.random() < COMMITTEE_CHANCE[unit.unit_type]
+        ]
+        yield _WardEnd(sub_members, committees)
+
+
+SWITCH_INTERVAL = 0.0002
+"""Seconds the row-making thread may hold the GIL while the writing thread waits for it."""
+
+
+def in_background(items, depth: int = 3):
+    """Iterate over `items` (a generator) in a thread of its own, `depth` items ahead.
+
+    The demo's rows are made in pure Python and written by the database server: done in turn,
+    each side waits for the other. Made ahead in a thread, the next chunk is built while the
+    server stores the last one (the thread runs while this one waits on the connection,
+    which releases the GIL). The generator must not touch the database: Django's connections
+    belong to the thread that opened them. An exception in the generator is raised here; if
+    the caller stops early (an error while writing), the thread is told to stop and joined.
+    """
+    done = object()
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((None, exc))
+
+    thread = threading.Thread(target=run, name="demo-rows", daemon=True)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    thread.start()
+    try:
+        while True:
+            item, error = ahead.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+class _WardWriter(_Writer):
+    """Writes what `_province_rows` makes of one ward, giving the rows their database ids."""
+
+    def __init__(self, start: _WardStart, report: DemoReport):
+        super().__init__(start.ward, report)
+        plan = self.plan = start.plan
+        self.area_ids = self.entities(
+            Kind.COMMUNITY, [(a.code, a.name, _search_text(a.name, a.code)) for a in plan.areas]
+        )
+        self.kind_rows(
+            Community,
+            ["entity", "area_type"],
+            [(pk, a.area_type) for pk, a in zip(self.area_ids, plan.areas, strict=True)],
+        )
+        self.clan_ids = self.entities(
+            Kind.CLAN,
+            [(c.code, c.name, _search_text(c.name, c.code, c.head_name)) for c in plan.clans],
+        )
+        self.kind_rows(
+            Clan,
+            ["entity", "head_name"],
+            [(pk, c.head_name) for pk, c in zip(self.clan_ids, plan.clans, strict=True)],
+        )
+        self.unit_ids = self.entities(
+            Kind.UNIT, [(u.code, u.name, _search_text(u.name, u.code)) for u in plan.units]
+        )
+        self.kind_rows(
+            Unit,
+            ["entity", "unit_type", "staff"],
+            [(pk, u.unit_type, u.staff) for pk, u in zip(self.unit_ids, plan.units, strict=True)],
+        )
+
+    def households(self, chunk: _Households) -> None:
+        fam_ids = self.entities(Kind.FAMILY, chunk.families)
+        area_ids, clan_ids, unit_ids = self.area_ids, self.clan_ids, self.unit_ids
+        self.kind_rows(
+            Family,
+            ["entity", "members", "community", "clan"],
+            [
+                (pk, size, area_ids[area], clan_ids[clan] if clan is not None else None)
+                for pk, (size, area, clan) in zip(fam_ids, chunk.family_rows, strict=True)
+            ],
+        )
+        cit_ids = self.entities(Kind.CITIZEN, chunk.citizens)
+        self.kind_rows(
+            Citizen,
+            ["entity", "birth_year", "family", "unit"],
+            [
+                (pk, born, fam_ids[family], unit_ids[unit] if unit is not None else None)
+                for pk, (born, family, unit) in zip(cit_ids, chunk.citizen_links, strict=True)
+            ],
+        )
+
+    def associations(self, end: _WardEnd, *, parent_id: int, year: int) -> int:
+        """Sub-associations and committees of the ward with this year's members; returns the
+        sum of their members."""
+        ward, plan = self.ward, self.plan
+        assocs = [
             Association(
                 name=f"Chi hội Khuyến học {area.name}",
                 level=Association.Level.SUB,
@@ -813,32 +985,32 @@ def _associations(
                 parent_id=parent_id,
                 community_id=pk,
             )
-        )
-        members.append(max(1, round(area.households * rng.uniform(*SUB_MEMBERS_PER_HOUSEHOLD))))
-    report.counts["sub"] += len(assocs)
-    for pk, unit in zip(unit_ids, plan.units, strict=True):
-        if unit.staff >= COMMITTEE_MIN_STAFF and rng.random() < COMMITTEE_CHANCE[unit.unit_type]:
+            for pk, area in zip(self.area_ids, plan.areas, strict=True)
+        ]
+        members = list(end.sub_members)
+        self.report.counts["sub"] += len(assocs)
+        for index, count in end.committees:
             assocs.append(
                 Association(
-                    name=f"Ban Khuyến học {unit.name}",
+                    name=f"Ban Khuyến học {plan.units[index].name}",
                     level=Association.Level.COMMITTEE,
                     admin_unit_id=ward.pk,
                     parent_id=parent_id,
-                    unit_id=pk,
+                    unit_id=self.unit_ids[index],
                 )
             )
-            members.append(max(1, round(unit.staff * rng.uniform(*COMMITTEE_MEMBERS_PER_STAFF))))
-            report.counts["committee"] += 1
-    Association.objects.bulk_create(assocs, batch_size=BATCH_SIZE)
-    AssociationMembership.objects.bulk_create(
-        [
-            AssociationMembership(association_id=a.pk, year=year, members=m)
-            for a, m in zip(assocs, members, strict=True)
-        ],
-        batch_size=BATCH_SIZE,
-    )
-    report.memberships += len(assocs)
-    return sum(members)
+            members.append(count)
+        self.report.counts["committee"] += len(end.committees)
+        Association.objects.bulk_create(assocs, batch_size=BATCH_SIZE)
+        AssociationMembership.objects.bulk_create(
+            [
+                AssociationMembership(association_id=a.pk, year=year, members=m)
+                for a, m in zip(assocs, members, strict=True)
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        self.report.memberships += len(assocs)
+        return sum(members)
 
 
 def _ward_weights(rng: random.Random, wards: list[AdministrativeUnit]) -> list[float]:
@@ -894,7 +1066,10 @@ def demo_generate(*, province_code: str, households: int, seed: int) -> DemoRepo
             report.already_present, report.counts = True, present
         else:
             loaded = (Entity, Community, Clan, Unit, Family, Citizen)
-            with foreign_keys_checked_at_end(*loaded, Association, AssociationMembership):
+            with (
+                foreign_keys_checked_at_end(*loaded, Association, AssociationMembership),
+                indexes_built_at_end(*loaded),
+            ):
                 _generate_province(province, wards, households=households, seed=seed, report=report)
             analyze(*loaded)
             tallies_refresh(ward_ids=[ward.pk for ward in wards])
@@ -926,24 +1101,29 @@ def _generate_province(
     year = timezone.localdate().year
     surnames = _surnames_for(province.code)
     per_ward = _distribute(random.Random(f"{seed}:{province.code}"), households, wards)
+    rows = _province_rows(
+        province_code=province.code,
+        wards=[(ward, n) for ward, n in zip(wards, per_ward, strict=True) if n],
+        seed=seed,
+        surnames=surnames,
+        year=year,
+    )
     memberships, province_members = [], 0
-    for ward, n in zip(wards, per_ward, strict=True):
-        if n == 0:
-            continue
-        members = _generate_ward(
-            ward=ward,
-            province_code=province.code,
-            households=n,
-            seed=seed,
-            surnames=surnames,
-            ward_association_id=ward_assoc[ward.pk],
-            year=year,
-            report=report,
-        )
-        memberships.append(
-            AssociationMembership(association_id=ward_assoc[ward.pk], year=year, members=members)
-        )
-        province_members += members
+    out: _WardWriter | None = None
+    for item in in_background(rows):
+        if isinstance(item, _WardStart):
+            out = _WardWriter(item, report)
+        elif isinstance(item, _Households):
+            out.households(item)
+        else:
+            ward_id = out.ward.pk
+            members = out.associations(item, parent_id=ward_assoc[ward_id], year=year)
+            memberships.append(
+                AssociationMembership(
+                    association_id=ward_assoc[ward_id], year=year, members=members
+                )
+            )
+            province_members += members
     province_assoc = Association.objects.get(level=Association.Level.PROVINCE, admin_unit=province)
     memberships.append(
         AssociationMembership(association_id=province_assoc.pk, year=year, members=province_members)

@@ -12,8 +12,9 @@ order). Idempotent: a province that already has registrations is left alone. Eve
 gets its history event like any other.
 
 Written for a province of any size, Hanoi's 2.2 million households (~9 million registrations)
-included: rows are built as plain tuples one ward at a time (memory stays bounded) and written by
-COPY on PostgreSQL (multi-row INSERTs on SQLite), through `registry.services.demo.BulkWriter`.
+included: rows are built as plain lists, CHUNK_ROWS at a time (memory stays bounded), in a thread
+of their own while the previous chunk is written (`registry.services.demo.in_background`), and
+written by COPY on PostgreSQL (multi-row INSERTs on SQLite) through `BulkWriter` of the same module.
 Evaluating this year's registrations is the one step that grows with the evidence: up to
 `EVALUATE_ALL_UP_TO` registrations it covers the whole province; beyond, the demo ward (where
 `demo_accounts` puts the staff and official logins) only, and the rest are left submitted for
@@ -26,9 +27,12 @@ import datetime
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, models, reset_queries, transaction
+from django.db.models import Count
 
 from audit.services import record_bulk
 from registry.models import AdministrativeUnit, Entity, Kind
@@ -37,6 +41,8 @@ from registry.services.demo import (
     analyze,
     demo_ward,
     foreign_keys_checked_at_end,
+    in_background,
+    indexes_built_at_end,
 )
 from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
@@ -53,7 +59,7 @@ PROPORTIONS = {
     Kind.UNIT: (0.85, 0.90, 0.08, 0.80, 0.90),
     Kind.CITIZEN: (0.50, 0.90, 0.01, 0.45, 0.80),
 }
-BATCH = 5000
+CHUNK_ROWS = 10_000
 EVALUATE_ALL_UP_TO = 100_000
 """This year's registrations up to which the demo evaluates the whole province (about 30,000
 households; `make run` generates 3,000)."""
@@ -73,20 +79,38 @@ class TitlesDemoReport:
     rollup_seconds: float = 0.0
 
 
-def _evidence(rng: random.Random, rules) -> dict[str, str]:
-    """Plausible evidence: mostly good, some gaps and shortfalls, a few values not yet known."""
-    values = {}
-    for criterion in rules.criteria:
-        if criterion.type == CriterionType.SHARE or rng.random() < 0.04:
-            continue
-        if criterion.type == CriterionType.BOOLEAN:
-            values[criterion.code] = "1" if rng.random() < 0.9 else "0"
-        elif criterion.type == CriterionType.NUMBER:
-            values[criterion.code] = str(max(0, int(criterion.min) + rng.randint(-1, 3)))
-        else:
-            top = int(criterion.max)
-            values[criterion.code] = str(rng.randint(top // 2, top))
-    return values
+class _EvidenceMaker:
+    """Plausible evidence for a criteria set: mostly good, some gaps and shortfalls, a few
+    values not yet known. Returns it as the JSON text that json.dumps would give (millions
+    of registrations at province scale: the text is assembled from pieces made once)."""
+
+    def __init__(self, rules):
+        self.criteria = []
+        for criterion in rules.criteria:
+            if criterion.type == CriterionType.SHARE:
+                continue
+            if criterion.type == CriterionType.BOOLEAN:
+                low = high = None
+            elif criterion.type == CriterionType.NUMBER:
+                low = high = int(criterion.min)
+            else:
+                low, high = int(criterion.max) // 2, int(criterion.max)
+            key = json.dumps(criterion.code, ensure_ascii=False) + ": "
+            self.criteria.append((key, criterion.type, low, high))
+
+    def __call__(self, rng: random.Random) -> str:
+        parts = []
+        for key, kind, low, high in self.criteria:
+            if rng.random() < 0.04:
+                continue
+            if kind == CriterionType.BOOLEAN:
+                value = "1" if rng.random() < 0.9 else "0"
+            elif kind == CriterionType.NUMBER:
+                value = str(max(0, low + rng.randint(-1, 3)))
+            else:
+                value = str(rng.randint(low, high))
+            parts.append(f'{key}"{value}"')
+        return "{" + ", ".join(parts) + "}"
 
 
 class _Rows:
@@ -119,33 +143,81 @@ class _Rows:
             )
         return row
 
+    def maker(self, *varying: str, **fixed):
+        """A function of the `varying` values (JSON fields as JSON text already) that returns
+        a row with them and `fixed`: for millions of rows of a few shapes."""
+        template = self.row(**fixed)
+        positions = [self.position[attname] for attname in varying]
+
+        def make(*values) -> list:
+            row = template.copy()
+            for position, value in zip(positions, values, strict=True):
+                row[position] = value
+            return row
+
+        return make
+
+
+class _WardRows(NamedTuple):
+    """Up to CHUNK_ROWS of one ward's registrations of one kind, made by `_province_rows`
+    without database ids: the entity column holds the entity's index in the ward's entities of
+    the kind by code, and the recognised rows (`decided`, indexes into `rows`) wait for the id
+    of the ward's decision for the kind, numbered `decision_number`."""
+
+    kind: str
+    ward_id: int
+    rows: list[list]
+    decided: list[int]
+    decision_number: str | None
+    per_year: Counter
+
 
 class _RegistrationWriter:
-    """Registrations written in batches, then their `import` events by one statement.
+    """Registrations written ward by ward and kind by kind, then their `import` events by one
+    statement.
 
     The events are derived from the registrations in the database (INSERT ... SELECT): nothing
     of them travels from Python, and no registration id needs to come back.
     """
 
-    def __init__(self, report: TitlesDemoReport):
+    def __init__(self, province: AdministrativeUnit, year: int, report: TitlesDemoReport):
         self.out = BulkWriter()
         self.rows = _Rows(Registration, self.out.now)
-        self.pending: list[tuple] = []
+        self.province = province
+        self.year = year
         self.report = report
-        self._year = self.rows.position["year"]
+        self.entity = self.rows.position["entity_id"]
+        self.decision = self.rows.position["decision_id"]
+        self.current: tuple[str, int] | None = None  # (kind, ward id) of the rows last written
+        self.ids: list[int] = []  # its entities' ids in code order
+        self.decision_id: int | None = None  # its decision, once written
 
-    def add(self, **values) -> None:
-        self.pending.append(tuple(self.rows.row(**values)))
-        if len(self.pending) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        rows, self.pending = self.pending, []
-        self.out.insert(Registration, self.rows.names, rows)
-        for r in rows:
-            self.report.registrations[r[self._year]] = (
-                self.report.registrations.get(r[self._year], 0) + 1
+    def write(self, ward: _WardRows) -> None:
+        if (ward.kind, ward.ward_id) != self.current:
+            self.current = (ward.kind, ward.ward_id)
+            self.ids = list(
+                Entity.objects.filter(ward_id=ward.ward_id, kind=ward.kind)
+                .order_by("code")
+                .values_list("pk", flat=True)
             )
+            self.decision_id = None
+        ids, position = self.ids, self.entity
+        for row in ward.rows:
+            row[position] = ids[row[position]]
+        if ward.decided:
+            if self.decision_id is None:
+                self.decision_id = Decision.objects.create(
+                    ward_id=ward.ward_id,
+                    province=self.province,
+                    year=self.year - 1,
+                    number=ward.decision_number,
+                    date=datetime.date(self.year - 1, 12, 10),
+                ).pk
+            for index in ward.decided:
+                ward.rows[index][self.decision] = self.decision_id
+        self.out.insert(Registration, self.rows.names, ward.rows)
+        for year, count in ward.per_year.items():
+            self.report.registrations[year] = self.report.registrations.get(year, 0) + count
 
     def events(self, province_id: int) -> None:
         """One `import` event for every registration of the province."""
@@ -182,7 +254,8 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
         report.skipped = True
         return report
     started = time.perf_counter()
-    with foreign_keys_checked_at_end(Registration, RegistrationEvent):
+    loaded = (Registration, RegistrationEvent)
+    with foreign_keys_checked_at_end(*loaded), indexes_built_at_end(*loaded):
         _registrations_generate(province, seed=seed, year=year, report=report)
     analyze(Registration, RegistrationEvent)
     report.seconds = time.perf_counter() - started
@@ -228,57 +301,78 @@ def _registrations_generate(
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    rng = random.Random(seed)
-    decisions: dict[tuple[int, str], int] = {}
-    out = _RegistrationWriter(report)
-    for kind, (reg_last, recognised, outstanding, reg_now, with_evidence) in PROPORTIONS.items():
+    counts = {
+        (row["kind"], row["ward_id"]): row["n"]
+        for row in Entity.objects.filter(province=province)
+        .values("kind", "ward_id")
+        .annotate(n=Count("pk"))
+    }
+    rules = {}
+    for kind in PROPORTIONS:
         rules_set = criteria_in_force(title=kind, year=year, province_id=province.pk)
-        rules = parsed(rules_set) if rules_set else None
-        for ward_id in ward_ids:
-            entity_ids = (
-                Entity.objects.filter(ward_id=ward_id, kind=kind)
-                .order_by("code")
-                .values_list("pk", flat=True)
-            )
-            common = {"kind": kind, "ward_id": ward_id, "province_id": province.pk}
-            for entity_id in entity_ids.iterator(chunk_size=BATCH):
-                if rng.random() < reg_last:
-                    if rng.random() < recognised:
-                        key = (ward_id, kind)
-                        if key not in decisions:
-                            decisions[key] = Decision.objects.create(
-                                ward_id=ward_id,
-                                province=province,
-                                year=last,
-                                number=f"{len(decisions) + 101}/QĐ-UBND",
-                                date=datetime.date(last, 12, 10),
-                            ).pk
-                        out.add(
-                            entity_id=entity_id,
-                            year=last,
-                            state=State.RECOGNIZED,
-                            decision_id=decisions[key],
-                            outstanding=rng.random() < outstanding,
-                            **common,
-                        )
-                    else:
-                        out.add(
-                            entity_id=entity_id,
-                            year=last,
-                            state=State.REJECTED,
-                            rejection_reason=REJECTION_REASON,
-                            **common,
-                        )
-                if rng.random() < reg_now:
-                    evidence = (
-                        _evidence(rng, rules) if rules and rng.random() < with_evidence else {}
-                    )
-                    out.add(
-                        entity_id=entity_id,
-                        year=year,
-                        state=State.SUBMITTED if evidence else State.REGISTERED,
-                        evidence=evidence,
-                        **common,
-                    )
-    out.flush()
+        rules[kind] = _EvidenceMaker(parsed(rules_set)) if rules_set else None
+    out = _RegistrationWriter(province, year, report)
+    made = _province_rows(
+        out.rows,
+        province_id=province.pk,
+        year=year,
+        wards=[
+            (kind, ward_id, counts.get((kind, ward_id), 0))
+            for kind in PROPORTIONS
+            for ward_id in ward_ids
+        ],
+        evidence=rules,
+        seed=seed,
+    )
+    for ward in in_background(made):
+        out.write(ward)
     out.events(province.pk)
+
+
+def _province_rows(rows: _Rows, *, province_id, year, wards, evidence, seed):
+    """The registrations of the province, ward by ward and kind by kind (`_WardRows`).
+
+    Pure Python, no database, so that `in_background` can make the next ward's rows while
+    the last ones are written. `wards` lists (kind, ward id, number of its entities of the
+    kind); one random.Random(seed) draws everything, entity by entity in that order.
+    """
+    last = year - 1
+    rng = random.Random(seed)
+    decisions = 0
+    for kind, ward_id, entities in wards:
+        reg_last, recognised, outstanding, reg_now, with_evidence = PROPORTIONS[kind]
+        common = {"kind": kind, "ward_id": ward_id, "province_id": province_id}
+        make_recognised = rows.maker(
+            "entity_id", "outstanding", year=last, state=State.RECOGNIZED, **common
+        )
+        make_rejected = rows.maker(
+            "entity_id",
+            year=last,
+            state=State.REJECTED,
+            rejection_reason=REJECTION_REASON,
+            **common,
+        )
+        make_now = rows.maker("entity_id", "state", "evidence", year=year, **common)
+        evidence_of = evidence[kind]
+        made, decided, per_year, number = [], [], Counter(), None
+        for index in range(entities):
+            if rng.random() < reg_last:
+                if rng.random() < recognised:
+                    if number is None:  # the ward's decision for the kind, numbered in order
+                        decisions += 1
+                        number = f"{decisions + 100}/QĐ-UBND"
+                    decided.append(len(made))
+                    made.append(make_recognised(index, rng.random() < outstanding))
+                else:
+                    made.append(make_rejected(index))
+                per_year[last] += 1
+            if rng.random() < reg_now:
+                text = evidence_of(rng) if evidence_of and rng.random() < with_evidence else "{}"
+                state = State.REGISTERED if text == "{}" else State.SUBMITTED
+                made.append(make_now(index, state, text))
+                per_year[year] += 1
+            if len(made) >= CHUNK_ROWS:
+                yield _WardRows(kind, ward_id, made, decided, number, per_year)
+                made, decided, per_year = [], [], Counter()
+        if made:
+            yield _WardRows(kind, ward_id, made, decided, number, per_year)

@@ -30,7 +30,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, TextField
+from django.db.models import Count, Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -143,9 +143,14 @@ def _result_text_from_parts(result: evaluation.Evaluation, criteria_texts: Itera
     )
 
 
-def _recognized(kind: str, year: int):
-    return Registration.objects.filter(kind=kind, year=year, state=State.RECOGNIZED).values(
-        "entity_id"
+def _recognized(kind: str, year: int) -> Exists:
+    """Whether the member (the outer row's entity) is recognised in `year`: one probe of the
+    (entity, year) unique index per member. (An IN over every recognised registration of the
+    year makes PostgreSQL hash or, when the estimate is large, rescan all of them per member.)"""
+    return Exists(
+        Registration.objects.filter(
+            entity_id=OuterRef("pk"), year=year, kind=kind, state=State.RECOGNIZED
+        )
     )
 
 
@@ -163,7 +168,7 @@ def shares_for(*, kind: str, year: int, entity_ids: list[int]) -> dict[int, eval
             .values(member_fk)
             .annotate(
                 total=Count("pk"),
-                recognized=Count("pk", filter=Q(entity_id__in=_recognized(Kind.FAMILY, year))),
+                recognized=Count("pk", filter=_recognized(Kind.FAMILY, year)),
             )
         )
         shares = {
@@ -177,7 +182,7 @@ def shares_for(*, kind: str, year: int, entity_ids: list[int]) -> dict[int, eval
             .values("unit_id")
             .annotate(
                 total=Count("pk"),
-                recognized=Count("pk", filter=Q(entity_id__in=_recognized(Kind.CITIZEN, year))),
+                recognized=Count("pk", filter=_recognized(Kind.CITIZEN, year)),
             )
         }
         shares = {}
