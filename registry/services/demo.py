@@ -34,7 +34,7 @@ Same seed, same data: every random choice comes from `random.Random` seeded with
 ward's code, consumed in a fixed order that never depends on database ids. Codes are readable
 and numbered per ward and kind (TDP0005, THON0002, DH0012, DV0007, HGD000123, CD0000456).
 
-Rows are made in a thread of their own (`_province_rows`, pure Python, through `in_background`)
+Rows are made in a process of their own (`_province_rows`, pure Python, through `in_background`)
 while the previous chunk is written with bulk inserts (see `BulkWriter`), ward by ward and in
 chunks of households, so the database and Python work at the same time and memory stays bounded
 whatever the province's size. The whole run is one transaction: it creates everything or
@@ -47,10 +47,8 @@ import bisect
 import contextlib
 import functools
 import itertools
-import queue
+import multiprocessing
 import random
-import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -555,6 +553,12 @@ def analyze(*tables: type) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+BULK_MEMORY = "1GB"
+"""Memory a bulk load's one-off statements may use (for its transaction only): building an index
+(maintenance_work_mem in `indexes_built_at_end`) and checking a foreign key over a whole table
+(work_mem in `foreign_keys_checked_at_end`), so that millions of keys sort or hash in memory."""
+
+
 @contextlib.contextmanager
 def foreign_keys_checked_at_end(*tables: type):
     """PostgreSQL bulk load: check these tables' foreign keys once, at the end, for all rows.
@@ -589,14 +593,13 @@ def foreign_keys_checked_at_end(*tables: type):
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
     yield
     with _quiet_cursor() as cursor:
+        # Each check is a join of the whole table with the one it references: given room
+        # (for this transaction only), it hashes in memory instead of in batches on disk.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [BULK_MEMORY])
         for table, name, definition in keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+        cursor.execute("RESET work_mem")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-BULK_INDEX_MEMORY = "1GB"
-"""maintenance_work_mem while `indexes_built_at_end` builds an index (for this transaction only),
-so that millions of keys sort in memory."""
 
 
 @contextlib.contextmanager
@@ -635,7 +638,7 @@ def indexes_built_at_end(*tables: type):
             cursor.execute(f"DROP INDEX {name}")
     yield
     with _quiet_cursor() as cursor:
-        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BULK_INDEX_MEMORY])
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BULK_MEMORY])
         for _name, definition in indexes:
             cursor.execute(definition)
         cursor.execute("RESET maintenance_work_mem")
@@ -826,7 +829,7 @@ def _province_rows(
 ):
     """Everything random about the province's demo data, ward by ward, as plain rows.
 
-    Pure Python, no database: `_generate_province` runs it in a background thread
+    Pure Python, no database: `_generate_province` runs it in a process of its own
     (`in_background`) and writes each piece while the next is being made. Per ward it yields a
     `_WardStart`, its households in `_Households` chunks, then a `_WardEnd`; every random choice
     comes from the ward's own `random.Random(f"{seed}:{ward code}")`, in that order.
@@ -866,58 +869,49 @@ def _province_rows(
         yield _WardEnd(sub_members, committees)
 
 
-SWITCH_INTERVAL = 0.0002
-"""Seconds the row-making thread may hold the GIL while the writing thread waits for it."""
-
-
-def in_background(items, depth: int = 3):
-    """Iterate over `items` (a generator) in a thread of its own, `depth` items ahead.
+def in_background(items, depth: int = 4):
+    """Iterate over `items` (a generator) made in a process of its own, `depth` items ahead.
 
     The demo's rows are made in pure Python and written by the database server: done in turn,
-    each side waits for the other. Made ahead in a thread, the next chunk is built while the
-    server stores the last one (the thread runs while this one waits on the connection,
-    which releases the GIL). The generator must not touch the database: Django's connections
-    belong to the thread that opened them. An exception in the generator is raised here; if
-    the caller stops early (an error while writing), the thread is told to stop and joined.
+    each side waits for the other, and a thread would share the interpreter's lock with the
+    writing one. So a forked child runs the generator and hands its items over a pipe while
+    this process writes the previous ones. The generator must not touch the database (the
+    child shares this process's connection socket, never to be used there); the child ends
+    with os._exit, so nothing of that connection is closed on its way out. An exception in the
+    generator is raised here; if the caller stops early (an error while writing), the child is
+    stopped. Where fork is not available, the items are made in turn, in this process.
     """
-    done = object()
-    ahead: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from items
+        return
+    context = multiprocessing.get_context("fork")
+    ahead = context.Queue(maxsize=depth)
 
     def run() -> None:
         try:
             for item in items:
-                if not put((item, None)):
-                    return
-            put((done, None))
+                ahead.put(("item", item))
+            ahead.put(("done", None))
         except BaseException as exc:  # handed to the caller, raised there
-            put((None, exc))
+            ahead.put(("error", exc))
+        ahead.close()
+        ahead.join_thread()
 
-    thread = threading.Thread(target=run, name="demo-rows", daemon=True)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    thread.start()
+    child = context.Process(target=run, name="demo-rows", daemon=True)
+    child.start()
     try:
         while True:
-            item, error = ahead.get()
-            if error is not None:
-                raise error
-            if item is done:
+            what, item = ahead.get()
+            if what == "error":
+                raise item
+            if what == "done":
                 return
             yield item
     finally:
-        stop.set()
-        thread.join()
-        sys.setswitchinterval(interval)
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        ahead.close()
 
 
 class _WardWriter(_Writer):

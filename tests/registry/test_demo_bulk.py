@@ -1,7 +1,8 @@
-"""The bulk-load machinery behind `generate_demo`: rows made in a thread of their own, B-tree
+"""The bulk-load machinery behind `generate_demo`: rows made in a process of their own, B-tree
 indexes built once at the end, ids drawn from a sequence in one block."""
 
-import threading
+import multiprocessing
+import os
 from io import StringIO
 
 import pytest
@@ -17,17 +18,15 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def test_items_come_in_order_from_another_thread():
-    threads = []
-
+def test_items_come_in_order_from_another_process():
     def made():
         for i in range(50):
-            threads.append(threading.current_thread())
-            yield i
+            yield i, os.getpid()
 
-    assert list(in_background(made(), depth=2)) == list(range(50))
-    assert {t.name for t in threads} == {"demo-rows"}
-    assert threading.current_thread() not in threads
+    items = list(in_background(made(), depth=2))
+    assert [i for i, _pid in items] == list(range(50))
+    assert {pid for _i, pid in items} != {os.getpid()}
+    assert not multiprocessing.active_children()
 
 
 def test_an_error_while_making_is_raised_to_the_writer():
@@ -39,23 +38,29 @@ def test_an_error_while_making_is_raised_to_the_writer():
     assert next(items) == 1
     with pytest.raises(ValueError, match="bad row"):
         next(items)
+    assert not multiprocessing.active_children()
 
 
-def test_a_writer_that_stops_early_stops_the_thread():
-    made_count = 0
-
+def test_a_writer_that_stops_early_stops_the_maker():
     def made():
-        nonlocal made_count
-        for i in range(10**9):
-            made_count += 1
-            yield i
+        yield from range(10**12)
 
-    before = threading.active_count()
     items = in_background(made(), depth=2)
     assert next(items) == 0
     items.close()  # what an exception in the writing loop does to the generator
-    assert threading.active_count() == before
-    assert made_count < 10  # stopped, not run to the end
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.django_db
+def test_the_maker_leaves_the_database_connection_alone():
+    """The child shares the connection's socket and exits without closing it."""
+    divisions_load(province_codes=["12"])
+
+    def made():
+        yield from range(3)
+
+    assert list(in_background(made())) == [0, 1, 2]
+    assert AdministrativeUnit.objects.filter(level="province", code="12").exists()
 
 
 def _indexes() -> dict[str, str]:
@@ -79,7 +84,6 @@ def test_the_indexes_are_back_after_a_bulk_load_with_the_same_definitions():
     )  # fmt: skip
     assert _indexes() == before
     with connection.cursor() as cursor:  # and the planner uses them
-
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
             "EXPLAIN SELECT 1 FROM registry_entity WHERE ward_id = 1 AND kind = 'family' "

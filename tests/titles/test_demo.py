@@ -17,6 +17,7 @@ from titles.models import (
     State,
 )
 from titles.services.demo import titles_demo_generate
+from titles.services.rollups import rollup_verify
 
 PROVINCE = "12"  # Lai Châu: few wards, quick to generate
 
@@ -82,6 +83,9 @@ def test_demo_registrations_for_two_years():
     # Every registration has its history.
     assert not Registration.objects.filter(events__isnull=True).exists()
     assert RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE).exists()
+    # The summaries (entity counts and roll-ups) are exact.
+    province = Entity.objects.values_list("province_id", flat=True).first()
+    assert rollup_verify(province_id=province) == []
 
 
 @pytest.mark.django_db

@@ -373,12 +373,16 @@ def _province_rollups_from_sums(province_ids: set[int], years: set[int] | None) 
 
 
 @transaction.atomic
-def rollups_rebuild(*, province_id: int) -> None:
-    """Recompute every summary of a province (after a bulk load such as the demo data)."""
+def rollups_rebuild(*, province_id: int, tallies: bool = True) -> None:
+    """Recompute every summary of a province (after a bulk load such as the demo data).
+
+    `tallies=False` leaves the entity counts alone, for a load of registrations only whose
+    entities' counts are known to be fresh (the registry's own load refreshed them)."""
     ward_ids = list(
         AdministrativeUnit.objects.filter(parent_id=province_id).values_list("pk", flat=True)
     )
-    tallies_refresh(ward_ids=ward_ids)
+    if tallies:
+        tallies_refresh(ward_ids=ward_ids)
     _wards_recompute(ward_ids, None)
     _province_rollups_from_sums({province_id}, None)
 
