@@ -714,37 +714,6 @@ class BulkWriter:
         return list(range(last - n + 1, last + 1))
 
 
-class _Writer(BulkWriter):
-    """One ward's rows: entities first (their ids are known), then the kind rows."""
-
-    def __init__(self, ward: AdministrativeUnit, report: DemoReport):
-        super().__init__()
-        self.ward = ward
-        self.report = report
-
-    def entities(self, kind: str, rows: list[tuple[str, str, str]]) -> list[int]:
-        """Insert (code, name, search_text) rows of `kind`; returns their ids in the same order."""
-        if not rows:
-            return []
-        fields = ["kind", "province", "ward", "code", "name", "search_text"]
-        fields += ["created_at", "updated_at"]
-        head = (kind, self.ward.parent_id, self.ward.pk)
-        values = [(*head, code, name, search, self.now, self.now) for code, name, search in rows]
-        self.report.counts[kind] += len(rows)
-        if self.copy:
-            ids = self.next_ids(Entity, len(rows))
-            self.insert(
-                Entity, ["id", *fields], [(pk, *v) for pk, v in zip(ids, values, strict=True)]
-            )
-            return ids
-        # Matched by code (unique in the ward and kind), not by the order RETURNING gives.
-        by_code = dict(self.insert(Entity, fields, values, returning=("code", "id")))
-        return [by_code[code] for code, _name, _search in rows]
-
-    def kind_rows(self, model, fields: list[str], rows: list[tuple]) -> None:
-        self.insert(model, fields, rows)
-
-
 class _WardStart(NamedTuple):
     ward: AdministrativeUnit
     plan: _WardPlan
@@ -914,11 +883,14 @@ def in_background(items, depth: int = 4):
         ahead.close()
 
 
-class _WardWriter(_Writer):
-    """Writes what `_province_rows` makes of one ward, giving the rows their database ids."""
+class _WardWriter(BulkWriter):
+    """Writes what `_province_rows` makes of one ward, giving the rows their database ids:
+    entities first (their ids are known), then the kind rows."""
 
     def __init__(self, start: _WardStart, report: DemoReport):
-        super().__init__(start.ward, report)
+        super().__init__()
+        self.ward = start.ward
+        self.report = report
         plan = self.plan = start.plan
         self.area_ids = self.entities(
             Kind.COMMUNITY, [(a.code, a.name, _search_text(a.name, a.code)) for a in plan.areas]
@@ -945,6 +917,28 @@ class _WardWriter(_Writer):
             ["entity", "unit_type", "staff"],
             [(pk, u.unit_type, u.staff) for pk, u in zip(self.unit_ids, plan.units, strict=True)],
         )
+
+    def entities(self, kind: str, rows: list[tuple[str, str, str]]) -> list[int]:
+        """Insert (code, name, search_text) rows of `kind`; returns their ids in the same order."""
+        if not rows:
+            return []
+        fields = ["kind", "province", "ward", "code", "name", "search_text"]
+        fields += ["created_at", "updated_at"]
+        head = (kind, self.ward.parent_id, self.ward.pk)
+        values = [(*head, code, name, search, self.now, self.now) for code, name, search in rows]
+        self.report.counts[kind] += len(rows)
+        if self.copy:
+            ids = self.next_ids(Entity, len(rows))
+            self.insert(
+                Entity, ["id", *fields], [(pk, *v) for pk, v in zip(ids, values, strict=True)]
+            )
+            return ids
+        # Matched by code (unique in the ward and kind), not by the order RETURNING gives.
+        by_code = dict(self.insert(Entity, fields, values, returning=("code", "id")))
+        return [by_code[code] for code, _name, _search in rows]
+
+    def kind_rows(self, model, fields: list[str], rows: list[tuple]) -> None:
+        self.insert(model, fields, rows)
 
     def households(self, chunk: _Households) -> None:
         fam_ids = self.entities(Kind.FAMILY, chunk.families)
