@@ -106,7 +106,7 @@ class RegistrationAdmin(FoldedSearchMixin, RegistrationScopedAdmin):
     list_display = ("entity", "kind", "year", "state", "points", "passed", "ward")
     list_filter = ("year", "kind", "state")
     list_select_related = ("entity", "ward")
-    raw_id_fields = ("entity", "decision", "criteria_set")
+    raw_id_fields = ("entity", "decision", "evaluation")
 
 
 @admin.register(RegistrationEvent)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from types import MappingProxyType
 
 EvidenceValue = Decimal | bool | None
@@ -156,9 +157,10 @@ class CriteriaSet:
                     f"does not fit the title {self.title}"
                 )
 
-    @property
+    @cached_property
     def max_points(self) -> Decimal:
-        """The most any evidence can earn: the sum of points, scales contributing their max."""
+        """The most any evidence can earn: the sum of points, scales contributing their max.
+        (Computed once per set: the set is frozen, and `combine` reads it for every result.)"""
         return sum((criterion.possible for criterion in self.criteria), Decimal(0))
 
     def criterion(self, code: str) -> Criterion:

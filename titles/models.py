@@ -8,6 +8,8 @@ are appended to `RegistrationEvent`; an override is superseded by a later one, n
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -116,40 +118,80 @@ class State(models.TextChoices):
     RECOGNIZED = "recognized", _("Recognised")
 
 
-class EvaluationResult(models.Model):
-    """One distinct evaluation result: the per-criterion explanation a registration shows.
+class CriterionOutcome(models.Model):
+    """How one criterion scored: one entry of an explained result's "criteria" list.
 
-    Households with the same evidence under the same criteria get the same result, so each
-    distinct result is stored once and registrations point at it (`Registration.evaluation`).
-    `digest` is the SHA-256 of the result's canonical JSON text (`titles.services.evaluate.
-    result_text`), so equal results are one row. Rows are never changed or deleted: a
-    registration evaluated again points at another row.
+    `body` is the entry as the registration page shows it (code, type, earned, possible, met,
+    evidence, derived share, overridden, reason); `digest` is the SHA-256 of its canonical JSON
+    text (`titles.services.evaluate.canonical_text`), so an outcome is stored once however many
+    results include it. A criteria set has few distinct outcomes (a yes/no criterion has a
+    handful, a scale one per score given), so this table stays small. Rows are never changed or
+    deleted.
     """
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)
+    body = models.JSONField()
+
+    class Meta:
+        verbose_name = _("criterion outcome")
+        verbose_name_plural = _("criterion outcomes")
+        constraints = [models.UniqueConstraint(fields=["digest"], name="outcome_digest_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.body.get('code', '?')} {self.digest[:12]}"
+
+
+class EvaluationResult(models.Model):
+    """One distinct evaluation result: what a registration's evaluation found, explained.
+
+    A result is determined by the criteria set it was computed under (the row and the version
+    of its definition, `criteria_digest`) and by each criterion's outcome, in the set's order:
+    households with the same evidence get the same result, so it is stored once and
+    registrations point at it (`Registration.evaluation`). `digest` is the SHA-256 of exactly
+    that (`titles.services.evaluate.result_digest`). `body` holds the totals and the outcome
+    ids: `{"criteria": [outcome ids], "points", "max_points", "passed", "outstanding",
+    "missing", "failed_required"}`; `explained` gives it back with the outcomes in place.
+    Rows are never changed or deleted: a registration evaluated again points at another row.
+    """
+
+    digest = models.CharField(max_length=64)
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    criteria_digest = models.CharField(max_length=64)
     body = models.JSONField()
 
     class Meta:
         verbose_name = _("evaluation result")
         verbose_name_plural = _("evaluation results")
+        constraints = [models.UniqueConstraint(fields=["digest"], name="result_digest_unique")]
 
     def __str__(self) -> str:
         return self.digest[:12]
+
+    @cached_property
+    def explained(self) -> dict:
+        """The result with each criterion's outcome in place of its id: the dict the
+        registration page and the override form read (one query, once per instance)."""
+        ids = self.body["criteria"]
+        bodies = dict(CriterionOutcome.objects.filter(pk__in=ids).values_list("pk", "body"))
+        return {**self.body, "criteria": [bodies[pk] for pk in ids]}
 
 
 class Registration(models.Model):
     """One entity's registration for its title in one year, with evidence and latest result.
 
-    `evidence` maps criterion code to the value as entered (text); `result` is the latest
-    evaluation's per-criterion explanation, stored once per distinct result in
-    `EvaluationResult`. `version` increases on every change, so two officials acting at once
-    cannot both win: a write names the version it saw.
+    `evidence` maps criterion code to the value as entered (text); `evaluation` is the latest
+    evaluation's result (stored once per distinct result, with the criteria set and the version
+    of it the result was computed under), and `points`, `passed` and `eval_outstanding` repeat
+    its totals for the queues and filters. `version` increases on every change, so two
+    officials acting at once cannot both win: a write names the version it saw.
 
     Indexes are kept to what queries need, since every evaluation rewrites the row and each
     index costs an entry per write: the entity is covered by `registration_once_a_year`, the ward
     and the province by the two composite indexes; a decision's registrations are found through
-    a partial index (most registrations have none). The creator, the criteria set and the
-    evaluation result are only ever looked up from the registration, so they have no index.
+    a partial index (most registrations have none). The creator and the evaluation result are
+    only ever looked up from the registration, so they have no index.
     """
 
     entity = models.ForeignKey(
@@ -171,15 +213,6 @@ class Registration(models.Model):
     evidence_self_assessed = models.BooleanField(
         _("self-assessed, not yet confirmed by staff"), default=False
     )
-    criteria_set = models.ForeignKey(
-        CriteriaSet,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    criteria_digest = models.CharField(max_length=64, blank=True)
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, null=True)
     passed = models.BooleanField(_("passed"), null=True)
     eval_outstanding = models.BooleanField(_("meets the outstanding threshold"), null=True)
@@ -249,7 +282,7 @@ class Registration(models.Model):
     @property
     def result(self) -> dict:
         """The latest evaluation's explained result; an empty dict before the first one."""
-        return self.evaluation.body if self.evaluation_id is not None else {}
+        return self.evaluation.explained if self.evaluation_id is not None else {}
 
 
 class RegistrationEvent(models.Model):
@@ -274,8 +307,14 @@ class RegistrationEvent(models.Model):
     to_state = models.CharField(max_length=10, choices=State.choices, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # No index: no query looks events up by user (0008).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(auto_now_add=True)
 

@@ -71,7 +71,7 @@ def registration_get(*, user, pk: int) -> Registration:
     """One registration in scope, with what its page shows; Http404 otherwise."""
     registration = (
         Registration.objects.filter(scope_q(user), pk=pk)
-        .select_related("entity", "ward", "province", "decision", "criteria_set")
+        .select_related("entity", "ward", "province", "decision", "evaluation")
         .first()
     )
     if registration is None:

@@ -58,11 +58,16 @@ def registrations(ward_a, bob):
 
 
 def stored(regs) -> dict[int, tuple]:
-    rows = Registration.objects.filter(pk__in=[r.pk for r in regs]).values_list(
-        "pk", "state", "points", "passed", "eval_outstanding", "evaluation__body",
-        "criteria_set_id", "criteria_digest",
-    )  # fmt: skip
-    return {row[0]: row[1:] for row in rows}
+    """What each registration stores and shows: state, totals, its result and the criteria set
+    version the result was computed under."""
+    rows = Registration.objects.filter(pk__in=[r.pk for r in regs]).select_related("evaluation")
+    return {
+        reg.pk: (
+            reg.state, reg.points, reg.passed, reg.eval_outstanding, reg.result,
+            reg.evaluation.criteria_set_id, reg.evaluation.criteria_digest,
+        )
+        for reg in rows
+    }  # fmt: skip
 
 
 def returned(run) -> list[tuple]:
@@ -116,10 +121,10 @@ def test_a_row_changed_between_read_and_write_is_left_out(registrations, monkeyp
     changed = registrations[4]  # in the second chunk
     write_results = service._write_results
 
-    def approved_meanwhile(evaluated, now, ids):
+    def approved_meanwhile(evaluated, now, result_ids, user):
         if any(row.id == changed.pk for row, _scored in evaluated):
             Registration.objects.filter(pk=changed.pk).update(version=F("version") + 1)
-        return write_results(evaluated, now, ids)
+        return write_results(evaluated, now, result_ids, user)
 
     monkeypatch.setattr(service, "_write_results", approved_meanwhile)
     run = registrations_evaluate(year=2025)

@@ -6,31 +6,40 @@ recognised as Learning Families, a unit's staff recognised as Learning Citizens)
 undecided registrations (registered, submitted, evaluated) are evaluated; each becomes
 `evaluated`. Results are written with one UPDATE per chunk that matches each row's version as
 read, so an approval that lands meanwhile is never overwritten: that row is simply left out.
-Each written row gets one `evaluate` event, inserted by one statement per chunk. A result that
-is the same as the one stored writes nothing.
+Each written row gets one `evaluate` event, inserted with the UPDATE. A result that is the
+same as the one stored writes nothing.
 
-Each distinct result (the per-criterion explanation) is stored once, in `EvaluationResult`,
-under the SHA-256 of its canonical JSON text; a registration points at it. So a registration's
-write is a few narrow columns whatever the size of the explanation.
+Storage: a result is its criteria set (row and version) and each criterion's outcome. Each
+distinct outcome is stored once (`CriterionOutcome`, a few hundred rows per set), each
+distinct result once (`EvaluationResult`: the totals and the outcome ids, about 150 bytes), and
+a registration points at its result. So a registration's write is a few narrow columns, and
+a new result costs one small row.
 
 Speed (measured in bench/evaluate_bench.py): `_Memo` remembers, within a run, the result of
-each stored evidence text, of each parsed evidence pattern and of each criterion's value, so
-the rules and the JSON encoding run once per distinct input; a chunk's rows travel as one
-JSON document parameter instead of thousands of bound values.
+each stored evidence text, of each combination of outcomes and each criterion's outcome, so
+the rules run once per distinct input; on PostgreSQL a chunk's rows travel as a few array
+parameters, and the UPDATE and its events are one statement. `registrations_evaluate(...,
+workers=N)` shares each title's registrations among N processes on PostgreSQL, by the hash of
+their evidence, so that each distinct result is computed and stored by one of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import traceback
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from multiprocessing.connection import wait
+from typing import NamedTuple
 
-from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, TextField
+from django.db import connection, connections, transaction
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -39,6 +48,7 @@ from registry.models import Citizen, Family, Kind, Unit
 from titles import evaluation
 from titles.models import (
     CriteriaSet,
+    CriterionOutcome,
     EvaluationResult,
     Override,
     Registration,
@@ -52,16 +62,17 @@ BOTTOM_UP = (Kind.CITIZEN, Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT)
 EVALUABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
 CHUNK = 5000
 """Registrations read, evaluated and written per transaction. A chunk's rows travel to the
-database as one JSON parameter (about 200 bytes per registration), so SQLite's bound-parameter
-limit does not bound it; memory does."""
-MEMO_SIZE = 50_000
-"""Distinct results (and distinct evidence texts) remembered within a run (see `_Memo`)."""
-STORE_BATCH = 500
-"""New distinct results inserted, and their ids read back, per statement."""
+database as a few parameters (arrays on PostgreSQL, one JSON document on SQLite), so the
+database's bound-parameter limit does not bound it; memory does."""
+MEMO_SIZE = 100_000
+"""Distinct results (and distinct evidence texts) remembered within a run (see `_Memo`):
+about 100 MB at most."""
+PARALLEL_MIN = 2 * CHUNK
+"""A title's registrations are shared among worker processes only from this many on: below
+it, starting the processes costs more than it saves."""
 
 
-@dataclass(frozen=True)
-class EvaluationRow:
+class EvaluationRow(NamedTuple):
     """One line of `evaluate --output`: the contract's columns."""
 
     registration_id: int
@@ -80,6 +91,12 @@ class EvaluationRun:
     rows: list[EvaluationRow]
     no_criteria: dict[str, int]  # kind -> registrations left unevaluated for want of a set
     changed_meanwhile: int  # rows someone else changed while they were being evaluated
+
+    def add(self, other: EvaluationRun) -> None:
+        self.rows.extend(other.rows)
+        self.changed_meanwhile += other.changed_meanwhile
+        for kind, count in other.no_criteria.items():
+            self.no_criteria[kind] = self.no_criteria.get(kind, 0) + count
 
 
 def _criterion_json(c: evaluation.CriterionResult, overridden: bool) -> dict:
@@ -101,7 +118,8 @@ def _criterion_json(c: evaluation.CriterionResult, overridden: bool) -> dict:
 
 
 def result_json(result: evaluation.Evaluation, overridden: Iterable[str]) -> dict:
-    """The stored, self-explaining form of a result (what the registration page shows)."""
+    """The self-explaining form of a result: what `Registration.result` reads and the
+    registration page shows."""
     overridden = set(overridden)
     return {
         "points": str(result.points),
@@ -117,30 +135,23 @@ def result_json(result: evaluation.Evaluation, overridden: Iterable[str]) -> dic
 _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
-def result_text(body: dict) -> str:
-    """The canonical JSON text of a stored result: keys sorted, no spaces. Equal results have
-    equal texts, so the SHA-256 of the text (`result_digest`) identifies a result. Migration
-    0004 keeps a frozen copy of this function: the two must not diverge."""
+def canonical_text(body: dict) -> str:
+    """The canonical JSON text of a stored body: keys sorted, no spaces. Equal bodies have
+    equal texts, so the SHA-256 of the text identifies a criterion outcome."""
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def result_digest(text: str) -> str:
+def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _result_text_from_parts(result: evaluation.Evaluation, criteria_texts: Iterable[str]) -> str:
-    """`result_text(result_json(result, ...))`, spliced from each criterion's canonical text
-    (already encoded once per distinct criterion result) instead of encoding the whole result
-    again. The members are in sorted key order, as `result_text` writes them."""
-    return (
-        f'{{"criteria":[{",".join(criteria_texts)}],'
-        f'"failed_required":{_dumps(list(result.failed_required))},'
-        f'"max_points":{_dumps(str(result.max_points))},'
-        f'"missing":{_dumps(list(result.missing))},'
-        f'"outstanding":{_dumps(result.outstanding)},'
-        f'"passed":{_dumps(result.passed)},'
-        f'"points":{_dumps(str(result.points))}}}'
-    )
+def result_digest(
+    *, criteria_set_id: int, criteria_digest: str, outcome_digests: Iterable[str]
+) -> str:
+    """What identifies a result: the criteria set (row and version) and its criteria's
+    outcomes in the set's order. The totals, the missing and the failed required criteria
+    follow from those by the rules, so they are not hashed."""
+    return _sha256(f"{criteria_set_id}:{criteria_digest}:{','.join(outcome_digests)}")
 
 
 def _recognized(kind: str, year: int) -> Exists:
@@ -193,23 +204,35 @@ def shares_for(*, kind: str, year: int, entity_ids: list[int]) -> dict[int, eval
     return {}
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """One distinct result of a run, computed and encoded once however many registrations
-    share it.
+class _Outcome(NamedTuple):
+    """One distinct criterion outcome of a run: the rules' result for it, whether it counts
+    as missing, and its stored form (canonical text) and digest."""
 
-    `digest` names its `EvaluationResult` row. `columns`: the JSON members (no braces) stored
-    with it on the registration: criteria set, points, passed, outstanding. `event_detail`:
-    the event's detail, JSON.
+    result: evaluation.CriterionResult
+    missing: bool
+    text: str
+    digest: str
+
+
+class _Scored(NamedTuple):
+    """One distinct result of a run, computed once however many registrations share it.
+
+    `digest` names its `EvaluationResult` row (`result_digest`); `outcomes` are its criteria's,
+    in the set's order, to store it if it is new. `points_text` is the points exactly as the
+    result prints them ("95" and "95.0" differ); `event_detail` is the event's detail, JSON.
     """
 
     points: Decimal
+    max_points: Decimal
     passed: bool
     outstanding: bool
     missing: tuple[str, ...]
     failed_required: tuple[str, ...]
+    criteria_set_id: int
+    criteria_digest: str
+    outcomes: tuple[_Outcome, ...]
     digest: str
-    columns: str
+    points_text: str
     event_detail: str
 
 
@@ -224,52 +247,38 @@ class _Memo:
     """The pure rules, memoised for one run.
 
     `evaluation.parse_evidence`, `evaluation.score_criterion` and `evaluation.combine` are
-    pure, so a result depends only on the criteria set (its digest), the parsed evidence, the
-    derived share and the overrides in force; households with the same evidence get the same
+    pure, so a criterion's outcome depends only on the criteria set (its digest), the parsed
+    value, the derived share and the override in force, and a result only on the set and its
+    criteria's outcomes (`result_digest`); households with the same evidence get the same
     result, computed once. Four levels, each a dict lookup when it hits:
 
     * a registration's stored evidence, as the database's text of it, with its share and
       overrides → its result (most households repeat an evidence entry already seen);
-    * the parsed evidence pattern → its result ("1" and "có" are the same evidence);
-    * one criterion's parsed value, share and override → its part of the result and its
-      canonical JSON text (a new pattern is mostly known values in a new combination);
-    * one evidence cell's text → its parsed value.
+    * its criteria's outcomes → its result (a new entry is mostly a known result: "1" and
+      "có" are the same evidence);
+    * one criterion's cell as stored, share and override → its outcome;
+    * one criterion's parsed value, share and override → its outcome.
 
     Parsed numbers are keyed by their exact Decimal form (sign, digits, exponent), not by
-    value: 2.5 and 2.50 print differently in a result, so they are different keys. A memoised
-    result is therefore identical to a fresh `evaluation.evaluate`, reason texts included. At
-    most MEMO_SIZE results and as many evidence texts are kept; a full memo starts afresh, so
-    memory stays bounded whatever the run's size.
+    value: 2.5 and 2.50 print differently in a result, so they are different outcomes. A
+    memoised result is therefore identical to a fresh `evaluation.evaluate`, reason texts
+    included. At most MEMO_SIZE results and as many evidence texts are kept; a full memo starts
+    afresh, so memory stays bounded whatever the run's size.
 
-    Results new to the database wait in `pending` (digest → canonical text) until the chunk
-    stores them (`_store_results`); `ids` maps the digests stored so far to their rows.
+    `outcome_ids` and `result_ids` map the digests stored so far to their rows; the outcomes
+    computed since the last store and not stored yet wait in `unstored_outcomes` (digest →
+    canonical text).
     """
 
     def __init__(self) -> None:
-        self._parsed: dict[tuple[str, str, str], tuple[evaluation.EvidenceValue, Hashable]] = {}
-        self._criteria: dict[tuple, tuple[evaluation.CriterionResult, bool, str]] = {}
+        self._cells: dict[tuple, _Outcome] = {}
+        self._outcomes: dict[tuple, _Outcome] = {}
         self._scored: dict[tuple, _Scored] = {}
         self._by_text: dict[tuple, _Scored] = {}
-        self.pending: dict[str, str] = {}
-        self.ids: dict[str, int] = {}
-
-    def parse(
-        self, digest: str, criterion: evaluation.Criterion, raw: object
-    ) -> tuple[evaluation.EvidenceValue, Hashable]:
-        """The parsed value of a stored evidence cell and its exact memo key.
-
-        A stored value the set in force cannot read (the set was replaced and the criterion
-        changed type since it was entered) counts as missing evidence: it stays stored, the
-        criterion is listed as missing, and the rest of the run goes on.
-        """
-        if not isinstance(raw, str):  # stored evidence is text; anything else is parsed as is
-            value = _parse_or_missing(criterion, raw)
-            return value, _exact(value)
-        key = (digest, criterion.code, raw)
-        if key not in self._parsed:
-            value = _parse_or_missing(criterion, raw)
-            self._parsed[key] = value, _exact(value)
-        return self._parsed[key]
+        self._details: dict[tuple[str, bool], str] = {}
+        self.outcome_ids: dict[str, int] = {}
+        self.unstored_outcomes: dict[str, str] = {}
+        self.result_ids: dict[str, int] = {}
 
     def score_text(
         self,
@@ -280,7 +289,7 @@ class _Memo:
     ) -> _Scored:
         """The result of evidence stored as `evidence_text` (a JSON object as the database
         returns it), looked up by that text before the evidence is even decoded."""
-        key = (criteria_set.pk, criteria_set.digest, evidence_text, share)
+        key = (criteria_set.id, criteria_set.digest, evidence_text, share)
         if overrides:
             key += tuple(sorted(overrides.items()))
         scored = self._by_text.get(key)
@@ -302,74 +311,110 @@ class _Memo:
         """The result of `stored` evidence (criterion code → text as entered)."""
         rules = parsed(criteria_set)
         digest = criteria_set.digest
-        found = {
-            criterion.code: self.parse(digest, criterion, raw)
-            for criterion in rules.criteria
-            if criterion.type != evaluation.CriterionType.SHARE
-            and (raw := stored.get(criterion.code)) is not None
-        }
-        key = (
-            criteria_set.pk,
-            digest,
-            tuple((code, exact) for code, (_value, exact) in found.items()),
-            share,
-            tuple(sorted(overrides.items())),
+        outcomes = tuple(
+            [
+                self.outcome(digest, criterion, None, share, overrides.get(criterion.code))
+                if criterion.type is evaluation.CriterionType.SHARE
+                else self.outcome(
+                    digest,
+                    criterion,
+                    stored.get(criterion.code),
+                    None,
+                    overrides.get(criterion.code),
+                )
+                for criterion in rules.criteria
+            ]
         )
+        key = (criteria_set.id, digest, tuple([outcome.digest for outcome in outcomes]))
         scored = self._scored.get(key)
         if scored is None:
             if len(self._scored) >= MEMO_SIZE:
                 self._scored.clear()
-                self._criteria.clear()
-                self._parsed.clear()
-            scored = self._scored[key] = self._compute(criteria_set, rules, found, share, overrides)
+                self._outcomes.clear()
+                self._cells.clear()
+            scored = self._scored[key] = self._compute(criteria_set, rules, outcomes, key[2])
         return scored
+
+    def outcome(
+        self,
+        digest: str,
+        criterion: evaluation.Criterion,
+        raw: object,
+        share: evaluation.Share | None,
+        override: bool | None,
+    ) -> _Outcome:
+        """The outcome of one criterion with the cell `raw` as stored (None for a share
+        criterion: its value is derived), its share and its override.
+
+        A stored value the set in force cannot read (the set was replaced and the criterion
+        changed type since it was entered) counts as missing evidence: it stays stored, the
+        criterion is listed as missing, and the rest of the run goes on.
+        """
+        if raw is not None and type(raw) is not str:  # stored evidence is text; else no memo
+            return self._parsed_outcome(
+                digest, criterion, _parse_or_missing(criterion, raw), share, override
+            )
+        key = (digest, criterion.code, raw, share, override)
+        outcome = self._cells.get(key)
+        if outcome is None:
+            value = _parse_or_missing(criterion, raw)
+            outcome = self._cells[key] = self._parsed_outcome(
+                digest, criterion, value, share, override
+            )
+        return outcome
+
+    def _parsed_outcome(
+        self,
+        digest: str,
+        criterion: evaluation.Criterion,
+        value: evaluation.EvidenceValue,
+        share: evaluation.Share | None,
+        override: bool | None,
+    ) -> _Outcome:
+        key = (digest, criterion.code, _exact(value), share, override)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            result, is_missing = evaluation.score_criterion(criterion, value, share, override)
+            text = canonical_text(_criterion_json(result, override is not None))
+            outcome = self._outcomes[key] = _Outcome(result, is_missing, text, _sha256(text))
+            if outcome.digest not in self.outcome_ids:
+                self.unstored_outcomes[outcome.digest] = text
+        return outcome
 
     def _compute(
         self,
         criteria_set: CriteriaSet,
         rules: evaluation.CriteriaSet,
-        found: dict[str, tuple[evaluation.EvidenceValue, Hashable]],
-        share: evaluation.Share | None,
-        overrides: dict[str, bool],
+        outcomes: tuple[_Outcome, ...],
+        outcome_digests: tuple[str, ...],
     ) -> _Scored:
-        """`evaluation.evaluate` criterion by criterion, each criterion's part memoised."""
-        results, missing, texts = [], [], []
-        for criterion in rules.criteria:
-            value, exact = found.get(criterion.code, (None, None))
-            crit_share = share if criterion.type == evaluation.CriterionType.SHARE else None
-            override = overrides.get(criterion.code)
-            key = (criteria_set.digest, criterion.code, exact, crit_share, override)
-            part = self._criteria.get(key)
-            if part is None:
-                result, is_missing = evaluation.score_criterion(
-                    criterion, value, crit_share, override
-                )
-                text = result_text(_criterion_json(result, override is not None))
-                part = self._criteria[key] = result, is_missing, text
-            results.append(part[0])
-            texts.append(part[2])
-            if part[1]:
-                missing.append(criterion.code)
-        result = evaluation.combine(rules, results, missing)
-        text = _result_text_from_parts(result, texts)
-        digest = result_digest(text)
-        if digest not in self.ids:
-            self.pending[digest] = text
+        """`evaluation.combine` over the criteria's outcomes."""
+        result = evaluation.combine(
+            rules, [o.result for o in outcomes], [o.result.code for o in outcomes if o.missing]
+        )
+        points = str(result.points)  # exact: 9 and 9.0 are different texts
+        detail = self._details.get((points, result.passed))
+        if detail is None:
+            detail = self._details[points, result.passed] = json.dumps(
+                {"points": points, "passed": result.passed}
+            )
         return _Scored(
             points=result.points,
+            max_points=result.max_points,
             passed=result.passed,
             outstanding=result.outstanding,
             missing=result.missing,
             failed_required=result.failed_required,
-            digest=digest,
-            columns=_json_members(
+            criteria_set_id=criteria_set.pk,
+            criteria_digest=criteria_set.digest,
+            outcomes=outcomes,
+            digest=result_digest(
                 criteria_set_id=criteria_set.pk,
                 criteria_digest=criteria_set.digest,
-                points=str(result.points),
-                passed=result.passed,
-                outstanding=result.outstanding,
+                outcome_digests=outcome_digests,
             ),
-            event_detail=json.dumps({"points": str(result.points), "passed": result.passed}),
+            points_text=points,
+            event_detail=detail,
         )
 
 
@@ -377,104 +422,224 @@ def _exact(value: evaluation.EvidenceValue) -> Hashable:
     return value.as_tuple() if isinstance(value, Decimal) else value
 
 
-def _json_members(**values) -> str:
-    """JSON object members without the braces (`"a": 1, "b": "x"`), to be spliced into each
-    row of a chunk's JSON document next to the row's own id and version."""
-    return json.dumps(values, ensure_ascii=False)[1:-1]
+def _result_body(scored: _Scored, outcome_ids: dict[str, int]) -> str:
+    """The stored body of a result (see `EvaluationResult`), as its canonical JSON text:
+    written out member by member, in sorted key order, as `canonical_text` would give it."""
+    ids = ",".join([str(outcome_ids[o.digest]) for o in scored.outcomes])
+    return (
+        f'{{"criteria":[{ids}],"failed_required":{_dumps(scored.failed_required)},'
+        f'"max_points":"{scored.max_points}","missing":{_dumps(scored.missing)},'
+        f'"outstanding":{_JSON_BOOL[scored.outstanding]},"passed":{_JSON_BOOL[scored.passed]},'
+        f'"points":"{scored.points_text}"}}'
+    )
 
 
-def _json_rows(columns: dict[str, str]) -> str:
-    """SQL for a table of `columns` (name → PostgreSQL type) read from one parameter: a JSON
-    array of objects. A whole chunk is one parameter, so the statement text never changes and
-    SQLite's bound-parameter limit does not bound the chunk size. Only the fixed names and
-    types of `_RESULT_COLUMNS` and `_EVENT_COLUMNS` are interpolated."""
-    if connection.vendor == "postgresql":
-        spec = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
-        return f"SELECT * FROM jsonb_to_recordset(CAST(%s AS jsonb)) AS t({spec})"  # noqa: S608
-    fields = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
-    return f"SELECT {fields} FROM json_each(%s)"  # noqa: S608
+_JSON_BOOL = {True: "true", False: "false"}
 
 
+def _insert_new(model, columns: dict[str, str], rows: list[tuple]) -> dict[str, int]:
+    """Insert the rows (`digest` first, then the other `columns`: name → PostgreSQL type) that
+    are not stored yet; returns every row's id by digest, stored now or before.
+
+    Outcomes and results are content-addressed and never change, so a row another run stores
+    meanwhile is simply found. The rows go in digest order: two runs at once that insert the
+    same rows wait for each other in the same order, never each for the other.
+    """
+    if not rows:
+        return {}
+    rows = sorted(rows)
+    table = model._meta.db_table
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(_LINES for _ in columns)
+            values = ", ".join(f"CAST(v.{name} AS {type_})" for name, type_ in columns.items())
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) "  # noqa: S608 - fixed names and types only
+                f"SELECT {values} FROM unnest({arrays}) AS v({names}) ORDER BY v.digest "
+                "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
+                ["\n".join(str(row[i]) for row in rows) for i in range(len(columns))],
+            )
+            ids = dict(cursor.fetchall())
+            wanted = [row[0] for row in rows if row[0] not in ids]
+            if wanted:
+                cursor.execute(
+                    f"SELECT digest, id FROM {table} WHERE digest = ANY({_LINES})",  # noqa: S608
+                    ["\n".join(wanted)],
+                )
+                ids.update(cursor.fetchall())
+            return ids
+        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) "  # noqa: S608 - fixed names only
+            f"SELECT {values} FROM json_each(%s) WHERE true ORDER BY 1 "
+            "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
+            [json.dumps(rows, ensure_ascii=False)],
+        )
+        ids = dict(cursor.fetchall())
+    wanted = [row[0] for row in rows if row[0] not in ids]
+    if wanted:
+        ids.update(model.objects.filter(digest__in=wanted).values_list("digest", "pk"))
+    return ids
+
+
+_LINES = "string_to_array(%s, E'\\n')"
+"""An array parameter as one text of lines: joining strings is much cheaper than having the
+driver quote each element of a list. Every value sent this way is free of raw line breaks
+(numbers, codes, digests, and canonical JSON texts, in which JSON escapes them)."""
+
+_OUTCOME_COLUMNS = {"digest": "varchar", "body": "jsonb"}
 _RESULT_COLUMNS = {
-    "registration_id": "bigint",
-    "version": "integer",
-    "evaluation_id": "bigint",
-    "points": "numeric",
-    "passed": "boolean",
-    "outstanding": "boolean",
+    "digest": "varchar",
     "criteria_set_id": "bigint",
-    "criteria_digest": "text",
+    "criteria_digest": "varchar",
+    "body": "jsonb",
 }
-_EVENT_COLUMNS = {"registration_id": "bigint", "from_state": "text", "detail": "jsonb"}
 
 
 def _store_results(evaluated: list[tuple], memo: _Memo) -> None:
-    """Make sure every result of `evaluated` has its `EvaluationResult` row; new ones are
-    inserted (a result another run stored meanwhile is kept, not duplicated) and the ids of
-    all of them land in `memo.ids`."""
-    wanted = {scored.digest for _row, scored in evaluated} - memo.ids.keys()
-    new = [(digest, memo.pending[digest]) for digest in wanted if digest in memo.pending]
-    table = EvaluationResult._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(new), STORE_BATCH):
-            batch = new[start : start + STORE_BATCH]
-            values = ", ".join(["(%s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} (digest, body) VALUES {values} "  # noqa: S608
-                "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
-                [value for pair in batch for value in pair],
-            )
-            memo.ids.update(cursor.fetchall())
-    digests = list(wanted - memo.ids.keys())  # stored before, by this run or another
-    for start in range(0, len(digests), STORE_BATCH):
-        batch = digests[start : start + STORE_BATCH]
-        memo.ids.update(
-            EvaluationResult.objects.filter(digest__in=batch).values_list("digest", "pk")
-        )
-    for digest in wanted:
-        memo.pending.pop(digest, None)
-    if len(memo.ids) >= MEMO_SIZE:
-        memo.ids = {scored.digest: memo.ids[scored.digest] for _row, scored in evaluated}
+    """Make sure every result of `evaluated` and every outcome in it has its row, so that
+    `memo.result_ids` knows each result's id."""
+    new = {
+        scored.digest: scored for _row, scored in evaluated if scored.digest not in memo.result_ids
+    }
+    if not new:
+        return
+    if memo.unstored_outcomes:
+        outcomes = list(memo.unstored_outcomes.items())
+        memo.outcome_ids.update(_insert_new(CriterionOutcome, _OUTCOME_COLUMNS, outcomes))
+        memo.unstored_outcomes.clear()
+    rows = [
+        (digest, s.criteria_set_id, s.criteria_digest, _result_body(s, memo.outcome_ids))
+        for digest, s in new.items()
+    ]
+    memo.result_ids.update(_insert_new(EvaluationResult, _RESULT_COLUMNS, rows))
+    if len(memo.result_ids) >= MEMO_SIZE:  # keep what this chunk needs
+        memo.result_ids = {s.digest: memo.result_ids[s.digest] for _row, s in evaluated}
 
 
-def _write_results(evaluated: list[tuple], now, ids: dict[str, int]) -> set[int]:
-    """Store results, each only if the row still has the version it was read with and the
-    result differs from the one stored.
-
-    `evaluated` rows: (registration row as read, _Scored); `ids`: the `EvaluationResult` row
-    of each result's digest (`_store_results`). Returns the ids written.
-    """
-    if not evaluated:
-        return set()
-    payload = ",".join(
-        f'{{"registration_id":{row.id},"version":{row.version},'
-        f'"evaluation_id":{ids[scored.digest]},{scored.columns}}}'
-        for row, scored in evaluated
-    )
-    sql = f"""
+_WRITE_POSTGRESQL = f"""
+    WITH v AS (
+        SELECT * FROM unnest(
+            CAST({_LINES} AS bigint[]), CAST({_LINES} AS integer[]),
+            CAST({_LINES} AS bigint[]), CAST({_LINES} AS numeric[]),
+            CAST({_LINES} AS boolean[]), CAST({_LINES} AS boolean[]), {_LINES}, {_LINES}
+        ) AS v(id, version, evaluation_id, points, passed, outstanding, from_state, detail)
+    ), written AS (
         UPDATE titles_registration AS r SET
             state = %s,
             points = v.points,
             passed = v.passed,
             eval_outstanding = v.outstanding,
             evaluation_id = v.evaluation_id,
-            criteria_set_id = v.criteria_set_id,
-            criteria_digest = v.criteria_digest,
             evaluated_at = %s,
             updated_at = %s,
             version = r.version + 1
-        FROM ({_json_rows(_RESULT_COLUMNS)}) AS v
-        WHERE r.id = v.registration_id AND r.version = v.version
-            AND NOT (
-                r.state = %s AND r.criteria_digest = v.criteria_digest
-                AND COALESCE(r.evaluation_id, 0) = v.evaluation_id
-            )
-        RETURNING id
-    """  # noqa: S608 - only fixed names and types are interpolated
+        FROM v
+        WHERE r.id = v.id AND r.version = v.version
+            AND NOT (r.state = %s AND r.evaluation_id IS NOT DISTINCT FROM v.evaluation_id)
+        RETURNING r.id
+    ), events AS (
+        INSERT INTO titles_registrationevent
+            (registration_id, action, from_state, to_state, reason, detail, user_id, at)
+        SELECT v.id, %s, v.from_state, %s, '', CAST(v.detail AS jsonb), %s, %s
+        FROM v JOIN written ON written.id = v.id
+        ORDER BY v.id
+    )
+    SELECT id FROM written
+"""  # noqa: S608 - only the fixed _LINES is interpolated
+
+_UPDATE_SQLITE = """
+    UPDATE titles_registration AS r SET
+        state = %s,
+        points = v.points,
+        passed = v.passed,
+        eval_outstanding = v.outstanding,
+        evaluation_id = v.evaluation_id,
+        evaluated_at = %s,
+        updated_at = %s,
+        version = r.version + 1
+    FROM (
+        SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS version,
+            json_extract(value, '$[2]') AS evaluation_id, json_extract(value, '$[3]') AS points,
+            json_extract(value, '$[4]') AS passed, json_extract(value, '$[5]') AS outstanding
+        FROM json_each(%s)
+    ) AS v
+    WHERE r.id = v.id AND r.version = v.version
+        AND NOT (r.state = %s AND r.evaluation_id IS v.evaluation_id)
+    RETURNING id
+"""
+
+_EVENTS_SQLITE = """
+    INSERT INTO titles_registrationevent
+        (registration_id, action, from_state, to_state, reason, detail, user_id, at)
+    SELECT json_extract(value, '$[0]'), %s, json_extract(value, '$[1]'), %s, '',
+        json_extract(value, '$[2]'), %s, %s
+    FROM json_each(%s)
+    ORDER BY 1
+"""
+
+
+def _write_results(evaluated: list[tuple], now, result_ids: dict[str, int], user) -> set[int]:
+    """Store each row's result, and its `evaluate` event, only if the row still has the
+    version it was read with and the result differs from the one stored.
+
+    `evaluated` rows: (registration row as read, _Scored); `result_ids`: the `EvaluationResult`
+    row of each result's digest (`_store_results`). Returns the ids written. The event's
+    `from_state` is the state as read: the version check makes sure it still is.
+    """
+    if not evaluated:
+        return set()
     now = connection.ops.adapt_datetimefield_value(now)
+    user_id = user.pk if user is not None else None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [State.EVALUATED, now, now, f"[{payload}]", State.EVALUATED])
-        return {row[0] for row in cursor.fetchall()}
+        if connection.vendor == "postgresql":
+            lines = "\n".join
+            cursor.execute(
+                _WRITE_POSTGRESQL,
+                [
+                    lines([str(row.id) for row, _s in evaluated]),
+                    lines([str(row.version) for row, _s in evaluated]),
+                    lines([str(result_ids[s.digest]) for _row, s in evaluated]),
+                    lines([s.points_text for _row, s in evaluated]),
+                    lines(["t" if s.passed else "f" for _row, s in evaluated]),
+                    lines(["t" if s.outstanding else "f" for _row, s in evaluated]),
+                    lines([row.state for row, _s in evaluated]),
+                    lines([s.event_detail for _row, s in evaluated]),
+                    State.EVALUATED,
+                    now,
+                    now,
+                    State.EVALUATED,
+                    RegistrationEvent.Action.EVALUATE,
+                    State.EVALUATED,
+                    user_id,
+                    now,
+                ],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        payload = json.dumps(
+            [
+                (row.id, row.version, result_ids[s.digest], s.points_text, s.passed,
+                 s.outstanding)
+                for row, s in evaluated
+            ]
+        )  # fmt: skip
+        cursor.execute(_UPDATE_SQLITE, [State.EVALUATED, now, now, payload, State.EVALUATED])
+        written = {row[0] for row in cursor.fetchall()}
+        if written:
+            events = json.dumps(
+                [
+                    (row.id, row.state, json.loads(s.event_detail))
+                    for row, s in evaluated
+                    if row.id in written
+                ],
+                ensure_ascii=False,
+            )
+            cursor.execute(
+                _EVENTS_SQLITE,
+                [RegistrationEvent.Action.EVALUATE, State.EVALUATED, user_id, now, events],
+            )
+        return written
 
 
 def _unchanged(evaluated: list[tuple], written: set[int]) -> set[int]:
@@ -489,63 +654,40 @@ def _unchanged(evaluated: list[tuple], written: set[int]) -> set[int]:
     return {pk for pk, version in current if versions[pk] == version}
 
 
-def _write_events(written: list[tuple], now, user) -> None:
-    """One `evaluate` event per written registration, in id order, all at `now`.
+class _Row(NamedTuple):
+    """A registration as `_load_chunk` reads it: the fields are the queryset's column names,
+    in the order of its SQL (model fields, then the one annotation)."""
 
-    `written` rows: (registration row as read, _Scored). One INSERT of the JSON-encoded chunk
-    instead of `bulk_create`, which spent more time building model instances than the
-    database spent storing them.
-    """
-    if not written:
-        return
-    payload = ",".join(
-        f'{{"registration_id":{row.id},"from_state":{json.dumps(row.state)},'
-        f'"detail":{scored.event_detail}}}'
-        for row, scored in written
-    )
-    sql = f"""
-        INSERT INTO titles_registrationevent
-            (registration_id, action, from_state, to_state, reason, detail, user_id, at)
-        SELECT v.registration_id, %s, v.from_state, %s, '', v.detail, %s, %s
-        FROM ({_json_rows(_EVENT_COLUMNS)}) AS v
-        ORDER BY v.registration_id
-    """  # noqa: S608 - only fixed names and types are interpolated
-    params = [
-        RegistrationEvent.Action.EVALUATE,
-        State.EVALUATED,
-        user.pk if user is not None else None,
-        connection.ops.adapt_datetimefield_value(now),
-        f"[{payload}]",
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    id: int
+    version: int
+    state: str
+    entity_id: int
+    province_id: int
+    ward__code: str
+    entity__code: str
+    evidence_text: str | None
 
 
-def _load_chunk(queryset, after: int) -> list:
-    """The next CHUNK registrations by id after `after`, as named rows.
+def _load_chunk(queryset) -> list[_Row]:
+    """The first CHUNK registrations of `queryset` (ordered by id).
 
     The evidence comes as the database's JSON text, undecoded: `_Memo.score_text` looks a
-    result up by that text and decodes only evidence it has not seen in the run.
+    result up by that text and decodes only evidence it has not seen in the run. The rows are
+    fetched at once from the queryset's SQL (its columns need no conversion), not a hundred
+    at a time through the queryset's iterator.
     """
-    fields = (
-        "id",
-        "version",
-        "state",
-        "entity_id",
-        "province_id",
-        "evidence_text",
-        "ward__code",
-        "entity__code",
+    sql, params = (
+        queryset.annotate(evidence_text=Cast("evidence", output_field=TextField()))
+        .values_list(*_Row._fields)[:CHUNK]
+        .query.sql_with_params()
     )
-    return list(
-        queryset.filter(pk__gt=after)
-        .annotate(evidence_text=Cast("evidence", output_field=TextField()))
-        .values_list(*fields, named=True)[:CHUNK]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(map(_Row._make, cursor.fetchall()))
 
 
 def _evaluate_rows(
-    rows: list,
+    rows: list[_Row],
     sets: dict[int, CriteriaSet | None],
     shares: dict[int, evaluation.Share],
     overrides: dict[int, dict[str, bool]],
@@ -570,14 +712,20 @@ def _evaluate_rows(
 
 
 def _evaluate_chunk(
-    rows: list,
+    rows: list[_Row],
     kind: str,
     year: int,
     sets: dict[int, CriteriaSet | None],
     user,
     memo: _Memo,
 ) -> tuple[list[EvaluationRow], int, int]:
-    """Evaluate one chunk of registrations of one kind; returns (rows, unevaluated, lost)."""
+    """Evaluate one chunk of registrations of one kind; returns (rows, unevaluated, lost).
+
+    New outcomes and results are stored first, outside the chunk's transaction when the
+    caller holds none (they are content-addressed and never change, so a result stored for a
+    chunk that then fails is only found again later); the registrations and their events are
+    written in one transaction.
+    """
     needs_shares = any(
         s is not None and any(c.type == "share" for c in parsed(s).criteria) for s in sets.values()
     )
@@ -594,43 +742,217 @@ def _evaluate_chunk(
     ).values_list("registration_id", "criterion", "met"):
         overrides[reg_id][criterion] = met
     evaluated, unevaluated = _evaluate_rows(rows, sets, shares, overrides, memo)
-    now = timezone.now()
     _store_results(evaluated, memo)
-    written = _write_results(evaluated, now, memo.ids)
-    # A re-evaluation that changes nothing writes nothing: no new version, no event, so a page
-    # an official has open stays current.
-    same = _unchanged(evaluated, written)
-    _write_events([(row, scored) for row, scored in evaluated if row.id in written], now, user)
-    if written:
-        record_bulk(
-            "evaluate",
-            model=Registration,
-            province_ids={row.province_id for row in rows if row.id in written},
-            year=year,
-            kind=kind,
-            evaluated=len(written),
-            wards=sorted({row.ward__code for row in rows if row.id in written}),
-        )
+    with transaction.atomic():
+        written = _write_results(evaluated, timezone.now(), memo.result_ids, user)
+        # A re-evaluation that changes nothing writes nothing: no new version, no event, so a
+        # page an official has open stays current.
+        same = _unchanged(evaluated, written)
+        if written:
+            written_rows = [row for row in rows if row.id in written]
+            record_bulk(
+                "evaluate",
+                model=Registration,
+                province_ids={row.province_id for row in written_rows},
+                year=year,
+                kind=kind,
+                evaluated=len(written),
+                wards=sorted({row.ward__code for row in written_rows}),
+            )
     kept = written | same
-    done = [(row, scored) for row, scored in evaluated if row.id in kept]
     out = [
         EvaluationRow(
-            registration_id=row.id,
-            kind=kind,
-            ward=row.ward__code,
-            code=row.entity__code,
-            points=scored.points,
-            passed=scored.passed,
-            outstanding=scored.outstanding,
-            missing=scored.missing,
-            failed_required=scored.failed_required,
+            row.id, kind, row.ward__code, row.entity__code, scored.points, scored.passed,
+            scored.outstanding, scored.missing, scored.failed_required,
         )
-        for row, scored in done
-    ]
+        for row, scored in evaluated
+        if row.id in kept
+    ]  # fmt: skip
     return out, unevaluated, len(evaluated) - len(written) - len(same)
 
 
-def _evaluate(queryset, *, year: int, user) -> EvaluationRun:
+def _evaluate_kind(
+    qs, *, kind: str, year: int, user, memo: _Memo, report: Callable[[EvaluationRun], None]
+) -> None:
+    """Evaluate the registrations of `qs` (one kind, ordered by id) chunk by chunk, handing
+    what each chunk did to `report` as soon as it is committed."""
+    sets: dict[int, CriteriaSet | None] = {}
+    for rows in _chunks(qs):
+        for province_id in {r.province_id for r in rows} - sets.keys():
+            sets[province_id] = criteria_in_force(title=kind, year=year, province_id=province_id)
+        done, unevaluated, lost = _evaluate_chunk(rows, kind, year, sets, user, memo)
+        report(
+            EvaluationRun(
+                rows=done,
+                no_criteria={kind: unevaluated} if unevaluated else {},
+                changed_meanwhile=lost,
+            )
+        )
+
+
+def _chunks(qs) -> Iterator[list[_Row]]:
+    """`qs` CHUNK rows at a time, each chunk read when the previous one is done with.
+
+    A worker's part (`_parts`) is read by id ranges of CHUNK of its rows, from the list of its
+    ids: with only "id after the last one" to go by, PostgreSQL cannot tell how far it would
+    have to read the id index to find a chunk of the part, and scans the table instead.
+    """
+    if "part" not in qs.query.annotations:
+        last = 0
+        while rows := _load_chunk(qs.filter(pk__gt=last)):
+            last = rows[-1].id
+            yield rows
+        return
+    ids = list(qs.values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        bounded = qs.filter(pk__gte=ids[start], pk__lte=ids[min(start + CHUNK, len(ids)) - 1])
+        if rows := _load_chunk(bounded):
+            yield rows
+
+
+def _can_share_out(workers: int) -> bool:
+    """Whether the work may go to worker processes: asked for, on PostgreSQL (SQLite has one
+    writer at a time), with fork available, and with no transaction held by the caller (the
+    workers' own connections could not see what it has not committed)."""
+    return (
+        workers > 1
+        and connection.vendor == "postgresql"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not connection.in_atomic_block
+    )
+
+
+def _parts(qs, workers: int) -> list:
+    """`qs` shared among `workers` by the hash of each registration's evidence, so that
+    households with the same evidence, which share a result, go to the same process and each
+    distinct result is computed and stored by one process only; the parts come out about the
+    same size. One part if `qs` is too small to be worth sharing out."""
+    if qs.count() < PARALLEL_MIN:
+        return [qs]
+    part = Func(
+        F("evidence"),
+        template=f"abs(mod(jsonb_hash(%(expressions)s), {int(workers)}))",
+        output_field=IntegerField(),
+    )
+    return [qs.alias(part=part).filter(part=k) for k in range(workers)]
+
+
+_INHERITED: list = []
+"""In a worker, the parent's connection wrappers it inherited: kept, never used nor closed."""
+
+
+def _forget_inherited_connections() -> None:
+    """Give this (forked) process new, unconnected database connection wrappers.
+
+    What fork copied is the parent's: its socket must never be used here (the processes would
+    read each other's answers) nor closed (that would end the parent's session). The parent
+    keeps its session open across the fork, and code that ran in another context of the same
+    thread (a greenlet of the browser tests, say) may hold one of its own, which this process
+    would otherwise pick up (the tests saw it happen). So every alias gets a fresh wrapper, and
+    the inherited ones are kept out of reach of the garbage collector until the process ends
+    with os._exit.
+    """
+    for alias in connections:
+        _INHERITED.append(connections[alias])
+        connections[alias] = connections.create_connection(alias)
+
+
+def _worker(pipe, qs, kind: str, year: int, user) -> None:
+    """A worker process: evaluate `qs` as `_evaluate_kind` does, sending each chunk's part of
+    the run up `pipe` as it is committed (its rows packed by `_pack`, which pickles fast), then
+    ("done", None); ("error", text) if it fails. The process ends with os._exit: nothing it
+    inherited is cleaned up twice."""
+
+    def send(part: EvaluationRun) -> None:
+        pipe.send(("part", (_pack(part.rows), part.no_criteria, part.changed_meanwhile)))
+
+    try:
+        try:
+            _forget_inherited_connections()
+            _evaluate_kind(qs, kind=kind, year=year, user=user, memo=_Memo(), report=send)
+            pipe.send(("done", None))
+        except BaseException:
+            pipe.send(("error", traceback.format_exc()))
+        finally:
+            connections.close_all()
+            pipe.close()
+    finally:
+        os._exit(0)
+
+
+def _pack(rows: list[EvaluationRow]) -> tuple:
+    """`rows` as a few flat lists, cheap to pickle: the registrations' own columns, and for
+    each row the index of its figures among the chunk's distinct ones (many rows share them)."""
+    totals: dict[tuple, int] = {}
+    which = [
+        totals.setdefault(
+            (r.kind, r.points, r.passed, r.outstanding, r.missing, r.failed_required), len(totals)
+        )
+        for r in rows
+    ]
+    return (
+        [r.registration_id for r in rows],
+        [r.ward for r in rows],
+        [r.code for r in rows],
+        which,
+        list(totals),
+    )
+
+
+def _unpack(packed: tuple) -> list[EvaluationRow]:
+    ids, wards, codes, which, totals = packed
+    return [
+        EvaluationRow(pk, kind, ward, code, points, passed, outstanding, missing, failed)
+        for pk, ward, code, (kind, points, passed, outstanding, missing, failed) in zip(
+            ids, wards, codes, [totals[i] for i in which], strict=True
+        )
+    ]
+
+
+class EvaluationWorkerError(RuntimeError):
+    """A worker process failed; what it had committed before stays (as a run stopped by an
+    error in a chunk leaves the chunks before it)."""
+
+
+def _evaluate_in_parallel(parts: list, *, kind: str, year: int, user, run: EvaluationRun) -> None:
+    """Evaluate each part (a queryset) in a process of its own, each with its own connection,
+    and add what they did to `run`. They write disjoint registrations; outcomes and results
+    they both need are content-addressed (see `_insert_new`). Raises EvaluationWorkerError
+    once all have stopped if any failed."""
+    context = multiprocessing.get_context("fork")
+    readers, processes = [], []
+    for part in parts:
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker, args=(writer, part, kind, year, user), daemon=True
+        )
+        process.start()
+        writer.close()
+        readers.append(reader)
+        processes.append(process)
+    failures = []
+    pending = set(readers)
+    while pending:
+        for reader in wait(list(pending)):
+            try:
+                what, item = reader.recv()
+            except EOFError:
+                what, item = "error", "the worker process stopped without a word"
+            if what == "part":
+                rows, no_criteria, changed_meanwhile = item
+                run.add(EvaluationRun(_unpack(rows), no_criteria, changed_meanwhile))
+                continue
+            if what == "error":
+                failures.append(item)
+            pending.discard(reader)
+            reader.close()
+    for process in processes:
+        process.join()
+    if failures:
+        raise EvaluationWorkerError("an evaluation worker failed:\n" + "\n".join(failures))
+
+
+def _evaluate(queryset, *, year: int, user, workers: int = 1) -> EvaluationRun:
     run = EvaluationRun(rows=[], no_criteria={}, changed_meanwhile=0)
     memo = _Memo()
     # A signed-off ward-year's figures are frozen: its results stay as they were signed off.
@@ -641,29 +963,24 @@ def _evaluate(queryset, *, year: int, user) -> EvaluationRun:
             .exclude(ward_id__in=frozen)
             .order_by("pk")
         )
-        sets: dict[int, CriteriaSet | None] = {}
-        last_pk = 0
-        while rows := _load_chunk(qs, last_pk):
-            last_pk = rows[-1].id
-            for province_id in {r.province_id for r in rows} - sets.keys():
-                sets[province_id] = criteria_in_force(
-                    title=kind, year=year, province_id=province_id
-                )
-            with transaction.atomic():
-                done, unevaluated, lost = _evaluate_chunk(rows, kind, year, sets, user, memo)
-            run.rows.extend(done)
-            run.changed_meanwhile += lost
-            if unevaluated:
-                run.no_criteria[kind] = run.no_criteria.get(kind, 0) + unevaluated
+        parts = _parts(qs, workers) if _can_share_out(workers) else [qs]
+        if len(parts) > 1:
+            _evaluate_in_parallel(parts, kind=kind, year=year, user=user, run=run)
+        else:
+            _evaluate_kind(qs, kind=kind, year=year, user=user, memo=memo, report=run.add)
     return run
 
 
-def registrations_evaluate(*, year: int, ward=None, user=None) -> EvaluationRun:
-    """Evaluate every undecided registration of `year` (in `ward` if given), bottom-up."""
+def registrations_evaluate(*, year: int, ward=None, user=None, workers: int = 1) -> EvaluationRun:
+    """Evaluate every undecided registration of `year` (in `ward` if given), bottom-up.
+
+    With `workers` > 1, on PostgreSQL and outside a transaction, each title's registrations
+    are shared among that many processes (all of one title before the next title starts).
+    """
     queryset = Registration.objects.all()
     if ward is not None:
         queryset = queryset.filter(ward=ward)
-    return _evaluate(queryset, year=year, user=user)
+    return _evaluate(queryset, year=year, user=user, workers=workers)
 
 
 def registration_reevaluate(*, registration: Registration, user=None) -> EvaluationRun:

@@ -142,7 +142,7 @@ def _render_detail(
         and (
             state in (State.REGISTERED, State.SUBMITTED)
             or criteria_set is None
-            or registration.criteria_digest != criteria_set.digest
+            or registration.evaluation.criteria_digest != criteria_set.digest
         ),
         "can_review": reviewer,
         "can_register": can_register(user),
