@@ -5,6 +5,7 @@ Production sets DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS and SECURE_* through the
 nothing here exists only in production.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,6 +147,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+
+# `manage.py evaluate` shares each title's registrations among this many processes, each with
+# its own database connection (PostgreSQL only; on SQLite, and from the web pages, it runs in
+# one). One per core of the database server is about right; the default is this machine's.
+EVALUATE_WORKERS = env.int("EVALUATE_WORKERS", default=min(4, os.cpu_count() or 1))
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

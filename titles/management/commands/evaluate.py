@@ -1,7 +1,8 @@
-"""`manage.py evaluate --year YEAR [--ward CODE] [--output results.csv]`."""
+"""`manage.py evaluate --year YEAR [--ward CODE] [--output results.csv] [--workers N]`."""
 
 import csv
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import AdministrativeUnit
@@ -20,8 +21,17 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--ward", help="commune/ward code: only that ward")
         parser.add_argument("--output", help="write one CSV row per registration evaluated")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.EVALUATE_WORKERS,
+            help="processes sharing the work on PostgreSQL (default: EVALUATE_WORKERS, "
+            f"{settings.EVALUATE_WORKERS} here); 1 runs in this process only",
+        )
 
-    def handle(self, *args, year, ward=None, output=None, **options):
+    def handle(self, *args, year, ward=None, output=None, workers, **options):
+        if workers < 1:
+            raise CommandError("--workers must be 1 or more.")
         ward_unit = None
         if ward:
             ward_unit = AdministrativeUnit.objects.filter(
@@ -29,7 +39,7 @@ class Command(BaseCommand):
             ).first()
             if ward_unit is None:
                 raise CommandError(f"Unknown commune/ward code {ward}.")
-        run = registrations_evaluate(year=year, ward=ward_unit)
+        run = registrations_evaluate(year=year, ward=ward_unit, workers=workers)
         if output:
             with open(output, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
