@@ -10,16 +10,18 @@ evidence drawn with a fixed seed (--evidence realistic, the default: households 
 their profile makes likely, most do well on every criterion; --evidence random: every
 criterion drawn on its own, so that nearly every household's evidence is distinct).
 
-Then it times `registrations_evaluate(year=...)` with a wall clock:
+Then it times `registrations_evaluate(year=..., workers=--workers)` with a wall clock:
 - fresh run 1: every registration is evaluated for the first time, and written;
 - a re-evaluation right after it: the results are the same, so nothing is written;
 - fresh runs 2 … --fresh: the registrations are first put back as built (states, no results,
-  no events, no stored results; VACUUM ANALYZE), so each is a first evaluation again.
-Every timed run starts after a CHECKPOINT. Besides the wall clock it reports the CPU time of
-the Python process and of the database backend serving it, which vary less than the wall clock
-on a machine shared with other work. With --breakdown, one more fresh run times the service's
-own steps (load, rules, store, events) by wrapping them, which adds a little overhead and
-changes nothing else.
+  no events, no stored results or outcomes), so each is a first evaluation again.
+The data is vacuumed and analysed after it is built and after each reset, as a registration
+table is by autovacuum long before the year's evaluation. Every timed run starts after a
+CHECKPOINT. Besides the wall clock it reports the CPU time of the Python processes (the
+workers included) and of the whole database server, which vary less than the wall clock on a
+machine shared with other work. With --breakdown, one more fresh run, in one process, times
+the service's own steps (load, rules, store, write) by wrapping them, which adds a little
+overhead and changes nothing else.
 
 Django runs with DEBUG off unless DEBUG is set, as `manage.py evaluate` runs in production
 (with DEBUG on Django keeps the text of every statement, a chunk's JSON document included).
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import functools
 import json
 import os
 import random
@@ -102,6 +103,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--fresh", type=int, default=2, help="fresh evaluations of all registrations (default 2)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: the EVALUATE_WORKERS setting, as `manage.py evaluate`)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="registrations per chunk (default: the service's)"
     )
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     return parser.parse_args()
@@ -328,12 +338,12 @@ def build(n: int, seed: int, patterns: int = 0, evidence_kind: str = "realistic"
             "titles_registration",
             (
                 "entity_id", "year", "kind", "ward_id", "province_id", "state", "outstanding",
-                "evidence", "evidence_self_assessed", "criteria_digest",
-                "rejection_reason", "version", "created_at", "updated_at",
+                "evidence", "evidence_self_assessed", "rejection_reason", "version",
+                "created_at", "updated_at",
             ),
             (
                 (pk, YEAR, Kind.FAMILY, area_ward[a].pk, province.pk, state, False,
-                 json.dumps(ev, ensure_ascii=False), False, "", "", 1, now, now)
+                 json.dumps(ev, ensure_ascii=False), False, "", 1, now, now)
                 for pk, a, state, ev in zip(family_ids, homes, states, evidence, strict=True)
             ),
         )  # fmt: skip
@@ -342,19 +352,23 @@ def build(n: int, seed: int, patterns: int = 0, evidence_kind: str = "realistic"
         cursor.execute(
             "CREATE UNLOGGED TABLE bench_initial_state AS SELECT id, state FROM titles_registration"
         )
-        cursor.execute("ANALYZE")
+        # Registrations are entered over the year and autovacuum has long visited them when
+        # the evaluation runs; a table just filled by COPY has not been (no hint bits, no
+        # visibility map, and autovacuum would start on it in the middle of the first run).
+        cursor.execute("VACUUM ANALYZE")
     signatures = {tuple(sorted(ev.items())) for ev in evidence}
     return {"areas": area_count, "distinct_evidence": len(signatures)}
 
 
 def reset_registrations() -> None:
     """Put the registrations back as built: their states, no result, no event, no stored
-    result. Then VACUUM ANALYZE, so the next run is a fresh evaluation of the same data again."""
+    result or outcome. Then VACUUM ANALYZE, so the next run is a fresh evaluation of the same
+    data again."""
     with raw_cursor() as cursor:
         cursor.execute(
             """UPDATE titles_registration AS r SET state = b.state, points = NULL,
                    passed = NULL, eval_outstanding = NULL, evaluation_id = NULL,
-                   criteria_set_id = NULL, criteria_digest = '', evaluated_at = NULL
+                   evaluated_at = NULL
                FROM bench_initial_state AS b WHERE b.id = r.id"""
         )
         cursor.execute("TRUNCATE titles_registrationevent")
@@ -364,9 +378,11 @@ def reset_registrations() -> None:
         cursor.execute("BEGIN")
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("DELETE FROM titles_evaluationresult")
+        cursor.execute("DELETE FROM titles_criterionoutcome")
         cursor.execute("COMMIT")
         cursor.execute(
-            "VACUUM ANALYZE titles_registration, titles_registrationevent, titles_evaluationresult"
+            "VACUUM ANALYZE titles_registration, titles_registrationevent, "
+            "titles_evaluationresult, titles_criterionoutcome"
         )
 
 
@@ -377,46 +393,78 @@ def checkpoint() -> None:
         cursor.execute("CHECKPOINT")
 
 
-def stored_results() -> tuple[int, int]:
-    """(distinct results stored, registrations pointing at one)."""
+def stored_results() -> tuple[int, int, int]:
+    """(distinct results stored, distinct criterion outcomes, registrations pointing at a
+    result)."""
     with raw_cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM titles_evaluationresult),"
+            " (SELECT count(*) FROM titles_criterionoutcome),"
             " (SELECT count(*) FROM titles_registration WHERE evaluation_id IS NOT NULL)"
         )
         return cursor.fetchone()
 
 
-@functools.cache
-def backend_pid() -> int:
-    with raw_cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
+def _proc_stat(path: Path) -> tuple[str, list[str]] | None:
+    """(command name, the fields after it) of one /proc/PID/stat, or None if it is gone."""
+    try:
+        stat = path.read_text()
+    except OSError:
+        return None
+    return stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
 
 
 def backend_cpu_seconds() -> float | None:
     """CPU time of this connection's PostgreSQL backend so far, if it runs on this machine."""
-    try:
-        stat = Path(f"/proc/{backend_pid()}/stat").read_text()
-    except OSError:
+    from django.db import connection
+
+    connection.ensure_connection()
+    stat = _proc_stat(Path(f"/proc/{connection.connection.info.backend_pid}/stat"))
+    if stat is None:
         return None
-    fields = stat.rsplit(")", 1)[1].split()
+    fields = stat[1]
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def timed_run(label: str) -> dict:
-    """One end-to-end evaluation: wall clock, and the CPU the Python process and the database
-    backend spent (on a shared machine, CPU seconds vary less than the wall clock)."""
+def server_cpu_seconds() -> float | None:
+    """CPU time of the whole PostgreSQL server so far, if it runs on this machine: each live
+    server process's, plus what its ended processes spent (the postmaster's reaped children),
+    so the backends of worker connections closed during a run are counted. Includes the
+    server's own background work (WAL writer, checkpointer, autovacuum)."""
+    processes = {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        stat = _proc_stat(path)
+        if stat is not None and stat[0] == "postgres":
+            processes[int(path.parent.name)] = stat[1]
+    if not processes:
+        return None
+    ticks = 0
+    for fields in processes.values():
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        if int(fields[1]) not in processes:  # the postmaster: its parent is no server process
+            ticks += int(fields[13]) + int(fields[14])  # cutime + cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def python_cpu_seconds() -> float:
+    """CPU time of this process and of its ended children (the evaluation's workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def timed_run(label: str, workers: int) -> dict:
+    """One end-to-end evaluation: wall clock, and the CPU the Python processes and the
+    database server spent (on a shared machine, CPU seconds vary less than the wall clock)."""
     from titles.services.evaluate import registrations_evaluate
 
-    backend_before = backend_cpu_seconds()
-    cpu_before = time.process_time()
+    server_before = server_cpu_seconds()
+    cpu_before = python_cpu_seconds()
     started = time.perf_counter()
-    run = registrations_evaluate(year=YEAR)
+    run = registrations_evaluate(year=YEAR, workers=workers)
     seconds = time.perf_counter() - started
-    python_cpu = time.process_time() - cpu_before
-    backend_after = backend_cpu_seconds()
-    database_cpu = None if backend_before is None else backend_after - backend_before
+    python_cpu = python_cpu_seconds() - cpu_before
+    server_after = server_cpu_seconds()
+    database_cpu = None if server_before is None else server_after - server_before
     rows = len(run.rows)
     figures = {
         "run": label,
@@ -432,7 +480,7 @@ def timed_run(label: str) -> dict:
     }
     print(
         f"{label}: {rows:,} evaluations in {seconds:.2f} s = {rows / seconds:,.0f}/s; "
-        f"CPU: Python {python_cpu:.2f} s, database backend "
+        f"CPU: Python {python_cpu:.2f} s, database server "
         f"{'n/a' if database_cpu is None else f'{database_cpu:.2f} s'}\n"
         f"  {figures['passed']:,} passed, {figures['outstanding']:,} outstanding, "
         f"{figures['missing_some']:,} with missing evidence, "
@@ -445,14 +493,14 @@ def timed_run(label: str) -> dict:
 STEPS = {
     "load": ("_load_chunk",),
     "rules": ("_evaluate_rows",),
-    "store results": ("_store_results", "_write_results"),
-    "store events": ("_write_events",),
+    "store results": ("_store_results",),
+    "write rows and events": ("_write_results",),
 }
 
 
 def breakdown_run() -> None:
-    """Run once more with each step wrapped in a timer (wall clock, and the database backend's
-    CPU); what is left is the loop itself."""
+    """Run once more, in one process, with each step wrapped in a timer (wall clock, and the
+    CPU of this process and of its database backend); what is left is the loop itself."""
     from titles.services import evaluate as service
 
     wall: collections.Counter = collections.Counter()
@@ -482,7 +530,7 @@ def breakdown_run() -> None:
         print("breakdown: the service has none of the expected steps; skipped")
         return
     try:
-        figures = timed_run("breakdown run (timers on)")
+        figures = timed_run("breakdown run (timers on, one process)", workers=1)
     finally:
         for name, function in originals.items():
             setattr(service, name, function)
@@ -496,7 +544,8 @@ def breakdown_run() -> None:
     other_database = (figures["database_cpu"] or 0) - sum(database.values())
     print(
         f"  {'other':<14} {other:6.2f} s wall, Python CPU {other_python:5.2f} s, database CPU "
-        f"{other_database:5.2f} s (the loop, overrides, output rows, commits)"
+        f"{other_database:5.2f} s (the loop, overrides, output rows, commits; the server's "
+        "background processes)"
     )
 
 
@@ -513,9 +562,14 @@ def main() -> None:
     from titles.services import evaluate as service
 
     call_command("migrate", verbosity=0)
+    if args.workers is None:
+        args.workers = settings.EVALUATE_WORKERS
+    if args.chunk is not None:
+        service.CHUNK = args.chunk
     print(
         f"database {name} (PostgreSQL {connection.pg_version // 10000}), "
-        f"DEBUG={settings.DEBUG}, chunk {service.CHUNK:,}, {os.cpu_count()} CPUs"
+        f"DEBUG={settings.DEBUG}, chunk {service.CHUNK:,}, {args.workers} worker "
+        f"process(es), {os.cpu_count()} CPUs"
     )
     empty_tables()
     started = time.perf_counter()
@@ -532,13 +586,18 @@ def main() -> None:
             reset_registrations()
         checkpoint()
         connection.queries_log.clear()
-        fresh.append(timed_run(f"fresh run {i} (every registration evaluated and written)"))
+        fresh.append(
+            timed_run(f"fresh run {i} (every registration evaluated and written)", args.workers)
+        )
         if i == 1:
-            results, pointing = stored_results()
-            print(f"  {results:,} distinct results stored for {pointing:,} registrations")
+            results, outcomes, pointing = stored_results()
+            print(
+                f"  {results:,} distinct results ({outcomes:,} distinct criterion outcomes) "
+                f"stored for {pointing:,} registrations"
+            )
             checkpoint()
             connection.queries_log.clear()
-            timed_run("re-evaluation (nothing changed: nothing written)")
+            timed_run("re-evaluation (nothing changed: nothing written)", args.workers)
     rates = sorted(run["per_second"] for run in fresh)
     print(
         f"fresh runs: median {statistics.median(rates):,.0f}/s "
