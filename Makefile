@@ -10,7 +10,10 @@ PYTEST_ARGS ?=
 .PHONY: run test venv lint setup messages clean
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	@if ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null; then \
+	  base=$$(scripts/find-python) || exit 1; \
+	  echo "creating $(VENV) with $$base"; rm -rf $(VENV); $$base -m venv $(VENV) || exit 1; \
+	fi
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e ".[dev]"
 	touch $@
