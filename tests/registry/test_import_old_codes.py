@@ -106,13 +106,11 @@ def upload(client, text: str):
 
 
 def test_web_upload_takes_an_old_code_into_the_users_ward_only(client, hanoi):
-    grant_role(username="hk", role=Role.STAFF, unit_code="00070", password="Mat-khau-dai-1")
-    client.login(username="hk", password="Mat-khau-dai-1")
+    client.force_login(grant_role(username="hk", role=Role.STAFF, unit_code="00070").user)
     response = upload(client, "ward,code,name\n00061,TDP2,Tổ 2\n")
     assert ABSORBED in response.content.decode()
 
-    grant_role(username="tm", role=Role.STAFF, unit_code="00322", password="Mat-khau-dai-1")
-    client.login(username="tm", password="Mat-khau-dai-1")
+    client.force_login(grant_role(username="tm", role=Role.STAFF, unit_code="00322").user)
     page = upload(client, "ward,code,name\n00061,TDP2,Tổ 2\n").content.decode()
     assert "no commune/ward in force in your scope has the code" in page
     assert ABSORBED not in page
