@@ -31,6 +31,7 @@ OPERATIONS = {
     "registrations_approve_passed": _("Passed registrations approved"),
     "decision_issue": _("Recognition decision issued"),
     "evaluate": _("Evaluation"),
+    "divisions_load": _("Administrative units loaded"),
     "targets_load": _("Targets loaded"),
     "demo_generate": _("Demo registry generated"),
     "titles_demo_generate": _("Demo registrations generated"),

@@ -9,6 +9,8 @@ groups by and a province-sharded deployment distributes by).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -16,17 +18,34 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.text import fold
 
+# The two-tier system (34 provinces, 3,321 communes/wards) came into force on this day; the
+# units of the three tiers before it (provinces, districts, communes) ended the day before.
+TWO_TIER_START = dt.date(2025, 7, 1)
+BEFORE_TWO_TIER_END = TWO_TIER_START - dt.timedelta(days=1)
+
 
 class AdministrativeUnit(models.Model):
-    """A province or a commune/ward, as in the official list.
+    """A province or a commune/ward, as in the official list, or a unit from before 1 July 2025.
 
     Units are never rewritten: a unit abolished by a merger gets `valid_to` and its records keep
     pointing at it. Codes are unique among the units in force at each level.
+
+    The units of the three tiers before 1 July 2025 (provinces, districts, communes) have levels
+    of their own, so nothing that works on today's provinces and wards (scopes, grants, lists,
+    roll-ups, imports) ever sees them, and a code they share with a current unit (00322 was
+    Phường Hoàng Văn Thụ, it is now Phường Tương Mai) never clashes. They all ended on
+    2025-06-30, hold no records (the database refuses an entity in anything but a current-tier
+    ward) and are linked to the current units they went into (`UnitSuccession`).
     """
 
     class Level(models.TextChoices):
         PROVINCE = "province", _("Province")
         WARD = "ward", _("Commune/ward")
+        PROVINCE_BEFORE_2025 = "pre_prov", _("Province (before 1/7/2025)")
+        DISTRICT = "district", _("District (before 1/7/2025)")
+        WARD_BEFORE_2025 = "pre_ward", _("Commune/ward (before 1/7/2025)")
+
+    LEVELS_BEFORE_2025 = ("pre_prov", "district", "pre_ward")
 
     code = models.CharField(_("code"), max_length=10)
     name = models.CharField(_("name"), max_length=200)
@@ -43,6 +62,14 @@ class AdministrativeUnit(models.Model):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    successors = models.ManyToManyField(
+        "self",
+        through="UnitSuccession",
+        through_fields=("before", "after"),
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("administrative unit")
@@ -54,10 +81,20 @@ class AdministrativeUnit(models.Model):
                 condition=Q(valid_to__isnull=True),
                 name="adminunit_code_unique_in_force",
             ),
+            models.UniqueConstraint(
+                fields=["level", "code"],
+                condition=Q(level__in=["pre_prov", "district", "pre_ward"]),
+                name="adminunit_code_unique_before_2025",
+            ),
             models.CheckConstraint(
-                condition=Q(level="province", parent__isnull=True)
-                | Q(level="ward", parent__isnull=False),
-                name="adminunit_ward_has_province",
+                condition=Q(level__in=["province", "pre_prov"], parent__isnull=True)
+                | Q(level__in=["ward", "district", "pre_ward"], parent__isnull=False),
+                name="adminunit_parent_by_level",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level__in=["pre_prov", "district", "pre_ward"])
+                | Q(valid_to__lt=TWO_TIER_START),
+                name="adminunit_before_2025_ended",
             ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True)
@@ -76,8 +113,39 @@ class AdministrativeUnit(models.Model):
         return self.level == self.Level.PROVINCE
 
     @property
+    def is_before_2025(self) -> bool:
+        """A unit of the tiers before 1 July 2025 (it can hold no new records)."""
+        return self.level in self.LEVELS_BEFORE_2025
+
+    @property
     def province_id_for_scope(self) -> int:
         return self.pk if self.is_province else self.parent_id
+
+
+class UnitSuccession(models.Model):
+    """A unit before 1 July 2025 went, wholly or in part, into a current unit.
+
+    From the official conversion table the `vietnam-provinces` package ships: a commune split
+    among several wards has one row per ward (`whole` false); one that went wholly into a ward
+    has one row with `whole` true. Provinces are linked the same way.
+    """
+
+    before = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.CASCADE, related_name="successions"
+    )
+    after = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    whole = models.BooleanField(_("wholly"), default=False)
+
+    class Meta:
+        verbose_name = _("succession of units")
+        verbose_name_plural = _("successions of units")
+        constraints = [
+            models.UniqueConstraint(fields=["before", "after"], name="unitsuccession_unique")
+        ]
+        indexes = [models.Index(fields=["after"])]
+
+    def __str__(self) -> str:
+        return f"{self.before_id} -> {self.after_id}"
 
 
 class Kind(models.TextChoices):

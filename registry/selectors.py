@@ -20,6 +20,7 @@ from registry.models import (
     Entity,
     EntityKindModel,
     Kind,
+    UnitSuccession,
 )
 from registry.text import fold
 
@@ -76,6 +77,55 @@ def ward_get(*, user, code: str) -> AdministrativeUnit:
     if ward is None:
         raise Http404
     return ward
+
+
+def ward_formed_from(*, ward: AdministrativeUnit) -> list[UnitSuccession]:
+    """The communes before 1 July 2025 that `ward` (already in the user's scope) was formed
+    from, each with its district and whether it came wholly, by code."""
+    return list(
+        UnitSuccession.objects.filter(
+            after=ward, before__level=AdministrativeUnit.Level.WARD_BEFORE_2025
+        )
+        .select_related("before__parent")
+        .order_by("before__code")
+    )
+
+
+@dataclass(frozen=True)
+class WentInto:
+    ward: AdministrativeUnit
+    whole: bool
+    in_scope: bool
+
+
+def ward_before_2025_get(*, user, code: str) -> tuple[AdministrativeUnit, list[WentInto]]:
+    """A commune before 1 July 2025 and the current wards it went into.
+
+    Visible to whoever may see one of those wards (404 for anyone else); the wards outside the
+    user's scope are named but not linked.
+    """
+    unit = (
+        AdministrativeUnit.objects.filter(
+            level=AdministrativeUnit.Level.WARD_BEFORE_2025, code=code
+        )
+        .select_related("parent__parent")
+        .first()
+    )
+    if unit is None:
+        raise Http404
+    links = list(
+        UnitSuccession.objects.filter(before=unit)
+        .select_related("after__parent")
+        .order_by("after__code")
+    )
+    visible = set(
+        ward_units(user)
+        .filter(pk__in=[link.after_id for link in links])
+        .values_list("pk", flat=True)
+    )
+    if not visible:
+        raise Http404
+    return unit, [WentInto(link.after, link.whole, link.after_id in visible) for link in links]
 
 
 def wards_for_entry(*, user) -> QuerySet:

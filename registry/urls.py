@@ -23,6 +23,7 @@ register_converter(KindConverter, "kind")
 urlpatterns = [
     path("", views.home, name="home"),
     path("wards/<str:code>/", views.ward_overview, name="ward_overview"),
+    path("wards/before-2025/<str:code>/", views.ward_before_2025, name="ward_before_2025"),
     path("registry/import/", views.registry_import, name="registry_import"),
     path("registry/<kind:kind>/", views.entity_list, name="entity_list"),
     path("registry/<kind:kind>/new/", views.entity_create, name="entity_create"),

@@ -92,8 +92,21 @@ def _render_ward(request: HttpRequest, ward: AdministrativeUnit) -> HttpResponse
     return render(
         request,
         "registry/overview.html",
-        {"ward": ward, "totals": counts, "kinds": _count_cards(counts)},
+        {
+            "ward": ward,
+            "totals": counts,
+            "kinds": _count_cards(counts),
+            "formed_from": selectors.ward_formed_from(ward=ward),
+        },
     )
+
+
+@login_required
+@require_GET
+def ward_before_2025(request: HttpRequest, code: str) -> HttpResponse:
+    """A commune before 1 July 2025: where it was and which current wards it went into."""
+    unit, went_into = selectors.ward_before_2025_get(user=request.user, code=code)
+    return render(request, "registry/ward_before_2025.html", {"unit": unit, "went_into": went_into})
 
 
 def _count_cards(counts: dict) -> list[dict]:

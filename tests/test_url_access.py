@@ -53,7 +53,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEntry
-from registry.models import Association, AssociationMembership, Grant, Kind, Role
+from registry.models import (
+    AdministrativeUnit,
+    Association,
+    AssociationMembership,
+    Grant,
+    Kind,
+    Role,
+    UnitSuccession,
+)
 from registry.services.grants import grant_role
 from tests.factories import (
     ProvinceFactory,
@@ -331,6 +339,7 @@ class Place:
     event: Any = None
     group: Any = None  # an auth group (not scoped: the same everywhere)
     audit_entry: Any = None  # the audit log's entry for a change to `family`
+    commune_before_2025: Any = None  # a commune before 1 July 2025 that went into `ward`
     access_attempt: Any = None  # failed logins (axes) under the username of `user`
     access_log: Any = None
     access_failure: Any = None
@@ -372,6 +381,27 @@ def entity_form(kind: str, place: Place, **extra) -> dict:
 
 def _build_place(tag: str, ward, province, staff_user, official) -> Place:
     place = Place(tag=tag, ward=ward, province=province)
+    old_province = AdministrativeUnit.objects.create(
+        level=AdministrativeUnit.Level.PROVINCE_BEFORE_2025,
+        code=f"8{ord(tag) % 10}",
+        name=f"Tỉnh Cũ {tag}",
+        valid_to=datetime.date(2025, 6, 30),
+    )
+    district = AdministrativeUnit.objects.create(
+        level=AdministrativeUnit.Level.DISTRICT,
+        code=f"8{ord(tag) % 100:02d}",
+        name=f"Huyện Cũ {tag}",
+        parent=old_province,
+        valid_to=datetime.date(2025, 6, 30),
+    )
+    place.commune_before_2025 = AdministrativeUnit.objects.create(
+        level=AdministrativeUnit.Level.WARD_BEFORE_2025,
+        code=f"8{ord(tag):04d}",
+        name=f"Xã Cũ {tag}",
+        parent=district,
+        valid_to=datetime.date(2025, 6, 30),
+    )
+    UnitSuccession.objects.create(before=place.commune_before_2025, after=ward, whole=True)
     place.community = make_community(ward, code=place.code("TDP"), name=f"Tổ dân phố {tag}")
     place.clan = make_clan(ward, code=place.code("DH"), name=f"Dòng họ {tag}")
     place.family = make_family(
@@ -684,6 +714,12 @@ PAGES = [
     Url("home", read(special={"no_grant": 200}), shows=lambda p: p.ward.name),
     Url(
         "ward_overview", read(), kwargs=lambda p: {"code": p.ward.code}, shows=lambda p: p.ward.name
+    ),
+    Url(
+        "ward_before_2025",
+        read(),
+        kwargs=lambda p: {"code": p.commune_before_2025.code},
+        shows=lambda p: p.commune_before_2025.name,
     ),
     Url(
         "registry_import",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
 from registry.services.tallies import tallies_refresh
@@ -34,8 +36,19 @@ def entity_create(
 ) -> EntityKindModel:
     """Create an entity of `kind` in `ward`; `attrs` are the kind's own fields (resolved objects).
 
-    Raises ValidationError (nothing written) if any field or constraint does not hold.
+    Raises ValidationError (nothing written) if any field or constraint does not hold, or if
+    `ward` is a unit before 1 July 2025 (they hold no new records; the database refuses it too).
     """
+    if ward.level != AdministrativeUnit.Level.WARD:
+        raise ValidationError(
+            {
+                "ward": _(
+                    "%(code)s %(name)s is not a current commune/ward: records go to the current "
+                    "commune/ward."
+                )
+                % {"code": ward.code, "name": ward.name}
+            }
+        )
     entity = Entity(
         kind=kind, ward=ward, province_id=ward.parent_id, code=code.strip(), name=name.strip()
     )

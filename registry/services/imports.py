@@ -48,6 +48,7 @@ from registry.models import (
     Kind,
     Unit,
 )
+from registry.services.divisions import ward_codes_resolve
 from registry.services.entities import search_extra
 from registry.spreadsheets import (
     Cell,
@@ -403,21 +404,29 @@ def wards_in_force(codes: Iterable[str], *, user: User | None) -> dict[str, Admi
 
 
 def _resolve_wards(rows: list[_Row], *, user: User | None, report: ImportReport) -> None:
-    """Attach each row's ward (in force, and in the user's scope when a user imports)."""
-    found = wards_in_force((row.values["ward"] for row in rows if "ward" not in row.bad), user=user)
+    """Attach each row's ward (in force, and in the user's scope when a user imports); a code
+    from before 1 July 2025 is read by `ward_codes_resolve`, the rule every import shares."""
+    resolved = ward_codes_resolve(
+        (row.values["ward"] for row in rows if "ward" not in row.bad), user=user
+    )
+    notes: set[str] = set()
     for row in rows:
         if "ward" in row.bad:
             continue
-        row.ward = found.get(row.values["ward"])
-        if row.ward is None:
-            reason = (
-                _("no commune/ward in force has the code %(code)s")
-                if user is None
-                else _("no commune/ward in force in your scope has the code %(code)s")
-            )
-            report.errors.append(
-                RowError(row.number, "ward", reason % {"code": _quote(row.values["ward"])})
-            )
+        resolution = resolved[row.values["ward"]]
+        row.ward = resolution.ward
+        if row.ward is not None:
+            row.values["ward"] = row.ward.code
+            if resolution.note and resolution.note not in notes:
+                notes.add(resolution.note)
+                report.notes.append(resolution.note)
+            continue
+        reason = (
+            _("no commune/ward in force has the code %(code)s")
+            if user is None
+            else _("no commune/ward in force in your scope has the code %(code)s")
+        ) % {"code": _quote(row.values["ward"])}
+        report.errors.append(RowError(row.number, "ward", resolution.refusal or reason))
 
 
 def _codes_in_wards(kind: Kind, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:

@@ -1,6 +1,6 @@
 """`generate_demo`: realistic, proportional, deterministic and idempotent synthetic data.
 
-Lai Châu (12) is the province with the fewest communes/wards (38), loaded from the package.
+Tỉnh Lai Châu (12) is the province with the fewest communes/wards (38), loaded from the package.
 """
 
 import random
@@ -212,8 +212,9 @@ def test_names_and_codes_look_real(lai_chau):
 
 def test_loads_the_province_first_when_missing(db):
     out = generate(households=100, province="12")
-    assert "Loaded the communes/wards of Lai Châu" in out
-    assert AdministrativeUnit.objects.filter(parent__code="12").count() == 38
+    assert "Loaded the communes/wards of Tỉnh Lai Châu" in out
+    wards = AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD)
+    assert wards.filter(parent__code="12").count() == 38
     assert count(Kind.FAMILY) == 100
 
 

@@ -47,7 +47,8 @@ from django.utils.translation import gettext_lazy
 from audit.services import record_bulk
 from registry.access import can_register, grant_of
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
-from registry.services.imports import chunks, wards_in_force
+from registry.services.divisions import split_entities_place, split_note, ward_codes_resolve
+from registry.services.imports import chunks
 from registry.spreadsheets import (
     Cell,
     ImportFileError,
@@ -399,19 +400,32 @@ def _parse_outcome(
 
 
 def _resolve_wards(rows: list[_Row], *, user, report: ImportReport) -> None:
-    """Attach each row's ward (in force, and in the user's scope when a user imports)."""
-    found = wards_in_force((r.ward_code for r in rows if r.ward_code is not None), user=user)
+    """Attach each row's ward (in force, and in the user's scope when a user imports); a code
+    from before 1 July 2025 is read by `ward_codes_resolve`, the rule every import shares, and a
+    row of a split commune goes to the one ward of the split that has its entity."""
+    resolved = ward_codes_resolve((r.ward_code for r in rows if r.ward_code is not None), user=user)
+    placed = split_entities_place(
+        ((r.ward_code, r.kind, r.code) for r in rows if r.ward_code and r.kind and r.code),
+        resolved=resolved,
+    )
     reason = (
         _("no commune/ward in force has the code “%(code)s”")
         if user is None
         else _("no commune/ward in force in your scope has the code “%(code)s”")
     )
+    notes: list[str] = []
     for row in rows:
         if row.ward_code is None:
             continue
-        row.ward = found.get(row.ward_code)
+        resolution = resolved[row.ward_code]
+        row.ward = resolution.ward or placed.get((row.ward_code, row.kind, row.code))
+        if row.ward is not None and row.ward_code != row.ward.code:
+            note = resolution.note or split_note(row.ward_code, resolved=resolved)
+            if note not in notes:
+                notes.append(note)
         if row.ward is None:
-            row.refuse(report, "ward", reason % {"code": row.ward_code})
+            row.refuse(report, "ward", resolution.refusal or reason % {"code": row.ward_code})
+    report.notes.extend(notes)
 
 
 def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:

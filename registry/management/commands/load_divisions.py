@@ -21,10 +21,15 @@ class Command(BaseCommand):
             metavar="CODE",
             help=_("Province code such as 01 (repeatable); all 34 provinces when omitted."),
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=_("Print what would change and write nothing."),
+        )
 
-    def handle(self, *args, provinces=None, **options):
+    def handle(self, *args, provinces=None, dry_run=False, **options):
         try:
-            report = divisions_load(province_codes=provinces)
+            report = divisions_load(province_codes=provinces, dry_run=dry_run)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         for label, counts in (
@@ -43,6 +48,24 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Associations created: %(count)d.") % {"count": report.associations_created}
         )
+        self.stdout.write(
+            _(
+                "Units before 1/7/2025 (provinces, districts, communes): %(created)d created, "
+                "%(updated)d updated, %(unchanged)d unchanged; %(links)d links to the current "
+                "units created."
+            )
+            % {
+                "created": report.before_2025.created,
+                "updated": report.before_2025.updated,
+                "unchanged": report.before_2025.unchanged,
+                "links": report.successions_created,
+            }
+        )
+        for c in report.corrections:
+            self.stdout.write(
+                _("Corrected to the official list: %(old_code)s %(old_name)s → %(code)s %(name)s")
+                % {"old_code": c.old_code, "old_name": c.old_name, "code": c.code, "name": c.name}
+            )
         for unit in report.not_in_official_list:
             self.stdout.write(
                 self.style.WARNING(
@@ -63,3 +86,5 @@ class Command(BaseCommand):
                     % {"code": unit.code, "name": unit.name}
                 )
             )
+        if report.dry_run:
+            self.stdout.write(self.style.WARNING(_("Dry run: nothing was written.")))
