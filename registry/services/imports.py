@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from audit.services import record_bulk
 from registry.access import can_edit_registry, ward_units
+from registry.hooks import wards_changed
 from registry.models import (
     KIND_MODELS,
     AdministrativeUnit,
@@ -603,12 +604,9 @@ def _refresh_summaries(plan: _Plan) -> None:
     New entities move the entity tallies; a household or citizen moved to another residential
     area moves its registrations' area figures too, so both are recomputed.
     """
-    from titles.services.rollups import rollups_refresh  # titles builds on the registry
-
     wards = {entity.ward_id for entity, _attrs in plan.new}
     wards |= {obj.entity.ward_id for obj in plan.changed}
-    if wards:
-        rollups_refresh(ward_ids=wards, entities=True)
+    wards_changed(ward_ids=wards)
 
 
 def _column_order(kind: str) -> dict[str, int]:
