@@ -17,6 +17,7 @@ from django.utils import timezone
 
 BATCH_SIZE = 2000
 
+
 @contextlib.contextmanager
 def quiet_cursor():
     """A cursor that does not log its queries.

@@ -31,11 +31,7 @@ def _module_name(path: Path) -> str:
 
 
 def project_modules() -> dict[str, Path]:
-    return {
-        _module_name(path): path
-        for app in APPS
-        for path in sorted((ROOT / app).rglob("*.py"))
-    }
+    return {_module_name(path): path for app in APPS for path in sorted((ROOT / app).rglob("*.py"))}
 
 
 def _imported(node: ast.AST, module: str, is_package: bool, known: set[str]) -> set[str]:
