@@ -36,6 +36,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from registry.access import ward_units
+from registry.imports import cells
 from registry.imports.cells import BadCell, Parser
 from registry.imports.report import ImportReport, RowError
 from registry.models import AdministrativeUnit, Entity
@@ -72,6 +73,17 @@ class Column:
     required: bool = True
     empty: Any = None
     refers_to: str | None = None
+
+
+# The Vietnamese headers of a commune/ward code column, the same in every kind of file.
+WARD_ALIASES = ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã")
+
+
+def ward_column() -> Column:
+    """The `ward` column: the official code of a commune/ward (leading zeros may be dropped)."""
+    return Column(
+        "ward", cells.ward_code(Entity._meta.get_field("code").max_length), aliases=WARD_ALIASES
+    )
 
 
 @dataclass(frozen=True)
@@ -245,12 +257,12 @@ def parse_rows[R: Row](
     left to the kind); a refused cell is a row error and its column is in `row.bad`."""
     rows: list[R] = []
     total = len(table) - 1
-    for number, cells in enumerate(table[1:], start=2):
+    for number, line in enumerate(table[1:], start=2):
         if progress is not None and (number - 1) % PROGRESS_EVERY == 0:
             progress("parse", number - 1, total)
-        if all(is_blank(cell) for cell in cells):
+        if all(is_blank(cell) for cell in line):
             continue
-        row = row_type(number=number, cells=cells)
+        row = row_type(number=number, cells=line)
         rows.append(row)
         for column in kind.columns:
             if column.name not in header.columns:
@@ -268,6 +280,8 @@ def parse_rows[R: Row](
                 row.values[column.name] = column.parse(cell)
             except BadCell as exc:
                 row.refuse(report, column.name, str(exc))
+    if progress is not None:
+        progress("parse", total, total)
     return rows
 
 

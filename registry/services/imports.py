@@ -16,6 +16,10 @@ What the design asks and how this module keeps it:
   diacritics), a UTF-8 byte-order mark, semicolon-separated CSV (what Excel writes where the
   comma is the decimal mark), ward codes without leading zeros, whole numbers stored as 4.0.
 
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares each kind's columns (COLUMNS), checks the rows
+(`_check`) and plans and writes them (`_plan`, `_write`).
+
 Columns: an optional column may be left out, which leaves that field of existing entities as it
 is (new ones get the default); an empty cell in an optional column sets the default (no clan, no
 head of clan, area type "other").
@@ -39,6 +43,7 @@ from registry.hooks import wards_changed
 from registry.imports import cells
 from registry.imports.cells import BadCell
 from registry.imports.pipeline import (
+    WARD_ALIASES,
     Column,
     ImportKind,
     Progress,
@@ -49,6 +54,7 @@ from registry.imports.pipeline import (
     duplicates,
     resolve_wards,
     run_import,
+    ward_column,
 )
 from registry.imports.report import ImportReport, RowError
 from registry.models import (
@@ -74,7 +80,7 @@ KIND_OF: dict[str, Kind] = {
     "citizens": Kind.CITIZEN,
 }
 
-_WARD_ALIASES = ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã")
+_WARD_ALIASES = WARD_ALIASES
 
 # Vietnamese headers accepted for each contract column, per kind. Matching ignores case,
 # diacritics, "_"/"-" versus spaces and spaces around "/" ("ma ho", "MÃ HỘ" and "Mã  hộ" are all
@@ -185,7 +191,7 @@ def _columns(kind: str, *columns: Column) -> tuple[Column, ...]:
     return tuple(replace(c, aliases=HEADER_ALIASES[kind].get(c.name, ())) for c in columns)
 
 
-_WARD = Column("ward", cells.ward_code(Entity._meta.get_field("code").max_length))
+_WARD = ward_column()
 _CODE_COLUMN = Column("code", _CODE)
 
 COLUMNS: dict[str, tuple[Column, ...]] = {

@@ -27,6 +27,10 @@ What the module keeps:
   province's registration window open, exactly as when registering one entity.
 - **A few bulk queries whatever the file's size**: wards, entities, registrations, decisions and
   criteria sets are read in chunks, registrations bulk-created and bulk-updated.
+
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares the columns (REGISTRATIONS), checks the rows
+(`_check`) and plans and writes them (`_plan`, `_write`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from registry.access import can_register, grant_of
 from registry.imports import cells
 from registry.imports.cells import BadCell
 from registry.imports.pipeline import (
+    WARD_ALIASES,
     Column,
     ExtraColumns,
     Header,
@@ -55,8 +60,11 @@ from registry.imports.pipeline import (
     Progress,
     Row,
     chunks,
+    codes_in_wards,
+    duplicates,
     resolve_wards,
     run_import,
+    ward_column,
 )
 from registry.imports.report import ImportReport, RowError
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
@@ -75,15 +83,13 @@ from titles.services.rollups import rollups_refresh
 # `tc.<CRITERION>` (tiêu chí), the prefix in any case.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("Loại", "Loại đối tượng", "Danh hiệu", "Danh hiệu đăng ký"),
-    "ward": ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã"),
+    "ward": WARD_ALIASES,
     "code": ("Mã", "Mã số", "Mã đối tượng"),
     "outcome": ("Kết quả", "Kết quả công nhận"),
     "decision_no": ("Số quyết định", "Số QĐ", "Quyết định số"),
     "decision_date": ("Ngày quyết định", "Ngày QĐ", "Ngày ký quyết định"),
 }
 EVIDENCE_PREFIXES = ("c.", "tc.")
-REQUIRED = ("kind", "ward", "code")
-COLUMN_ORDER = ("kind", "ward", "code", "outcome", "decision_no", "decision_date")
 
 # Cell words for `kind` and `outcome`, matched like headers (any case, with or without
 # diacritics, "_" as a space).
@@ -126,7 +132,6 @@ OUTCOME_WORDS: dict[str, str] = {
     "không đạt": NOT_RECOGNIZED,
     "chưa đạt": NOT_RECOGNIZED,
 }
-DATE_FORMATS = cells.DATE_FORMATS
 DECIDED = (State.APPROVED, State.REJECTED, State.RECOGNIZED)
 
 # What a bad evidence cell is told, by criterion type (EvidenceError's reason is English).
@@ -166,7 +171,7 @@ REGISTRATIONS = ImportKind(
             ),
             aliases=HEADER_ALIASES["kind"],
         ),
-        Column("ward", cells.ward_code(_CODE_MAX), aliases=HEADER_ALIASES["ward"]),
+        ward_column(),
         Column("code", cells.text(_CODE_MAX), aliases=HEADER_ALIASES["code"]),
         Column(
             "outcome",
@@ -281,48 +286,42 @@ def _check_outcome(row: _Row, *, year: int, today: dt.date, report: ImportReport
 
 def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
     """Find each row's entity by (kind, ward, code); refuse unknown codes and repeated rows."""
-    wanted: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for row in rows:
-        if row.kind and row.ward and row.code and "code" not in row.bad:
-            wanted[(row.kind, row.ward.pk)].add(row.code)
-    found: dict[tuple[str, int, str], int] = {}
-    for (kind, ward_id), codes in wanted.items():
-        for chunk in chunks(sorted(codes)):
-            for pk, code in Entity.objects.filter(
-                kind=kind, ward_id=ward_id, code__in=chunk
-            ).values_list("pk", "code"):
-                found[(kind, ward_id, code)] = pk
-    first_row: dict[tuple[str, int, str], int] = {}
-    for row in rows:
-        if not (row.kind and row.ward and row.code) or "code" in row.bad:
-            continue
-        key = (row.kind, row.ward.pk, row.code)
-        if key in first_row:
-            row.refuse(
-                report,
-                "code",
-                _("the same %(kind)s as row %(row)d (%(code)s of commune/ward %(ward)s)")
-                % {
-                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
-                    "row": first_row[key],
-                    "code": row.code,
-                    "ward": row.ward.code,
-                },
-            )
-            continue
-        first_row[key] = row.number
-        row.entity_id = found.get(key)
-        if row.entity_id is None:
-            row.refuse(
-                report,
-                "code",
-                _("no %(kind)s with the code “%(code)s” in commune/ward %(ward)s")
-                % {
-                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
-                    "code": row.code,
-                    "ward": row.ward.code,
-                },
-            )
+    keyed = [row for row in rows if row.kind and row.ward and row.code and "code" not in row.bad]
+
+    def refuse_repeated(row: _Row, first: int) -> None:
+        assert row.kind is not None and row.ward is not None
+        row.refuse(
+            report,
+            "code",
+            _("the same %(kind)s as row %(row)d (%(code)s of commune/ward %(ward)s)")
+            % {
+                "kind": KIND_MODELS[row.kind]._meta.verbose_name,
+                "row": first,
+                "code": row.code,
+                "ward": row.ward.code,
+            },
+        )
+
+    duplicates(keyed, key=lambda row: (row.kind, row.ward.pk, row.code), refuse=refuse_repeated)
+    by_kind: dict[str, list[_Row]] = defaultdict(list)
+    for row in keyed:
+        if "code" not in row.bad:
+            by_kind[row.kind].append(row)
+    for kind, kind_rows in by_kind.items():
+        found = codes_in_wards(kind, ((row.ward.pk, row.code) for row in kind_rows))
+        for row in kind_rows:
+            row.entity_id = found.get((row.ward.pk, row.code))
+            if row.entity_id is None:
+                row.refuse(
+                    report,
+                    "code",
+                    _("no %(kind)s with the code “%(code)s” in commune/ward %(ward)s")
+                    % {
+                        "kind": KIND_MODELS[kind]._meta.verbose_name,
+                        "code": row.code,
+                        "ward": row.ward.code,
+                    },
+                )
 
 
 def _evidence_text(raw: Cell) -> str:

@@ -21,6 +21,10 @@ What the module keeps:
   five; Excel drops leading zeros, so "1" is read as 01 and "70" as 00070, and a number that
   could be either (a province and a commune/ward both in force) is refused as ambiguous.
 
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares the columns (TARGETS), checks the rows (`_check`)
+and writes them (`_write`).
+
 `targets_load_defaults` loads the plans shipped in titles/targets/ (see its README): the
 national file first, then the provinces' own plans, which replace the national figures for
 their province. Rows for units not loaded (provinces left out of `load_divisions`) are skipped.
