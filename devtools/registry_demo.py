@@ -63,6 +63,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
 from devtools.bulk import (
+    BATCH_SIZE,
     BulkWriter,
     analyze,
     foreign_keys_checked_at_end,
@@ -120,7 +121,6 @@ SUB_MEMBERS_PER_HOUSEHOLD = (0.8, 1.3)  # Hoa Binh city: ~34,000 members, ~31,60
 COMMITTEE_MEMBERS_PER_STAFF = (0.5, 1.0)
 
 CHUNK_HOUSEHOLDS = 2000
-BATCH_SIZE = 2000
 
 
 def _words(text: str, sep: str | None = None) -> tuple[str, ...]:

@@ -395,7 +395,7 @@ def read_and_parse[R: Row](
     row_type: Callable[..., R],
     progress: Progress | None = None,
 ) -> tuple[Header | None, list[R]]:
-    """Steps 1–3: the header and the parsed rows; ([], None) with errors when unusable."""
+    """Steps 1–3: the header and the parsed rows; (None, []) with errors when unusable."""
     try:
         table = read_table(
             file=file, filename=filename, notes=report.notes, columns=kind.header_hint
