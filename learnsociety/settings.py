@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "titles",
     "accounts",
     "audit",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.etree import ElementTree
 
@@ -27,40 +26,8 @@ from registry.text import fold
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 
 
-@dataclass
-class RowError:
-    row: int  # spreadsheet row number (header is row 1; 0 for a problem with the whole file)
-    column: str  # contract column name ("" for whole-file problems)
-    reason: str  # human message, already translated into the active language
-
-
-@dataclass
-class ImportReport:
-    """What an import found and did; counts stay 0 unless the file is free of errors.
-
-    On a dry run the counts say what a real run would create, update and leave unchanged.
-    """
-
-    kind: str
-    dry_run: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def written(self) -> bool:
-        return self.ok and not self.dry_run and bool(self.created or self.updated)
-
-
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; `registry_import` reports it as RowError(row=0)."""
+    """The file as a whole cannot be read; the import pipeline reports it as an error on row 0."""
 
 
 def as_text(cell: Cell) -> str:
@@ -183,65 +150,6 @@ def unstorable(text: str) -> str | None:
 
 def is_blank(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def map_header(
-    header: list[Cell],
-    *,
-    columns: dict[str, tuple[str, ...]],
-    required: Iterable[str],
-    what: str,
-    report: ImportReport,
-) -> dict[str, int] | None:
-    """Contract column -> position in the file; None (with errors on row 1) if unusable.
-
-    `columns` maps each contract column to its accepted aliases (matched by `match_key`). Two
-    headers meaning one column and a missing required column are errors; a header meaning no
-    column is ignored and named in a note about `what` ("families", "targets", ...).
-    """
-    by_key = {
-        match_key(name): column
-        for column, aliases in columns.items()
-        for name in (column, *aliases)
-    }
-    positions: dict[str, int] = {}
-    titles: dict[str, str] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(header):
-        if is_blank(cell):
-            continue
-        title = as_text(cell).strip()
-        column = by_key.get(match_key(title))
-        if column is None:
-            ignored.append("“" + title + "”")
-        elif column in positions:
-            report.errors.append(
-                RowError(
-                    row=1,
-                    column=column,
-                    reason=_("columns “%(first)s” and “%(second)s” both mean %(column)s")
-                    % {"first": titles[column], "second": title, "column": column},
-                )
-            )
-        else:
-            positions[column] = index
-            titles[column] = title
-    for column in required:
-        if column not in positions:
-            report.errors.append(
-                RowError(
-                    row=1,
-                    column=column,
-                    reason=_("required column is missing (headers accepted: %(accepted)s)")
-                    % {"accepted": ", ".join((column, *columns[column]))},
-                )
-            )
-    if ignored:
-        report.notes.append(
-            _("Columns not used for %(kind)s were ignored: %(columns)s.")
-            % {"kind": what, "columns": ", ".join(ignored)}
-        )
-    return None if report.errors else positions
 
 
 # A row element of a worksheet, with or without a namespace prefix (`<row `, `<x:row>`);

@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from registry.forms import ImportConfirmForm, SpreadsheetUploadForm
-from registry.spreadsheets import ImportReport
+from registry.imports.report import ImportReport
 
 CONFIRM, IMPORT = "confirm", "import"
 # A checked file waits in the session for its confirmation only up to this size.

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class TitlesConfig(AppConfig):
     name = "titles"
     verbose_name = _("Titles")
+
+    def ready(self) -> None:
+        # The roll-ups count a ward's entities and its registrations by residential area: keep
+        # them exact whenever the registry adds entities or moves them between areas.
+        from registry.hooks import on_wards_changed
+        from titles.services.rollups import rollups_refresh_wards
+
+        on_wards_changed(rollups_refresh_wards)

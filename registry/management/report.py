@@ -11,8 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from registry.services.imports import describe_error, summary
-from registry.spreadsheets import ImportReport
+from registry.imports.report import ImportReport, describe_error, summary
 
 
 def import_and_report(

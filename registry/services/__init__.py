@@ -1,1 +1,1 @@
-"""Writes to the registry. Each module is one area: entities, imports, divisions, demo, grants."""
+"""Writes to the registry, one module per area: entities, imports, divisions, grants, tallies."""

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from registry.hooks import wards_changed
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
 from registry.services.tallies import tallies_refresh
 
@@ -86,8 +87,6 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         obj.save(update_fields=changed_kind_fields)
     if set(changed_kind_fields) & MOVES_BETWEEN_AREAS:
         # A household (or a citizen's household) in another residential area moves both its
-        # entity count and its registrations' area figures.
-        from titles.services.rollups import rollups_refresh  # titles builds on the registry
-
-        rollups_refresh(ward_ids=[entity.ward_id], entities=True)
+        # entity count and the figures the apps above keep by area (registrations).
+        wards_changed(ward_ids=[entity.ward_id])
     return obj

@@ -16,6 +16,10 @@ What the design asks and how this module keeps it:
   diacritics), a UTF-8 byte-order mark, semicolon-separated CSV (what Excel writes where the
   comma is the decimal mark), ward codes without leading zeros, whole numbers stored as 4.0.
 
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares each kind's columns (COLUMNS), checks the rows
+(`_check`) and plans and writes them (`_plan`, `_write`).
+
 Columns: an optional column may be left out, which leaves that field of existing entities as it
 is (new ones get the default); an empty cell in an optional column sets the default (no clan, no
 head of clan, area type "other").
@@ -23,21 +27,36 @@ head of clan, area type "other").
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from audit.services import record_bulk
-from registry.access import can_edit_registry, ward_units
+from registry.access import can_edit_registry
+from registry.hooks import wards_changed
+from registry.imports import cells
+from registry.imports.cells import BadCell
+from registry.imports.pipeline import (
+    WARD_ALIASES,
+    Column,
+    ImportKind,
+    Progress,
+    Row,
+    User,
+    chunks,
+    codes_in_wards,
+    duplicates,
+    resolve_wards,
+    run_import,
+    ward_column,
+)
+from registry.imports.report import ImportReport, RowError
 from registry.models import (
     KIND_MODELS,
     AdministrativeUnit,
@@ -48,21 +67,8 @@ from registry.models import (
     Kind,
     Unit,
 )
-from registry.services.divisions import ward_codes_resolve
 from registry.services.entities import search_extra
-from registry.spreadsheets import (
-    Cell,
-    ImportFileError,
-    ImportReport,
-    RowError,
-    as_text,
-    is_blank,
-    map_header,
-    match_key,
-    normalize_ward_code,
-    read_table,
-    unstorable,
-)
+from registry.spreadsheets import Cell
 
 KINDS = ("families", "clans", "communities", "units", "citizens")
 
@@ -74,7 +80,7 @@ KIND_OF: dict[str, Kind] = {
     "citizens": Kind.CITIZEN,
 }
 
-_WARD_ALIASES = ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã")
+_WARD_ALIASES = WARD_ALIASES
 
 # Vietnamese headers accepted for each contract column, per kind. Matching ignores case,
 # diacritics, "_"/"-" versus spaces and spaces around "/" ("ma ho", "MÃ HỘ" and "Mã  hộ" are all
@@ -148,167 +154,96 @@ AREA_TYPE_WORDS: dict[str, str] = {
 FIRST_BIRTH_YEAR = 1900
 # Above this a count would not fit the database's integer column; no real household gets there.
 _MAX_COUNT = 2_147_483_647
-# Codes per query: under SQLite's 999 bound parameters, with room for the other filters.
-CHUNK = 900
 _BATCH = 500
-
-
-class _BadCell(Exception):
-    """A cell's value does not fit its column; the message is the reason the user sees."""
-
-
-User = AbstractBaseUser | AnonymousUser
-
-
-@dataclass(frozen=True)
-class _Column:
-    """How one contract column is read. `refers_to` marks a code of another entity."""
-
-    name: str
-    parse: Callable[[Cell], Any]
-    required: bool = True
-    refers_to: Kind | None = None
-    empty: Any = None  # the value of an empty cell in an optional column
-
-
-@dataclass
-class _Row:
-    number: int
-    values: dict[str, Any]  # contract column -> parsed value, for the file's columns only
-    bad: set[str] = field(default_factory=set)  # columns whose cell was rejected
-    ward: AdministrativeUnit | None = None
 
 
 # --- Reading cells ---------------------------------------------------------------------------
 
-
-def _quote(value: Cell, limit: int = 40) -> str:
-    text = as_text(value)
-    return "“" + (text if len(text) <= limit else text[: limit - 1] + "…") + "”"
-
-
-def _text(max_length: int) -> Callable[[Cell], str]:
-    def parse(cell: Cell) -> str:
-        text = as_text(cell).strip()
-        if reason := unstorable(text):
-            raise _BadCell(reason)
-        if len(text) > max_length:
-            raise _BadCell(
-                _("longer than %(max)d characters (%(length)d)")
-                % {"max": max_length, "length": len(text)}
-            )
-        return text
-
-    return parse
-
-
-_NAME = _text(Entity._meta.get_field("name").max_length)
-_CODE = _text(Entity._meta.get_field("code").max_length)
-_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
-
-
-def _whole_number(cell: Cell) -> int:
-    """An integer from a number cell or its text; 4.0 is 4, 4.5 and "4,5" are not whole."""
-    if isinstance(cell, int) and not isinstance(cell, bool):
-        return cell
-    if isinstance(cell, float) and cell.is_integer():
-        return int(cell)
-    if isinstance(cell, str) and _WHOLE.fullmatch(cell.strip()):
-        return int(cell.strip().split(".")[0])
-    raise _BadCell(_("%(value)s is not a whole number") % {"value": _quote(cell)})
+_NAME = cells.text(Entity._meta.get_field("name").max_length)
+_CODE = cells.text(Entity._meta.get_field("code").max_length)
 
 
 def _count(cell: Cell) -> int:
-    number = _whole_number(cell)
+    number = cells.whole_number(cell)
     if number < 1:
-        raise _BadCell(_("must be at least 1, not %(value)s") % {"value": number})
+        raise BadCell(_("must be at least 1, not %(value)s") % {"value": number})
     if number > _MAX_COUNT:
-        raise _BadCell(_("%(value)s is too large") % {"value": number})
+        raise BadCell(_("%(value)s is too large") % {"value": number})
     return number
 
 
 def _birth_year(cell: Cell) -> int:
-    year = _whole_number(cell)
+    year = cells.whole_number(cell)
     this_year = timezone.localdate().year
     if not FIRST_BIRTH_YEAR <= year <= this_year:
-        raise _BadCell(
+        raise BadCell(
             _("must be a year from %(first)d to %(last)d, not %(value)s")
             % {"first": FIRST_BIRTH_YEAR, "last": this_year, "value": year}
         )
     return year
 
 
-def _choice(words: dict[str, str]) -> Callable[[Cell], str]:
-    folded = {match_key(word): value for word, value in words.items()}
-    shown = ", ".join(words)
-
-    def parse(cell: Cell) -> str:
-        value = folded.get(match_key(as_text(cell)))
-        if value is None:
-            raise _BadCell(
-                _("%(value)s is not one of: %(choices)s")
-                % {"value": _quote(cell), "choices": shown}
-            )
-        return value
-
-    return parse
-
-
-def _ward_code(cell: Cell) -> str:
-    """The official 5-digit code; "70", "0070" and the number 70 all mean "00070"."""
-    return normalize_ward_code(_CODE(cell))
-
-
 # --- The columns of each kind ----------------------------------------------------------------
 
-_WARD = _Column("ward", _ward_code)
-_CODE_COLUMN = _Column("code", _CODE)
 
-COLUMNS: dict[str, tuple[_Column, ...]] = {
-    "communities": (
+def _columns(kind: str, *columns: Column) -> tuple[Column, ...]:
+    """The kind's columns, each with its Vietnamese headers from HEADER_ALIASES."""
+    return tuple(replace(c, aliases=HEADER_ALIASES[kind].get(c.name, ())) for c in columns)
+
+
+_WARD = ward_column()
+_CODE_COLUMN = Column("code", _CODE)
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "communities": _columns(
+        "communities",
         _WARD,
         _CODE_COLUMN,
-        _Column("name", _NAME),
-        _Column(
+        Column("name", _NAME),
+        Column(
             "area_type",
-            _choice(AREA_TYPE_WORDS),
+            cells.choice(AREA_TYPE_WORDS),
             required=False,
             empty=Community.AreaType.OTHER,
         ),
     ),
-    "families": (
+    "families": _columns(
+        "families",
         _WARD,
         _CODE_COLUMN,
-        _Column("head_name", _NAME),
-        _Column("members", _count),
-        _Column("community", _CODE, refers_to=Kind.COMMUNITY),
-        _Column("clan", _CODE, required=False, refers_to=Kind.CLAN),
+        Column("head_name", _NAME),
+        Column("members", _count),
+        Column("community", _CODE, refers_to=Kind.COMMUNITY),
+        Column("clan", _CODE, required=False, refers_to=Kind.CLAN),
     ),
-    "clans": (
+    "clans": _columns(
+        "clans",
         _WARD,
         _CODE_COLUMN,
-        _Column("name", _NAME),
-        _Column(
+        Column("name", _NAME),
+        Column(
             "head_name",
-            _text(Clan._meta.get_field("head_name").max_length),
+            cells.text(Clan._meta.get_field("head_name").max_length),
             required=False,
             empty="",
         ),
     ),
-    "units": (
+    "units": _columns(
+        "units",
         _WARD,
         _CODE_COLUMN,
-        _Column("name", _NAME),
-        _Column("unit_type", _choice(UNIT_TYPE_WORDS)),
-        _Column("staff", _count),
+        Column("name", _NAME),
+        Column("unit_type", cells.choice(UNIT_TYPE_WORDS)),
+        Column("staff", _count),
     ),
-    "citizens": (
+    "citizens": _columns(
+        "citizens",
         _WARD,
         _CODE_COLUMN,
-        _Column("full_name", _NAME),
-        _Column("birth_year", _birth_year),
-        _Column("family", _CODE, required=False, refers_to=Kind.FAMILY),
-        _Column("unit", _CODE, required=False, refers_to=Kind.UNIT),
+        Column("full_name", _NAME),
+        Column("birth_year", _birth_year),
+        Column("family", _CODE, required=False, refers_to=Kind.FAMILY),
+        Column("unit", _CODE, required=False, refers_to=Kind.UNIT),
     ),
 }
 
@@ -321,129 +256,37 @@ NAME_COLUMN = {
     "citizens": "full_name",
 }
 
+_CONFLICT = gettext_lazy(
+    "The registry changed while the file was imported (another import or edit of the same "
+    "codes); nothing was written. Please try again."
+)
 
-def _kind_columns(kind: str) -> list[_Column]:
+IMPORT_KINDS: dict[str, ImportKind] = {
+    kind: ImportKind(
+        name=kind,
+        columns=COLUMNS[kind],
+        what=KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural,
+        conflict=_CONFLICT,
+    )
+    for kind in KINDS
+}
+
+
+def _kind_columns(kind: str) -> list[Column]:
     """The columns stored on the kind's own row (all but ward, code and the display name)."""
     return [c for c in COLUMNS[kind] if c.name not in ("ward", "code", NAME_COLUMN[kind])]
 
 
-def _attname(column: _Column) -> str:
+def _attname(column: Column) -> str:
     return f"{column.name}_id" if column.refers_to else column.name
 
 
-# --- Reading the file ------------------------------------------------------------------------
+@dataclass
+class _Row(Row):
+    ward: AdministrativeUnit | None = None
 
 
 # --- Checking --------------------------------------------------------------------------------
-
-
-def _map_header(header: list[Cell], *, kind: str, report: ImportReport) -> dict[str, int] | None:
-    """Contract column -> position in the file; None (with errors) if the header is unusable."""
-    return map_header(
-        header,
-        columns={c.name: HEADER_ALIASES[kind].get(c.name, ()) for c in COLUMNS[kind]},
-        required=[c.name for c in COLUMNS[kind] if c.required],
-        what=KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural,
-        report=report,
-    )
-
-
-def _parse_rows(
-    rows: list[list[Cell]], *, kind: str, positions: dict[str, int], report: ImportReport
-) -> list[_Row]:
-    """Each non-blank data row with its cells parsed; a rejected cell becomes a row error."""
-    parsed: list[_Row] = []
-    for index, cells in enumerate(rows[1:], start=2):
-        if all(is_blank(cell) for cell in cells):
-            continue
-        row = _Row(number=index, values={})
-        for column in COLUMNS[kind]:
-            if column.name not in positions:
-                continue
-            position = positions[column.name]
-            cell = cells[position] if position < len(cells) else None
-            if is_blank(cell):
-                if column.required:
-                    report.errors.append(RowError(index, column.name, _("this cell is empty")))
-                    row.bad.add(column.name)
-                else:
-                    row.values[column.name] = column.empty
-                continue
-            if isinstance(cell, str):
-                cell = cell.strip()
-            try:
-                value = column.parse(cell)
-            except _BadCell as exc:
-                report.errors.append(RowError(index, column.name, str(exc)))
-                row.bad.add(column.name)
-            else:
-                row.values[column.name] = value
-        parsed.append(row)
-    return parsed
-
-
-def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    """`items` in lists of `size`: the values of one `IN (...)` lookup each."""
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def wards_in_force(codes: Iterable[str], *, user: User | None) -> dict[str, AdministrativeUnit]:
-    """The wards in force among `codes`, by code: in the user's scope when a user imports, any
-    ward without one (the command). A code missing from the answer is unknown or out of scope."""
-    wards = (
-        AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.WARD)
-        if user is None
-        else ward_units(user)
-    ).filter(valid_to__isnull=True)
-    found: dict[str, AdministrativeUnit] = {}
-    for chunk in chunks(sorted(set(codes))):
-        found.update((unit.code, unit) for unit in wards.filter(code__in=chunk))
-    return found
-
-
-def _resolve_wards(rows: list[_Row], *, user: User | None, report: ImportReport) -> None:
-    """Attach each row's ward (in force, and in the user's scope when a user imports); a code
-    from before 1 July 2025 is read by `ward_codes_resolve`, the rule every import shares."""
-    resolved = ward_codes_resolve(
-        (row.values["ward"] for row in rows if "ward" not in row.bad), user=user
-    )
-    notes: set[str] = set()
-    for row in rows:
-        if "ward" in row.bad:
-            continue
-        resolution = resolved[row.values["ward"]]
-        row.ward = resolution.ward
-        if row.ward is not None:
-            row.values["ward"] = row.ward.code
-            if resolution.note and resolution.note not in notes:
-                notes.add(resolution.note)
-                report.notes.append(resolution.note)
-            continue
-        reason = (
-            _("no commune/ward in force has the code %(code)s")
-            if user is None
-            else _("no commune/ward in force in your scope has the code %(code)s")
-        ) % {"code": _quote(row.values["ward"])}
-        report.errors.append(RowError(row.number, "ward", resolution.refusal or reason))
-
-
-def _codes_in_wards(kind: Kind, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """(ward id, code) -> entity id for the entities of `kind` that exist among `wanted`."""
-    by_ward: dict[int, set[str]] = defaultdict(set)
-    for ward_id, code in wanted:
-        by_ward[ward_id].add(code)
-    found: dict[tuple[int, str], int] = {}
-    for ward_id, codes in by_ward.items():
-        for chunk in chunks(sorted(codes)):
-            found.update(
-                ((ward_id, code), pk)
-                for code, pk in Entity.objects.filter(
-                    kind=kind, ward_id=ward_id, code__in=chunk
-                ).values_list("code", "pk")
-            )
-    return found
 
 
 _MISSING_REFERENCE = {
@@ -468,7 +311,7 @@ def _resolve_references(rows: list[_Row], *, kind: str, report: ImportReport) ->
             and column.name not in row.bad
             and row.values.get(column.name) is not None
         ]
-        found = _codes_in_wards(
+        found = codes_in_wards(
             column.refers_to, ((row.ward.pk, row.values[column.name]) for row in refs)
         )
         for row in refs:
@@ -476,31 +319,43 @@ def _resolve_references(rows: list[_Row], *, kind: str, report: ImportReport) ->
             pk = found.get((row.ward.pk, code))
             if pk is None:
                 reason = _MISSING_REFERENCE[column.refers_to] % {
-                    "code": _quote(code),
+                    "code": cells.quote(code),
                     "ward": row.ward.code,
                 }
-                report.errors.append(RowError(row.number, column.name, reason))
-                row.bad.add(column.name)
+                row.refuse(report, column.name, reason)
             row.values[column.name] = pk
 
 
 def _check_duplicates(rows: list[_Row], *, report: ImportReport) -> None:
-    first_row: dict[tuple[str, str], int] = {}
-    for row in rows:
-        if {"ward", "code"} & row.bad:
-            continue
-        key = (row.values["ward"], row.values["code"])
-        if key in first_row:
-            report.errors.append(
-                RowError(
-                    row.number,
-                    "code",
-                    _("the code %(code)s of commune/ward %(ward)s is already on row %(row)d")
-                    % {"code": _quote(key[1]), "ward": key[0], "row": first_row[key]},
-                )
+    def refuse(row: _Row, first: int) -> None:
+        report.errors.append(
+            RowError(
+                row.number,
+                "code",
+                _("the code %(code)s of commune/ward %(ward)s is already on row %(row)d")
+                % {
+                    "code": cells.quote(row.values["code"]),
+                    "ward": row.values["ward"],
+                    "row": first,
+                },
             )
-        else:
-            first_row[key] = row.number
+        )
+
+    duplicates(
+        rows,
+        key=lambda row: (
+            None if {"ward", "code"} & row.bad else (row.values["ward"], row.values["code"])
+        ),
+        refuse=refuse,
+    )
+
+
+def _check(rows: list[_Row], *, kind: str, user: User | None, report: ImportReport) -> None:
+    wards = resolve_wards(rows, user=user, report=report)
+    for row in rows:
+        row.ward = wards.get(row.number)
+    _resolve_references(rows, kind=kind, report=report)
+    _check_duplicates(rows, report=report)
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -612,20 +467,19 @@ def _refresh_summaries(plan: _Plan) -> None:
     New entities move the entity tallies; a household or citizen moved to another residential
     area moves its registrations' area figures too, so both are recomputed.
     """
-    from titles.services.rollups import rollups_refresh  # titles builds on the registry
-
     wards = {entity.ward_id for entity, _attrs in plan.new}
     wards |= {obj.entity.ward_id for obj in plan.changed}
-    if wards:
-        rollups_refresh(ward_ids=wards, entities=True)
-
-
-def _column_order(kind: str) -> dict[str, int]:
-    return {column.name: i for i, column in enumerate(COLUMNS[kind])}
+    wards_changed(ward_ids=wards)
 
 
 def registry_import(
-    *, file: BinaryIO, filename: str, kind: str, dry_run: bool, user: User | None = None
+    *,
+    file: BinaryIO,
+    filename: str,
+    kind: str,
+    dry_run: bool,
+    user: User | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Parse, validate and (unless dry_run or any error) upsert all rows in one transaction.
 
@@ -638,85 +492,22 @@ def registry_import(
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if user is not None and not can_edit_registry(user):
         raise PermissionDenied
-    report = ImportReport(kind=kind, dry_run=dry_run)
-    try:
-        table = read_table(
-            file=file,
-            filename=filename,
-            notes=report.notes,
-            columns=[column.name for column in COLUMNS[kind]],
-        )
-    except ImportFileError as exc:
-        report.errors.append(RowError(row=0, column="", reason=str(exc)))
-        return report
-    positions = _map_header(table[0], kind=kind, report=report)
-    if positions is None:
-        return report
-    rows = _parse_rows(table, kind=kind, positions=positions, report=report)
-    report.rows = len(rows)
-    if not rows:
-        report.errors.append(
-            RowError(0, "", _("The file has a header row but no data rows; nothing to import."))
-        )
-        return report
-    _resolve_wards(rows, user=user, report=report)
-    _resolve_references(rows, kind=kind, report=report)
-    _check_duplicates(rows, report=report)
-    order = _column_order(kind)
-    report.errors.sort(key=lambda e: (e.row, order.get(e.column, -1)))
-    if report.errors:
-        return report
 
-    plan = _plan(rows, kind=kind)
-    if not dry_run:
-        try:
+    def apply(rows: list[_Row], report: ImportReport) -> None:
+        plan = _plan(rows, kind=kind)
+        if not report.dry_run:
             _write(plan, kind=kind, filename=filename)
-        except IntegrityError:
-            # Only a concurrent change to the same codes gets past the checks above.
-            report.errors.append(
-                RowError(
-                    0,
-                    "",
-                    _(
-                        "The registry changed while the file was imported (another import or "
-                        "edit of the same codes); nothing was written. Please try again."
-                    ),
-                )
-            )
-            return report
-    report.created = len(plan.new)
-    report.updated = len(plan.changed)
-    report.unchanged = plan.unchanged
-    return report
+        report.created = len(plan.new)
+        report.updated = len(plan.changed)
+        report.unchanged = plan.unchanged
 
-
-def summary(report: ImportReport) -> str:
-    """One line saying what the import did (or, on a dry run, would do)."""
-    counts = {
-        "rows": ngettext("%(n)d row", "%(n)d rows", report.rows) % {"n": report.rows},
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-    }
-    if report.dry_run:
-        return (
-            _(
-                "Dry run, nothing written. %(rows)s: %(created)d would be created, "
-                "%(updated)d updated, %(unchanged)d unchanged."
-            )
-            % counts
-        )
-    return (
-        _("%(rows)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % counts
+    return run_import(
+        kind=IMPORT_KINDS[kind],
+        file=file,
+        filename=filename,
+        dry_run=dry_run,
+        row_type=_Row,
+        check=lambda rows, _header, report: _check(rows, kind=kind, user=user, report=report),
+        apply=apply,
+        progress=progress,
     )
-
-
-def describe_error(error: RowError) -> str:
-    """An error as the command prints it: "row N, column C: reason" (a file problem: the reason)."""
-    if error.row == 0:
-        return error.reason
-    return _("row %(row)d, column %(column)s: %(reason)s") % {
-        "row": error.row,
-        "column": error.column,
-        "reason": error.reason,
-    }

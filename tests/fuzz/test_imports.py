@@ -13,9 +13,10 @@ from django.utils import timezone
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from registry.imports.report import ImportReport
 from registry.models import Entity, Kind
 from registry.services.imports import COLUMNS, HEADER_ALIASES, KIND_OF, KINDS, registry_import
-from registry.spreadsheets import ImportReport, match_key
+from registry.spreadsheets import match_key
 from tests.fuzz.conftest import rolled_back, snapshot
 from tests.fuzz.files import XLSX_UNSAFE, csv_bytes, xlsx_bytes
 from tests.fuzz.strategies import NUL, examples, hostile_text, long_text

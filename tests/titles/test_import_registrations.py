@@ -21,8 +21,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from registry.imports.report import ImportReport
 from registry.models import Entity, Kind
-from registry.spreadsheets import ImportReport, match_key
+from registry.spreadsheets import match_key
 from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
 from tests.registry.test_import_xlsx import xlsx_bytes

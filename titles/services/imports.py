@@ -27,6 +27,10 @@ What the module keeps:
   province's registration window open, exactly as when registering one entity.
 - **A few bulk queries whatever the file's size**: wards, entities, registrations, decisions and
   criteria sets are read in chunks, registrations bulk-created and bulk-updated.
+
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares the columns (REGISTRATIONS), checks the rows
+(`_check`) and plans and writes them (`_plan`, `_write`).
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -46,21 +49,27 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import record_bulk
 from registry.access import can_register, grant_of
-from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
-from registry.services.divisions import split_entities_place, split_note, ward_codes_resolve
-from registry.services.imports import chunks
-from registry.spreadsheets import (
-    Cell,
-    ImportFileError,
-    ImportReport,
-    RowError,
-    as_text,
-    is_blank,
-    match_key,
-    normalize_ward_code,
-    read_table,
-    unstorable,
+from registry.imports import cells
+from registry.imports.cells import BadCell
+from registry.imports.pipeline import (
+    WARD_ALIASES,
+    Column,
+    ExtraColumns,
+    Header,
+    ImportKind,
+    Progress,
+    Row,
+    chunks,
+    codes_in_wards,
+    duplicates,
+    resolve_wards,
+    run_import,
+    ward_column,
 )
+from registry.imports.report import ImportReport, RowError
+from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
+from registry.services.divisions import WardCodeResolution, split_entities_place
+from registry.spreadsheets import Cell, as_text, is_blank
 from titles import evaluation
 from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
@@ -75,15 +84,13 @@ from titles.services.rollups import rollups_refresh
 # `tc.<CRITERION>` (tiêu chí), the prefix in any case.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("Loại", "Loại đối tượng", "Danh hiệu", "Danh hiệu đăng ký"),
-    "ward": ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã"),
+    "ward": WARD_ALIASES,
     "code": ("Mã", "Mã số", "Mã đối tượng"),
     "outcome": ("Kết quả", "Kết quả công nhận"),
     "decision_no": ("Số quyết định", "Số QĐ", "Quyết định số"),
     "decision_date": ("Ngày quyết định", "Ngày QĐ", "Ngày ký quyết định"),
 }
 EVIDENCE_PREFIXES = ("c.", "tc.")
-REQUIRED = ("kind", "ward", "code")
-COLUMN_ORDER = ("kind", "ward", "code", "outcome", "decision_no", "decision_date")
 
 # Cell words for `kind` and `outcome`, matched like headers (any case, with or without
 # diacritics, "_" as a space).
@@ -126,7 +133,6 @@ OUTCOME_WORDS: dict[str, str] = {
     "không đạt": NOT_RECOGNIZED,
     "chưa đạt": NOT_RECOGNIZED,
 }
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 DECIDED = (State.APPROVED, State.REJECTED, State.RECOGNIZED)
 
 # What a bad evidence cell is told, by criterion type (EvidenceError's reason is English).
@@ -146,208 +152,90 @@ _EXPECTED: dict[CriterionType, Promise] = {
 
 _BATCH = 500
 _CODE_MAX = Entity._meta.get_field("code").max_length
-_DECISION_NO_MAX = Decision._meta.get_field("number").max_length
+_DECISION_NO = cells.text(Decision._meta.get_field("number").max_length)
+
+
+_CONFLICT = gettext_lazy(
+    "The registrations changed while the file was imported (another import or a review); "
+    "nothing was written. Please try again."
+)
+
+REGISTRATIONS = ImportKind(
+    name="registrations",
+    what=gettext_lazy("registrations"),
+    columns=(
+        Column(
+            "kind",
+            cells.choice(
+                KIND_WORDS,
+                gettext_lazy("“%(value)s” is not a kind: family, clan, community, unit or citizen"),
+            ),
+            aliases=HEADER_ALIASES["kind"],
+        ),
+        ward_column(),
+        Column("code", cells.text(_CODE_MAX), aliases=HEADER_ALIASES["code"]),
+        Column(
+            "outcome",
+            cells.choice(
+                OUTCOME_WORDS,
+                gettext_lazy(
+                    "“%(value)s” is not an outcome: recognized, outstanding or not_recognized"
+                ),
+            ),
+            aliases=HEADER_ALIASES["outcome"],
+            required=False,
+        ),
+        # Checked with the outcome (`_check_outcome`): a recognition needs them, others not.
+        Column("decision_no", cells.raw, aliases=HEADER_ALIASES["decision_no"], required=False),
+        Column("decision_date", cells.raw, aliases=HEADER_ALIASES["decision_date"], required=False),
+    ),
+    extra=ExtraColumns(
+        prefixes=EVIDENCE_PREFIXES,
+        label="c.<CRITERION>",
+        missing_key=gettext_lazy("an evidence column needs a criterion code, like c.F1"),
+        same_key=gettext_lazy("columns “%(first)s” and “%(second)s” are the same criterion"),
+    ),
+    conflict=_CONFLICT,
+)
 
 
 @dataclass
-class _Row:
-    number: int
-    cells: list[Cell]
-    kind: str | None = None
-    ward_code: str | None = None
-    code: str = ""
-    outcome: str | None = None
+class _Row(Row):
     decision_no: str = ""
     decision_date: dt.date | None = None
-    bad: set[str] = field(default_factory=set)
     ward: AdministrativeUnit | None = None
     entity_id: int | None = None
     # Criterion code -> evidence text to store, or None to clear it (an empty cell).
     evidence: dict[str, str | None] = field(default_factory=dict)
     evidence_columns: dict[str, str] = field(default_factory=dict)  # criterion code -> header
 
-    def refuse(self, report: ImportReport, column: str, reason: str) -> None:
-        report.errors.append(RowError(self.number, column, reason))
-        self.bad.add(column)
+    @property
+    def kind(self) -> str | None:
+        return self.values.get("kind")
 
+    @property
+    def ward_code(self) -> str | None:
+        return self.values.get("ward")
 
-@dataclass
-class _Header:
-    columns: dict[str, int]  # contract column -> position
-    evidence: dict[str, tuple[int, str]]  # criterion code as written -> (position, header)
-    headers: dict[str, str]  # contract column -> header as written
+    @property
+    def code(self) -> str:
+        return self.values.get("code") or ""
 
-
-# --- Reading -----------------------------------------------------------------------------------
+    @property
+    def outcome(self) -> str | None:
+        return self.values.get("outcome")
 
 
 def _quote(cell: Cell, limit: int = 40) -> str:
-    text = as_text(cell).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cells.shown(cell, limit)
 
 
-def _cell(row: list[Cell], position: int | None) -> Cell:
-    if position is None or position >= len(row):
-        return None
-    return row[position]
-
-
-def _evidence_code(header: str) -> str | None:
-    """The criterion code of an evidence header ("c.F1" -> "F1"); None for other headers."""
-    folded = header.casefold()
-    for prefix in EVIDENCE_PREFIXES:
-        if folded.startswith(prefix):
-            return header[len(prefix) :].strip()
-    return None
-
-
-def _map_header(header: list[Cell], report: ImportReport) -> _Header | None:
-    """Where each column is; None (with errors) when the header is unusable."""
-    by_key: dict[str, str] = {}
-    for name, aliases in HEADER_ALIASES.items():
-        for alias in (name, *aliases):
-            by_key[match_key(alias)] = name
-    result = _Header(columns={}, evidence={}, headers={})
-    seen_codes: dict[str, str] = {}  # folded criterion code -> header as written
-    ignored: list[str] = []
-    for position, cell in enumerate(header):
-        if is_blank(cell):
-            continue
-        title = as_text(cell).strip()
-        code = _evidence_code(title)
-        if code is not None:
-            if not code:
-                report.errors.append(
-                    RowError(1, title, _("an evidence column needs a criterion code, like c.F1"))
-                )
-            elif code.casefold() in seen_codes:
-                report.errors.append(
-                    RowError(
-                        1,
-                        title,
-                        _("columns “%(first)s” and “%(second)s” are the same criterion")
-                        % {"first": seen_codes[code.casefold()], "second": title},
-                    )
-                )
-            else:
-                seen_codes[code.casefold()] = title
-                result.evidence[code] = (position, title)
-            continue
-        name = by_key.get(match_key(title))
-        if name is None:
-            ignored.append("“" + title + "”")
-        elif name in result.columns:
-            report.errors.append(
-                RowError(
-                    1,
-                    name,
-                    _("columns “%(first)s” and “%(second)s” both mean %(column)s")
-                    % {"first": result.headers[name], "second": title, "column": name},
-                )
-            )
-        else:
-            result.columns[name] = position
-            result.headers[name] = title
-    for name in REQUIRED:
-        if name not in result.columns:
-            report.errors.append(
-                RowError(
-                    1,
-                    name,
-                    _("required column is missing (headers accepted: %(accepted)s)")
-                    % {"accepted": ", ".join((name, *HEADER_ALIASES[name]))},
-                )
-            )
-    if ignored:
-        report.notes.append(
-            _("Columns not used for registrations were ignored: %(columns)s.")
-            % {"columns": ", ".join(ignored)}
-        )
-    return None if report.errors else result
-
-
-def _word(words: dict[str, str]) -> dict[str, str]:
-    return {match_key(word): value for word, value in words.items()}
-
-
-_KINDS = _word(KIND_WORDS)
-_OUTCOMES = _word(OUTCOME_WORDS)
-
-
-def _date(cell: Cell) -> dt.date | None:
-    """A calendar date from a date cell or its text (2024-12-15, 15/12/2024 ...); else None."""
-    if isinstance(cell, dt.datetime):
-        return cell.date()
-    if isinstance(cell, dt.date):
-        return cell
-    if not isinstance(cell, str):
-        return None
-    text = cell.strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    return None
-
-
-def _parse_rows(
-    table: list[list[Cell]], header: _Header, *, year: int, report: ImportReport
-) -> list[_Row]:
-    """Each non-blank data row with its own cells checked (not yet against the database)."""
-    today = timezone.localdate()
-    rows: list[_Row] = []
-    for number, cells in enumerate(table[1:], start=2):
-        if all(is_blank(cell) for cell in cells):
-            continue
-        row = _Row(number=number, cells=cells)
-        rows.append(row)
-        for name in REQUIRED:
-            if is_blank(_cell(cells, header.columns[name])):
-                row.refuse(report, name, _("this cell is empty"))
-        raw_kind = _cell(cells, header.columns["kind"])
-        if "kind" not in row.bad:
-            row.kind = _KINDS.get(match_key(as_text(raw_kind)))
-            if row.kind is None:
-                row.refuse(
-                    report,
-                    "kind",
-                    _("“%(value)s” is not a kind: family, clan, community, unit or citizen")
-                    % {"value": _quote(raw_kind)},
-                )
-        if "ward" not in row.bad:
-            ward_code = as_text(_cell(cells, header.columns["ward"])).strip()
-            if reason := unstorable(ward_code):
-                row.refuse(report, "ward", reason)
-            else:
-                row.ward_code = normalize_ward_code(ward_code)
-        if "code" not in row.bad:
-            row.code = as_text(_cell(cells, header.columns["code"])).strip()
-            if reason := unstorable(row.code):
-                row.refuse(report, "code", reason)
-            elif len(row.code) > _CODE_MAX:
-                row.refuse(report, "code", _("longer than %(max)d characters") % {"max": _CODE_MAX})
-        _parse_outcome(row, header, year=year, today=today, report=report)
-    return rows
-
-
-def _parse_outcome(
-    row: _Row, header: _Header, *, year: int, today: dt.date, report: ImportReport
-) -> None:
+def _check_outcome(row: _Row, *, year: int, today: dt.date, report: ImportReport) -> None:
     """The outcome and its decision: recognitions need both, other rows neither."""
-    raw_outcome = _cell(row.cells, header.columns.get("outcome"))
-    raw_number = _cell(row.cells, header.columns.get("decision_no"))
-    raw_date = _cell(row.cells, header.columns.get("decision_date"))
-    if not is_blank(raw_outcome):
-        row.outcome = _OUTCOMES.get(match_key(as_text(raw_outcome)))
-        if row.outcome is None:
-            row.refuse(
-                report,
-                "outcome",
-                _("“%(value)s” is not an outcome: recognized, outstanding or not_recognized")
-                % {"value": _quote(raw_outcome)},
-            )
-            return
+    if "outcome" in row.bad:
+        return
+    raw_number = row.values.get("decision_no")
+    raw_date = row.values.get("decision_date")
     if row.outcome not in (RECOGNIZED, OUTSTANDING):
         reason = (
             _(
@@ -364,19 +252,17 @@ def _parse_outcome(
             if not is_blank(raw):
                 row.refuse(report, column, reason)
         return
-    row.decision_no = as_text(raw_number).strip()
-    if not row.decision_no:
+    if is_blank(raw_number):
         row.refuse(report, "decision_no", _("a recognition needs the number of its decision"))
-    elif reason := unstorable(row.decision_no):
-        row.refuse(report, "decision_no", reason)
-    elif len(row.decision_no) > _DECISION_NO_MAX:
-        row.refuse(
-            report, "decision_no", _("longer than %(max)d characters") % {"max": _DECISION_NO_MAX}
-        )
+    else:
+        try:
+            row.decision_no = _DECISION_NO(raw_number)
+        except BadCell as exc:
+            row.refuse(report, "decision_no", str(exc))
     if is_blank(raw_date):
         row.refuse(report, "decision_date", _("a recognition needs the date of its decision"))
         return
-    row.decision_date = _date(raw_date)
+    row.decision_date = cells.calendar_date(raw_date)
     if row.decision_date is None:
         row.refuse(
             report,
@@ -399,79 +285,60 @@ def _parse_outcome(
 # --- Checking against the database ----------------------------------------------------------
 
 
-def _resolve_wards(rows: list[_Row], *, user, report: ImportReport) -> None:
-    """Attach each row's ward (in force, and in the user's scope when a user imports); a code
-    from before 1 July 2025 is read by `ward_codes_resolve`, the rule every import shares, and a
-    row of a split commune goes to the one ward of the split that has its entity."""
-    resolved = ward_codes_resolve((r.ward_code for r in rows if r.ward_code is not None), user=user)
+def _place_in_split(
+    rows: list[_Row], resolved: dict[str, WardCodeResolution]
+) -> dict[int, AdministrativeUnit]:
+    """A row naming a commune split on 1 July 2025 goes to the one ward of the split that has
+    its entity (by kind and code); other rows of a split commune stay refused."""
+    keyed = [row for row in rows if row.kind and row.code]
     placed = split_entities_place(
-        ((r.ward_code, r.kind, r.code) for r in rows if r.ward_code and r.kind and r.code),
-        resolved=resolved,
+        ((row.ward_code, row.kind, row.code) for row in keyed), resolved=resolved
     )
-    reason = (
-        _("no commune/ward in force has the code “%(code)s”")
-        if user is None
-        else _("no commune/ward in force in your scope has the code “%(code)s”")
-    )
-    notes: list[str] = []
-    for row in rows:
-        if row.ward_code is None:
-            continue
-        resolution = resolved[row.ward_code]
-        row.ward = resolution.ward or placed.get((row.ward_code, row.kind, row.code))
-        if row.ward is not None and row.ward_code != row.ward.code:
-            note = resolution.note or split_note(row.ward_code, resolved=resolved)
-            if note not in notes:
-                notes.append(note)
-        if row.ward is None:
-            row.refuse(report, "ward", resolution.refusal or reason % {"code": row.ward_code})
-    report.notes.extend(notes)
+    return {
+        row.number: ward
+        for row in keyed
+        if (ward := placed.get((row.ward_code, row.kind, row.code))) is not None
+    }
 
 
 def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
     """Find each row's entity by (kind, ward, code); refuse unknown codes and repeated rows."""
-    wanted: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for row in rows:
-        if row.kind and row.ward and row.code and "code" not in row.bad:
-            wanted[(row.kind, row.ward.pk)].add(row.code)
-    found: dict[tuple[str, int, str], int] = {}
-    for (kind, ward_id), codes in wanted.items():
-        for chunk in chunks(sorted(codes)):
-            for pk, code in Entity.objects.filter(
-                kind=kind, ward_id=ward_id, code__in=chunk
-            ).values_list("pk", "code"):
-                found[(kind, ward_id, code)] = pk
-    first_row: dict[tuple[str, int, str], int] = {}
-    for row in rows:
-        if not (row.kind and row.ward and row.code) or "code" in row.bad:
-            continue
-        key = (row.kind, row.ward.pk, row.code)
-        if key in first_row:
-            row.refuse(
-                report,
-                "code",
-                _("the same %(kind)s as row %(row)d (%(code)s of commune/ward %(ward)s)")
-                % {
-                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
-                    "row": first_row[key],
-                    "code": row.code,
-                    "ward": row.ward.code,
-                },
-            )
-            continue
-        first_row[key] = row.number
-        row.entity_id = found.get(key)
-        if row.entity_id is None:
-            row.refuse(
-                report,
-                "code",
-                _("no %(kind)s with the code “%(code)s” in commune/ward %(ward)s")
-                % {
-                    "kind": KIND_MODELS[row.kind]._meta.verbose_name,
-                    "code": row.code,
-                    "ward": row.ward.code,
-                },
-            )
+    keyed = [row for row in rows if row.kind and row.ward and row.code and "code" not in row.bad]
+
+    def refuse_repeated(row: _Row, first: int) -> None:
+        assert row.kind is not None and row.ward is not None
+        row.refuse(
+            report,
+            "code",
+            _("the same %(kind)s as row %(row)d (%(code)s of commune/ward %(ward)s)")
+            % {
+                "kind": KIND_MODELS[row.kind]._meta.verbose_name,
+                "row": first,
+                "code": row.code,
+                "ward": row.ward.code,
+            },
+        )
+
+    duplicates(keyed, key=lambda row: (row.kind, row.ward.pk, row.code), refuse=refuse_repeated)
+    by_kind: dict[str, list[_Row]] = defaultdict(list)
+    for row in keyed:
+        if "code" not in row.bad:
+            by_kind[row.kind].append(row)
+    for kind, kind_rows in by_kind.items():
+        found = codes_in_wards(kind, ((row.ward.pk, row.code) for row in kind_rows))
+        for row in kind_rows:
+            row.entity_id = found.get((row.ward.pk, row.code))
+            if row.entity_id is None:
+                row.refuse(
+                    report,
+                    "code",
+                    _("no %(kind)s with the code “%(code)s” in commune/ward %(ward)s")
+                    % {
+                        "kind": KIND_MODELS[kind]._meta.verbose_name,
+                        "code": row.code,
+                        "ward": row.ward.code,
+                    },
+                )
 
 
 def _evidence_text(raw: Cell) -> str:
@@ -491,9 +358,9 @@ def _bad_evidence(criterion: evaluation.Criterion, raw: Cell) -> str:
     }
 
 
-def _check_evidence(rows: list[_Row], header: _Header, *, year: int, report: ImportReport) -> None:
+def _check_evidence(rows: list[_Row], header: Header, *, year: int, report: ImportReport) -> None:
     """Validate each row's evidence cells against its kind's criteria set in force in `year`."""
-    if not header.evidence:
+    if not header.extra:
         return
     sets: dict[tuple[str, int], evaluation.CriteriaSet | None] = {}
     for row in rows:
@@ -505,8 +372,8 @@ def _check_evidence(rows: list[_Row], header: _Header, *, year: int, report: Imp
             sets[key] = parsed(found) if found is not None else None
         rules = sets[key]
         by_code = {c.code.casefold(): c for c in rules.criteria} if rules is not None else {}
-        for written, (position, column) in header.evidence.items():
-            raw = _cell(row.cells, position)
+        for written, (position, column) in header.extra.items():
+            raw = row.cell(position)
             criterion = by_code.get(written.casefold())
             if is_blank(raw):
                 if criterion is not None and criterion.type is not CriterionType.SHARE:
@@ -878,16 +745,28 @@ def _event_detail(row: _Row, *, after: dict[str, str], before: dict | None = Non
 # --- The service -------------------------------------------------------------------------------
 
 
-def _sort_errors(report: ImportReport, header: _Header | None) -> None:
-    positions: dict[str, int] = {}
-    if header is not None:
-        positions.update(header.columns)
-        positions.update((title, position) for position, title in header.evidence.values())
-    report.errors.sort(key=lambda e: (e.row, positions.get(e.column, -1)))
+def _check(rows: list[_Row], header: Header, *, year: int, user, report: ImportReport) -> None:
+    """Each row's outcome, then the rows against the database: rights, wards, entities and
+    the evidence against the criteria set in force."""
+    today = timezone.localdate()
+    for row in rows:
+        _check_outcome(row, year=year, today=today, report=report)
+    _check_outcome_rights(rows, year=year, user=user, report=report)
+    wards = resolve_wards(rows, user=user, report=report, place_split=_place_in_split)
+    for row in rows:
+        row.ward = wards.get(row.number)
+    _resolve_entities(rows, report=report)
+    _check_evidence(rows, header, year=year, report=report)
 
 
 def registrations_import(
-    *, file: BinaryIO, filename: str, year: int, dry_run: bool, user=None
+    *,
+    file: BinaryIO,
+    filename: str,
+    year: int,
+    dry_run: bool,
+    user=None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Parse, check and (unless dry_run or any error) write all rows in one transaction.
 
@@ -910,56 +789,30 @@ def registrations_import(
             )
         )
         return report
-    try:
-        table = read_table(
-            file=file,
-            filename=filename,
-            notes=report.notes,
-            columns=(*REQUIRED, "c.<CRITERION>", *COLUMN_ORDER[3:]),
+
+    def apply(rows: list[_Row], report: ImportReport) -> None:
+        plan = _plan(rows, year=year, user=user, lock=not dry_run, report=report)
+        _check_window(plan, year=year, user=user, report=report)
+        if report.errors:
+            return
+        if not dry_run:
+            _write(plan, year=year, user=user, filename=filename)
+        report.created, report.updated, report.unchanged = (
+            len(plan.new),
+            len(plan.changed),
+            plan.unchanged,
         )
-    except ImportFileError as exc:
-        report.errors.append(RowError(0, "", str(exc)))
-        return report
-    header = _map_header(table[0], report)
-    if header is None:
-        return report
-    rows = _parse_rows(table, header, year=year, report=report)
-    report.rows = len(rows)
-    if not rows:
-        report.errors.append(
-            RowError(0, "", _("The file has a header row but no data rows; nothing to import."))
-        )
-        return report
-    _check_outcome_rights(rows, year=year, user=user, report=report)
-    _resolve_wards(rows, user=user, report=report)
-    _resolve_entities(rows, report=report)
-    _check_evidence(rows, header, year=year, report=report)
-    if not report.errors:
-        try:
-            with transaction.atomic():
-                plan = _plan(rows, year=year, user=user, lock=not dry_run, report=report)
-                _check_window(plan, year=year, user=user, report=report)
-                if not report.errors and not dry_run:
-                    _write(plan, year=year, user=user, filename=filename)
-        except IntegrityError:
-            # Only a concurrent change to the same registrations or decisions gets past the
-            # checks above.
-            report.errors.append(
-                RowError(
-                    0,
-                    "",
-                    _(
-                        "The registrations changed while the file was imported (another import "
-                        "or a review); nothing was written. Please try again."
-                    ),
-                )
-            )
-    _sort_errors(report, header)
-    if report.errors:
-        return report
-    report.created, report.updated, report.unchanged = (
-        len(plan.new),
-        len(plan.changed),
-        plan.unchanged,
+
+    return run_import(
+        kind=REGISTRATIONS,
+        file=file,
+        filename=filename,
+        dry_run=dry_run,
+        row_type=_Row,
+        check=lambda rows, header, report: _check(
+            rows, header, year=year, user=user, report=report
+        ),
+        apply=apply,
+        report=report,
+        progress=progress,
     )
-    return report

@@ -344,6 +344,16 @@ def rollups_refresh(
         _province_rollups_from_sums(set(provinces.values()), years)
 
 
+def rollups_refresh_wards(ward_ids: set[int]) -> None:
+    """Recompute these wards' roll-ups after the registry changed their entities.
+
+    Subscribed to `registry.hooks.wards_changed` at start-up (the registry has refreshed its
+    tallies by then): new households count among the entities, and a household moved to another
+    residential area moves its registrations' area figures.
+    """
+    rollups_refresh(ward_ids=ward_ids)
+
+
 def _province_rollups_from_sums(province_ids: set[int], years: set[int] | None) -> None:
     """A province's figures as the sums of its wards' (all its wards must be locked)."""
     wards = Rollup.objects.filter(level=RollupLevel.WARD, province_id__in=province_ids)

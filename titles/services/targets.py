@@ -21,6 +21,10 @@ What the module keeps:
   five; Excel drops leading zeros, so "1" is read as 01 and "70" as 00070, and a number that
   could be either (a province and a commune/ward both in force) is refused as ambiguous.
 
+Reading the file, the header, the cells and the report are the import pipeline's
+(`registry.imports`); this module declares the columns (TARGETS), checks the rows (`_check`)
+and writes them (`_write`).
+
 `targets_load_defaults` loads the plans shipped in titles/targets/ (see its README): the
 national file first, then the provinces' own plans, which replace the national figures for
 their province. Rows for units not loaded (provinces left out of `load_divisions`) are skipped.
@@ -29,38 +33,40 @@ their province. Rows for units not loaded (provinces left out of `load_divisions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import record_bulk
-from registry.models import AdministrativeUnit
-from registry.services.imports import chunks
-from registry.spreadsheets import (
-    Cell,
-    ImportFileError,
-    ImportReport,
-    RowError,
-    as_text,
-    is_blank,
+from registry.imports import cells
+from registry.imports.cells import BadCell
+from registry.imports.pipeline import (
+    Column,
+    Header,
+    ImportKind,
+    Row,
+    chunks,
+    duplicates,
     map_header,
-    match_key,
-    read_rows,
-    read_table,
-    unstorable,
+    no_data_rows,
+    parse_rows,
+    run_import,
+    sort_errors,
 )
+from registry.imports.report import ImportReport, RowError
+from registry.models import AdministrativeUnit
+from registry.spreadsheets import Cell, ImportFileError, as_text, match_key, read_rows, unstorable
 from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.models import Target
 from titles.services.imports import KIND_WORDS
 
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "targets"
 
-COLUMNS = ("unit", "kind", "year", "min_rate", "max_rate", "source")
-REQUIRED = COLUMNS[:5]
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "unit": ("Mã đơn vị hành chính", "Mã đơn vị", "Đơn vị hành chính", "Mã tỉnh/xã/phường"),
     "kind": ("Danh hiệu", "Loại danh hiệu"),
@@ -78,20 +84,9 @@ _SOURCE_MAX = Target._meta.get_field("source").max_length
 Key = tuple[int, str, int]  # (unit id, kind, year)
 
 
-class _BadCell(Exception):
-    """A cell does not fit its column; the message is the reason the user sees."""
-
-
 @dataclass
-class _Row:
-    number: int
-    values: dict[str, Any] = field(default_factory=dict)
-    bad: set[str] = field(default_factory=set)
+class _Row(Row):
     unit: AdministrativeUnit | None = None
-
-    def refuse(self, report: ImportReport, column: str, reason: str) -> None:
-        report.errors.append(RowError(self.number, column, reason))
-        self.bad.add(column)
 
     @property
     def key(self) -> Key:
@@ -102,15 +97,13 @@ class _Row:
 # --- Reading cells -----------------------------------------------------------------------------
 
 
-def _quote(cell: Cell, limit: int = 40) -> str:
-    text = as_text(cell).strip()
-    return "“" + (text if len(text) <= limit else text[: limit - 1] + "…") + "”"
+_quote = cells.quote
 
 
 def _unit_code(cell: Cell) -> str:
     text = as_text(cell).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 5:
-        raise _BadCell(
+        raise BadCell(
             _("%(value)s is not a unit code: a province has 2 digits (01), a commune/ward 5")
             % {"value": _quote(cell)}
         )
@@ -120,7 +113,7 @@ def _unit_code(cell: Cell) -> str:
 def _kind(cell: Cell) -> str:
     kind = _KINDS.get(match_key(as_text(cell)))
     if kind is None:
-        raise _BadCell(
+        raise BadCell(
             _("%(value)s is not a title: family, clan, community, unit or citizen")
             % {"value": _quote(cell)}
         )
@@ -130,10 +123,10 @@ def _kind(cell: Cell) -> str:
 def _year(cell: Cell) -> int:
     text = as_text(cell).strip()
     if not _WHOLE.fullmatch(text):
-        raise _BadCell(_("%(value)s is not a year") % {"value": _quote(cell)})
+        raise BadCell(_("%(value)s is not a year") % {"value": _quote(cell)})
     year = int(text.split(".")[0])
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise _BadCell(
+        raise BadCell(
             _("%(value)s is not a year between %(first)d and %(last)d")
             % {"value": year, "first": FIRST_YEAR, "last": LAST_YEAR}
         )
@@ -143,12 +136,12 @@ def _year(cell: Cell) -> int:
 def _rate(cell: Cell) -> Decimal:
     text = as_text(cell).strip().removesuffix("%").strip()
     if not _RATE.fullmatch(text):
-        raise _BadCell(
+        raise BadCell(
             _("%(value)s is not a percentage such as 70, 72.5 or 72,5") % {"value": _quote(cell)}
         )
     rate = Decimal(text.replace(",", "."))
     if 0 < rate < 1:
-        raise _BadCell(
+        raise BadCell(
             _(
                 "%(value)s looks like a fraction (a cell formatted as %%); write the percentage "
                 "itself, such as 70 for 70%%"
@@ -156,69 +149,43 @@ def _rate(cell: Cell) -> Decimal:
             % {"value": _quote(cell)}
         )
     if rate > 100:
-        raise _BadCell(_("%(value)s is more than 100%%") % {"value": _quote(cell)})
+        raise BadCell(_("%(value)s is more than 100%%") % {"value": _quote(cell)})
     if rate != rate.quantize(_HUNDREDTH):
-        raise _BadCell(_("%(value)s has more than two decimals") % {"value": _quote(cell)})
+        raise BadCell(_("%(value)s has more than two decimals") % {"value": _quote(cell)})
     return rate
 
 
 def _source(cell: Cell) -> str:
     text = as_text(cell).strip()
     if reason := unstorable(text):
-        raise _BadCell(reason)
+        raise BadCell(reason)
     if len(text) > _SOURCE_MAX:
-        raise _BadCell(
+        raise BadCell(
             _("longer than %(max)d characters (%(length)d)")
             % {"max": _SOURCE_MAX, "length": len(text)}
         )
     return text
 
 
-_PARSE = {
-    "unit": _unit_code,
-    "kind": _kind,
-    "year": _year,
-    "min_rate": _rate,
-    "max_rate": _rate,
-    "source": _source,
-}
+TARGETS = ImportKind(
+    name="targets",
+    what=gettext_lazy("targets"),
+    columns=(
+        Column("unit", _unit_code, aliases=HEADER_ALIASES["unit"]),
+        Column("kind", _kind, aliases=HEADER_ALIASES["kind"]),
+        Column("year", _year, aliases=HEADER_ALIASES["year"]),
+        Column("min_rate", _rate, aliases=HEADER_ALIASES["min_rate"]),
+        Column("max_rate", _rate, aliases=HEADER_ALIASES["max_rate"]),
+        Column("source", _source, aliases=HEADER_ALIASES["source"], required=False, empty=""),
+    ),
+)
 
 
 # --- Checking ----------------------------------------------------------------------------------
 
 
-def _map_header(header: list[Cell], report: ImportReport) -> dict[str, int] | None:
-    """Contract column -> position; None (with errors) when the header is unusable."""
-    return map_header(
-        header,
-        columns={column: HEADER_ALIASES[column] for column in COLUMNS},
-        required=REQUIRED,
-        what=_("targets"),
-        report=report,
-    )
-
-
-def _parse_rows(
-    table: list[list[Cell]], positions: dict[str, int], report: ImportReport
-) -> list[_Row]:
-    rows: list[_Row] = []
-    for number, cells in enumerate(table[1:], start=2):
-        if all(is_blank(cell) for cell in cells):
-            continue
-        row = _Row(number=number)
-        rows.append(row)
-        for column, position in positions.items():
-            cell = cells[position] if position < len(cells) else None
-            if is_blank(cell):
-                if column in REQUIRED:
-                    row.refuse(report, column, _("this cell is empty"))
-                else:
-                    row.values[column] = ""
-                continue
-            try:
-                row.values[column] = _PARSE[column](cell)
-            except _BadCell as exc:
-                row.refuse(report, column, str(exc))
+def _check_range(rows: list[_Row], report: ImportReport) -> None:
+    for row in rows:
         low, high = row.values.get("min_rate"), row.values.get("max_rate")
         if isinstance(low, Decimal) and isinstance(high, Decimal) and high < low:
             row.refuse(
@@ -227,7 +194,6 @@ def _parse_rows(
                 _("the maximum (%(max)s%%) is below the minimum (%(min)s%%)")
                 % {"max": high, "min": low},
             )
-    return rows
 
 
 def _candidates(code: str) -> list[tuple[str, str]]:
@@ -299,44 +265,50 @@ def _resolve_units(rows: list[_Row], report: ImportReport, *, skip_unknown: bool
 
 
 def _check_duplicates(rows: list[_Row], report: ImportReport) -> None:
-    first_row: dict[Key, int] = {}
-    for row in rows:
-        if row.unit is None or {"kind", "year"} & row.bad:
-            continue
-        if row.key in first_row:
-            row.refuse(
-                report,
-                "unit",
-                _("the target of %(unit)s for %(kind)s in %(year)d is already on row %(row)d")
-                % {
-                    "unit": row.unit.code,
-                    "kind": row.values["kind"],
-                    "year": row.values["year"],
-                    "row": first_row[row.key],
-                },
-            )
-        else:
-            first_row[row.key] = row.number
+    def refuse(row: _Row, first: int) -> None:
+        assert row.unit is not None
+        row.refuse(
+            report,
+            "unit",
+            _("the target of %(unit)s for %(kind)s in %(year)d is already on row %(row)d")
+            % {
+                "unit": row.unit.code,
+                "kind": row.values["kind"],
+                "year": row.values["year"],
+                "row": first,
+            },
+        )
+
+    duplicates(
+        rows,
+        key=lambda row: None if row.unit is None or {"kind", "year"} & row.bad else row.key,
+        refuse=refuse,
+    )
+
+
+def _check(rows: list[_Row], report: ImportReport, *, skip_unknown: bool = False) -> list[_Row]:
+    """The rows kept (see `_resolve_units`), every problem reported."""
+    _check_range(rows, report)
+    rows = _resolve_units(rows, report, skip_unknown=skip_unknown)
+    _check_duplicates(rows, report)
+    return rows
 
 
 def _checked_rows(
     table: list[list[Cell]], report: ImportReport, *, skip_unknown: bool = False
 ) -> list[_Row]:
-    """The file's rows, every problem reported; use them only if the report has no error."""
-    positions = _map_header(table[0], report)
-    if positions is None:
+    """The rows of a table read already, every problem reported; use them only if the report
+    has no error."""
+    header = map_header(table[0], kind=TARGETS, report=report)
+    if header is None:
         return []
-    rows = _parse_rows(table, positions, report)
+    rows = parse_rows(table, kind=TARGETS, header=header, report=report, row_type=_Row)
     report.rows = len(rows)
     if not rows:
-        report.errors.append(
-            RowError(0, "", _("The file has a header row but no data rows; nothing to import."))
-        )
+        no_data_rows(report)
         return []
-    rows = _resolve_units(rows, report, skip_unknown=skip_unknown)
-    _check_duplicates(rows, report)
-    order = {column: i for i, column in enumerate(COLUMNS)}
-    report.errors.sort(key=lambda e: (e.row, order.get(e.column, -1)))
+    rows = _check(rows, report, skip_unknown=skip_unknown)
+    sort_errors(report, header)
     return rows
 
 
@@ -389,16 +361,19 @@ def targets_load(*, file: BinaryIO, filename: str) -> ImportReport:
     The file type comes from `filename`'s extension (.csv or .xlsx). Problems never raise: they
     are the report's errors, sorted by row, and then nothing is written.
     """
-    report = ImportReport(kind="targets", dry_run=False)
-    try:
-        table = read_table(file=file, filename=filename, notes=report.notes, columns=COLUMNS)
-    except ImportFileError as exc:
-        report.errors.append(RowError(0, "", str(exc)))
-        return report
-    rows = _checked_rows(table, report)
-    if not report.errors:
-        _write(rows, report)
-    return report
+
+    def check(rows: list[_Row], _header: Header, report: ImportReport) -> None:
+        _check(rows, report)
+
+    return run_import(
+        kind=TARGETS,
+        file=file,
+        filename=filename,
+        dry_run=False,
+        row_type=_Row,
+        check=check,
+        apply=_write,
+    )
 
 
 def default_files() -> list[Path]:

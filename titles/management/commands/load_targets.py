@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from registry.imports.report import describe_error, summary
 from registry.management.report import import_and_report
-from registry.services.imports import describe_error, summary
 from titles.services.targets import targets_load, targets_load_defaults
 
 

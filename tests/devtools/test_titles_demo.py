@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from devtools.titles_demo import titles_demo_generate
 from registry.models import Entity, Kind
 from titles.models import (
     Decision,
@@ -16,7 +17,6 @@ from titles.models import (
     Rollup,
     State,
 )
-from titles.services.demo import titles_demo_generate
 from titles.services.rollups import rollup_verify
 
 PROVINCE = "12"  # Lai Châu: few wards, quick to generate

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from devtools.registry_demo import demo_generate
+from devtools.titles_demo import titles_demo_generate
 from registry.models import KIND_MODELS, Kind
-from registry.services.demo import demo_generate
-from titles.services.demo import titles_demo_generate
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import translation
 
+from devtools.registry_demo import DEMO_PASSWORDS, demo_generate
 from registry.models import AdministrativeUnit, Entity, Grant, Kind, Role
-from registry.services.demo import DEMO_PASSWORDS, demo_generate
 from registry.services.divisions import divisions_load
 
 User = get_user_model()

@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone, translation
 
+from devtools.bulk import foreign_keys_checked_at_end
+from devtools.registry_demo import _ward_counts
 from registry.models import (
     AdministrativeUnit,
     Association,
@@ -25,7 +27,6 @@ from registry.models import (
     Kind,
     Unit,
 )
-from registry.services.demo import _ward_counts, foreign_keys_checked_at_end
 from registry.services.divisions import divisions_load
 
 PROVINCE = "12"
@@ -53,7 +54,7 @@ def generate(households: int = 300, seed: int = 1, province: str = PROVINCE) -> 
         str(households),
         "--seed",
         str(seed),
-        "--without-titles",  # the titles part has its own tests (tests/titles/test_demo.py)
+        "--without-titles",  # the titles part has its own tests (test_titles_demo.py)
         stdout=out,
     )
     return out.getvalue()

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
+from devtools.bulk import BulkWriter, in_background, indexes_built_at_end
 from registry.models import AdministrativeUnit, Entity, Kind
-from registry.services.demo import BulkWriter, in_background, indexes_built_at_end
 from registry.services.divisions import divisions_load
 
 postgresql_only = pytest.mark.skipif(

@@ -13,8 +13,8 @@ gets its history event like any other.
 
 Written for a province of any size, Hanoi's 2.2 million households (~9 million registrations)
 included: rows are built as plain lists, CHUNK_ROWS at a time (memory stays bounded), in a process
-of their own while the previous chunk is written (`registry.services.demo.in_background`), and
-written by COPY on PostgreSQL (multi-row INSERTs on SQLite) through `BulkWriter` of the same module.
+of their own while the previous chunk is written (`devtools.bulk.in_background`), and
+written by COPY on PostgreSQL (multi-row INSERTs on SQLite) through `devtools.bulk.BulkWriter`.
 Evaluating this year's registrations is the one step that grows with the evidence: up to
 `EVALUATE_ALL_UP_TO` registrations it covers the whole province; beyond, the demo ward (where
 `demo_accounts` puts the staff and official logins) only, and the rest are left submitted for
@@ -35,15 +35,15 @@ from django.db import connection, models, reset_queries, transaction
 from django.db.models import Count
 
 from audit.services import record_bulk
-from registry.models import AdministrativeUnit, Entity, Kind
-from registry.services.demo import (
+from devtools.bulk import (
     BulkWriter,
     analyze,
-    demo_ward,
     foreign_keys_checked_at_end,
     in_background,
     indexes_built_at_end,
 )
+from devtools.registry_demo import demo_ward
+from registry.models import AdministrativeUnit, Entity, Kind
 from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed

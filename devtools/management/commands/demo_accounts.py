@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from registry.services.demo import demo_accounts_create
+from devtools.registry_demo import demo_accounts_create
 
 
 class Command(BaseCommand):

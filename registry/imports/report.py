@@ -1,0 +1,72 @@
+"""What an import found and did, and how it is told: the same for every kind of file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+@dataclass
+class RowError:
+    row: int  # spreadsheet row number (header is row 1; 0 for a problem with the whole file)
+    column: str  # the contract column, or an extra column's header as written ("" for the file)
+    reason: str  # human message, already translated into the active language
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; counts stay 0 unless the file is free of errors.
+
+    On a dry run the counts say what a real run would create, update and leave unchanged.
+    """
+
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def written(self) -> bool:
+        return self.ok and not self.dry_run and bool(self.created or self.updated)
+
+
+def summary(report: ImportReport) -> str:
+    """One line saying what the import did (or, on a dry run, would do)."""
+    counts = {
+        "rows": ngettext("%(n)d row", "%(n)d rows", report.rows) % {"n": report.rows},
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+    }
+    if report.dry_run:
+        return (
+            _(
+                "Dry run, nothing written. %(rows)s: %(created)d would be created, "
+                "%(updated)d updated, %(unchanged)d unchanged."
+            )
+            % counts
+        )
+    return (
+        _("%(rows)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % counts
+    )
+
+
+def describe_error(error: RowError) -> str:
+    """An error as the command prints it: "row N, column C: reason" (a file problem: the reason)."""
+    if error.row == 0:
+        return error.reason
+    return _("row %(row)d, column %(column)s: %(reason)s") % {
+        "row": error.row,
+        "column": error.column,
+        "reason": error.reason,
+    }
