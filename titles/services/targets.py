@@ -53,8 +53,8 @@ from registry.spreadsheets import (
     read_table,
     unstorable,
 )
-from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.models import Target
+from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.services.imports import KIND_WORDS
 
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "targets"
