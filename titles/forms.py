@@ -326,13 +326,11 @@ def evidence_display(rules: evaluation.CriteriaSet, evidence: dict) -> list[tupl
     for criterion in rules.criteria:
         if criterion.type == CriterionType.SHARE:
             continue
-        initial = _initial(criterion, evidence.get(criterion.code))
-        if initial == "":
+        stored = evidence.get(criterion.code)
+        if _initial(criterion, stored) == "":
             value = _("Not yet known")
-        elif criterion.type == CriterionType.BOOLEAN:
-            value = _("Yes") if initial == YES else _("No")
         else:
-            value = initial
+            value = explain.evidence_value(criterion, stored)
         shown.append((criterion.code, criterion_text(criterion), value))
     return shown
 
