@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from titles.rules import explain
 from titles.rules.evaluation import (
@@ -167,3 +169,15 @@ def test_a_stored_entry_is_read_back_through_the_rules():
     overridden = {**entry, "evidence": "true", "overridden": True, "met": False}
     r = explain.from_entry(overridden, BOOL)
     assert (r.earned, r.override, r.rules_earned) == (D(0), False, D(20))
+
+
+@given(st.decimals(min_value=D(0), max_value=D(100), places=2))
+def test_typed_scale_values_are_accepted_exactly_within_the_range(value):
+    typed = format(value, "f").replace(".", ",")
+    if value <= SCALE.max:
+        assert check_evidence(SCALE, typed, cap=False).value == value
+    else:
+        with pytest.raises(EvidenceError):
+            check_evidence(SCALE, typed, cap=False)
+    from_file = check_evidence(SCALE, typed, cap=True)
+    assert (from_file.value, from_file.capped) == (value, value > SCALE.max)
