@@ -44,8 +44,8 @@ from devtools.bulk import (
 )
 from devtools.registry_demo import demo_ward
 from registry.models import AdministrativeUnit, Entity, Kind
-from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
+from titles.rules.evaluation import CriterionType
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed
 from titles.services.evaluate import registrations_evaluate
 from titles.services.rollups import rollups_rebuild

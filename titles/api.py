@@ -28,6 +28,7 @@ from registry.api import (
 from registry.models import Kind, RollupLevel
 from titles import selectors
 from titles.models import Registration, State
+from titles.rules.rounding import ROUNDING
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
@@ -165,6 +166,7 @@ class RollupRowSerializer(serializers.Serializer):
     rate = serializers.DecimalField(
         max_digits=None,
         decimal_places=1,
+        rounding=ROUNDING,
         coerce_to_string=False,
         allow_null=True,
         help_text=_("Recognised ÷ entities, percent, one decimal; null without entities."),
@@ -172,6 +174,7 @@ class RollupRowSerializer(serializers.Serializer):
     registered_rate = serializers.DecimalField(
         max_digits=None,
         decimal_places=1,
+        rounding=ROUNDING,
         coerce_to_string=False,
         allow_null=True,
         help_text=_("Recognised ÷ registered, percent, one decimal; null without registrations."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.utils.formats import number_format
@@ -19,11 +19,11 @@ from django.utils.translation import pgettext
 
 from registry.models import Kind
 from registry.text import fold
+from titles.rules.rounding import half_up
 
 # Hanoi Plan 291/KH-UBND sets its targets for 2025 and for 2030; the dashboard measures the
 # distance still to go to the latter.
 PLAN_YEAR = 2030
-ONE_DECIMAL = Decimal("0.1")
 
 STATUS_LABELS: dict[str, Any] = {
     "below": _("Below target"),
@@ -68,14 +68,14 @@ def yearly_increase_needed(
     """
     if rate is None or target_min is None or year >= plan_year or rate >= target_min:
         return None
-    return ((target_min - rate) / (plan_year - year)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    return half_up((target_min - rate) / (plan_year - year))
 
 
 def gap_to_target(rate: Decimal | None, target_min: Decimal | None) -> Decimal | None:
     """rate − target_min in percentage points: negative below the target's minimum."""
     if rate is None or target_min is None:
         return None
-    return (rate - target_min).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    return half_up(rate - target_min)
 
 
 # --- wording ------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def number_text(value: Decimal | float | None) -> str:
     """One decimal as the active language writes it: 91.5 → "91,5" in Vietnamese."""
     if value is None:
         return "–"
-    return number_format(Decimal(value).quantize(ONE_DECIMAL, ROUND_HALF_UP), decimal_pos=1)
+    return number_format(half_up(Decimal(value)), decimal_pos=1)
 
 
 def percent_pattern() -> str:

@@ -1,16 +1,17 @@
 """Forms for the staff side of the titles pages: the list filter, registering, evidence, import.
 
 The evidence form is generated from the criteria set in force: one field per criterion that takes
-evidence (a three-way select for yes/no, since a checkbox cannot say "not yet known"; a number
-box for numbers and scales). It only shapes input; `titles.services.registrations` validates and
-stores it, and the reasons it refuses a value are shown next to the field they concern.
+evidence (a three-way select for yes/no, since a checkbox cannot say "not yet known"; a text box
+with a decimal keypad for numbers and scales, so that "9,5" reaches the rules as typed). It only
+shapes input: the rules (`titles.rules.evaluation.check_evidence`) validate it, here for the
+messages beside each field and again in `titles.services.registrations` when it is stored, and
+`titles.rules.explain` words their refusals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from django import forms
@@ -22,10 +23,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from registry.forms import WARD_SELECT_MAX, SpreadsheetUploadForm, fit_ward_filter
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind
 from registry.selectors import SLUG_OF_KIND, entity_by_code
-from titles import evaluation
-from titles.criteria_file import FIRST_YEAR, LAST_YEAR
-from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import State
+from titles.rules import evaluation, explain
+from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
+from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence, parse_evidence
 
 YES, NO = "yes", "no"
 
@@ -49,11 +50,6 @@ def criterion_text(criterion: evaluation.Criterion) -> str:
     if translation.get_language() == "en" and criterion.text_en:
         return criterion.text_en
     return criterion.text
-
-
-def _number(value: Decimal) -> str:
-    """A Decimal as plain text with a dot, as a number input wants it: 2.50 → "2.5"."""
-    return format(value.normalize(), "f")
 
 
 # --- list filter ------------------------------------------------------------------------------
@@ -212,47 +208,27 @@ class ShareLine:
 
 
 def share_lines(rules: evaluation.CriteriaSet, shares: dict[int, evaluation.Share], entity_id):
-    """Each share criterion with how its figure is computed today (not stored evidence)."""
-    share = shares.get(entity_id)
+    """Each share criterion with how its figure stands today (not stored evidence): scored by
+    the rules, worded by `explain` exactly as the result will word it."""
+    share = shares.get(entity_id) or evaluation.Share(0, 0)
     lines = []
     for criterion in rules.criteria:
         if criterion.type != CriterionType.SHARE:
             continue
         assert criterion.min is not None
-        numerator, denominator = (share.numerator, share.denominator) if share else (0, 0)
-        minimum = Fraction(criterion.min)
-        met = denominator > 0 and Fraction(numerator, denominator) >= minimum
-        needs = _percent(minimum)
-        params = {"num": numerator, "den": denominator, "needs": needs}
-        if criterion.of == evaluation.Title.CITIZEN:
-            params["what"] = _("staff recognised as Learning Citizens")
-        else:
-            params["what"] = _("households recognised as Learning Families")
-        if denominator == 0:
-            explanation = _("No members yet, so the share cannot be computed (needs ≥ %(needs)s).")
-            explanation %= {"needs": needs}
-        else:
-            params["share"] = _percent(Fraction(numerator, denominator))
-            explanation = _("%(num)s of %(den)s %(what)s = %(share)s, needs ≥ %(needs)s") % params
+        outcome, _missing = evaluation.score_criterion(criterion, None, share, None)
         lines.append(
             ShareLine(
                 code=criterion.code,
                 text=criterion_text(criterion),
-                numerator=numerator,
-                denominator=denominator,
+                numerator=share.numerator,
+                denominator=share.denominator,
                 minimum=criterion.min,
-                met=met,
-                explanation=explanation,
+                met=outcome.met,
+                explanation=explain.share_summary(outcome),
             )
         )
     return lines
-
-
-def _percent(value: Fraction) -> str:
-    """A share as a percentage, one decimal, trailing ".0" dropped: 7/10 → "70%", 2/3 → "66.7%"."""
-    exact = Decimal(value.numerator * 100) / Decimal(value.denominator)
-    shown = exact.quantize(Decimal("0.1"))
-    return f"{_number(shown)}%"
 
 
 class EvidenceForm(forms.Form):
@@ -279,36 +255,39 @@ class EvidenceForm(forms.Form):
                 label=label,
                 required=False,
                 choices=[("", _("Not yet known")), (YES, _("Yes")), (NO, _("No"))],
-                help_text=_("%(points)s points if yes.") % {"points": _number(criterion.possible)},
+                help_text=_("%(points)s points if yes.")
+                % {"points": explain.number(criterion.possible)},
             )
         if criterion.type == CriterionType.NUMBER:
             assert criterion.min is not None
             help_text = _("Met at %(min)s or more: %(points)s points.") % {
-                "min": _number(criterion.min),
-                "points": _number(criterion.possible),
+                "min": explain.number(criterion.min),
+                "points": explain.number(criterion.possible),
             }
         else:
-            help_text = _("Points from 0 to %(max)s.") % {"max": _number(criterion.possible)}
+            help_text = _("Points from 0 to %(max)s.") % {"max": explain.number(criterion.possible)}
+        # Text, not type=number: a number box drops or misreads "9,5" in some browsers.
         return forms.CharField(
             label=label,
             required=False,
             max_length=20,
             help_text=help_text,
-            widget=forms.NumberInput(attrs={"min": "0", "step": "any", "inputmode": "decimal"}),
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
 
     def clean(self) -> dict[str, Any]:
         """Check every value at once, as the service will (it checks again when saving)."""
         data = super().clean()
-        errors = {}
+        by_code = {c.code: c for c in self.criteria}
         for criterion in self.criteria:
             if criterion.code in self.errors:
                 continue
             try:
-                parse_evidence(criterion, data.get(criterion.code) or None)
+                check_evidence(criterion, data.get(criterion.code) or None, cap=False)
             except EvidenceError as exc:
-                errors[criterion.code] = exc.reason
-        self.add_evidence_errors(errors)
+                self.add_error(
+                    criterion.code, explain.evidence_message(by_code[exc.criterion_code], exc)
+                )
         return data
 
     def values(self) -> dict[str, str]:
@@ -316,22 +295,12 @@ class EvidenceForm(forms.Form):
         return {c.code: self.cleaned_data.get(c.code) or "" for c in self.criteria}
 
     def add_evidence_errors(self, errors: dict[str, str]) -> None:
-        """Place the service's refusals next to their fields, in the user's language."""
-        by_code = {c.code: c for c in self.criteria}
-        for code, reason in errors.items():
-            criterion = by_code.get(code)
-            if criterion is None:
-                self.add_error(None, f"{code}: {reason}")
-            elif criterion.type == CriterionType.BOOLEAN:
-                self.add_error(code, _("Choose yes, no or not yet known."))
-            elif criterion.type == CriterionType.NUMBER:
-                self.add_error(code, _("Enter a number of 0 or more, such as 3 or 2.5."))
+        """Place the service's refusals (already worded) next to their fields."""
+        for code, message in errors.items():
+            if code in self.fields and code != "version":
+                self.add_error(code, message)
             else:
-                self.add_error(
-                    code,
-                    _("Enter points from 0 to %(max)s, such as 7 or 7.5.")
-                    % {"max": _number(criterion.possible)},
-                )
+                self.add_error(None, f"{code}: {message}")
 
     def rows(self):
         """(bound field, criterion) pairs, in the set's order, for the template."""
@@ -348,7 +317,7 @@ def _initial(criterion: evaluation.Criterion, stored: str | None) -> str:
         return ""
     if isinstance(value, bool):
         return YES if value else NO
-    return _number(value)
+    return explain.plain(value)
 
 
 def evidence_display(rules: evaluation.CriteriaSet, evidence: dict) -> list[tuple[str, str, str]]:
@@ -357,13 +326,11 @@ def evidence_display(rules: evaluation.CriteriaSet, evidence: dict) -> list[tupl
     for criterion in rules.criteria:
         if criterion.type == CriterionType.SHARE:
             continue
-        initial = _initial(criterion, evidence.get(criterion.code))
-        if initial == "":
+        stored = evidence.get(criterion.code)
+        if _initial(criterion, stored) == "":
             value = _("Not yet known")
-        elif criterion.type == CriterionType.BOOLEAN:
-            value = _("Yes") if initial == YES else _("No")
         else:
-            value = initial
+            value = explain.evidence_value(criterion, stored)
         shown.append((criterion.code, criterion_text(criterion), value))
     return shown
 

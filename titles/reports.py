@@ -35,10 +35,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.access import ward_units
 from registry.models import AdministrativeUnit, Kind, RollupLevel
+from titles.rules.rounding import percent
 from titles.selectors import (
     KIND_ORDER,
     ROLLUP_COLUMNS,
-    percent,
     rollup_rows,
     rollup_units,
     target_status,

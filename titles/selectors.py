@@ -6,7 +6,7 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -23,6 +23,7 @@ from registry.models import (
 )
 from registry.text import fold
 from titles.models import Decision, Registration, Rollup, State, Target
+from titles.rules.rounding import percent
 
 RESULT_FILTERS = ("passed", "failed", "not_evaluated")
 
@@ -125,13 +126,6 @@ ROLLUP_COLUMNS = (
     "status",
 )
 KIND_ORDER = [Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT, Kind.CITIZEN]
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    """part ÷ whole as a percentage with one decimal (half up); None when whole is 0."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def target_status(rate: Decimal | None, target: tuple[Decimal, Decimal] | None) -> str:

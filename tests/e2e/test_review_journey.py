@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import login
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
-from titles.criteria_file import DEFAULTS_DIR
 from titles.models import Decision, Override, Registration, State
+from titles.rules.criteria_file import DEFAULTS_DIR
 from titles.services.criteria import criteria_load
 
 FULL_MARKS = {

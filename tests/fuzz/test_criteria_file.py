@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from tests.fuzz.strategies import examples, hostile_text
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC
-from titles.criteria_file import CriteriaFileError, parse_criteria_set
-from titles.evaluation import CriteriaSet
 from titles.models import CriteriaSet as StoredSet
+from titles.rules.criteria_file import CriteriaFileError, parse_criteria_set
+from titles.rules.evaluation import CriteriaSet
 from titles.services.criteria import criteria_load, parsed
 
 json_scalars = st.one_of(

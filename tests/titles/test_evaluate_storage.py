@@ -20,7 +20,6 @@ from django.urls import reverse
 
 from tests.factories import make_family
 from tests.titles.factories import FAMILY_DOC, load, registration
-from titles import evaluation
 from titles.models import (
     CriteriaSet,
     CriterionOutcome,
@@ -30,6 +29,7 @@ from titles.models import (
     RegistrationEvent,
     State,
 )
+from titles.rules import evaluation
 from titles.services import evaluate as service
 from titles.services.criteria import criteria_load, parsed
 from titles.services.evaluate import (

@@ -31,8 +31,8 @@ from registry.models import (
 from registry.services.entities import entity_update
 from tests.factories import make_citizen, make_clan, make_community, make_family, make_unit
 from tests.titles.factories import registration as make_registration
-from titles.evaluation import CriterionType
 from titles.models import Decision, Registration, Rollup, State, Target
+from titles.rules.evaluation import CriterionType
 from titles.selectors import (
     ROLLUP_COLUMNS,
     percent,

@@ -70,7 +70,8 @@ def test_household_opens_the_link_without_logging_in(client, reg):
     assert list(form.fields) == ["version", *ANSWERS]
     # Plain language: the set's own wording, Vietnamese by default.
     assert "mọi trẻ em trong độ tuổi đi học" in html
-    assert 'name="F1a"' in html and 'type="number"' in html
+    assert 'name="F1a"' in html and 'inputmode="decimal"' in html
+    assert 'type="number"' not in html  # a number box misreads "9,5"
     # No staff navigation for an anonymous visitor.
     assert reverse("registration_list") not in html
 
@@ -91,7 +92,8 @@ def test_sending_the_answers_stores_them_as_self_assessed(client, reg):
     assert "Thank you!" in _html(thanks)
     reg.refresh_from_db()
     assert reg.evidence_self_assessed is True
-    assert reg.evidence == {k: v for k, v in ANSWERS.items() if v}
+    # Stored in the rules' plain form: "9,5" is 9.5.
+    assert reg.evidence == {k: v for k, v in ANSWERS.items() if v} | {"F1c": "9.5"}
     event = reg.events.get(action=RegistrationEvent.Action.SELF_ASSESSMENT)
     assert event.user is None and event.detail["after"] == reg.evidence
     # The thank-you page repeats what was sent, in words.

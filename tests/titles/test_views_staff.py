@@ -408,7 +408,8 @@ def test_evidence_form_is_generated_from_the_criteria_set(client, alice, reg_a):
     # Numbers are number inputs, shown with a dot whatever was entered.
     assert form["F2"].value() == "2.5"
     html = _html(response)
-    assert 'type="number"' in html and 'name="F3"' in html
+    assert 'inputmode="decimal"' in html and 'name="F3"' in html
+    assert 'type="number"' not in html
     assert "Points from 0 to 30." in html
     assert "Met at 2 or more: 30 points." in html
     assert "Trẻ em đi học đầy đủ" in html
@@ -490,7 +491,7 @@ def test_evidence_page_explains_derived_shares(client, alice, ward_a, area):
     with translation.override("en"):
         response = client.get(_evidence_url(reg))
     html = _html(response)
-    assert "7 of 10 households recognised as Learning Families = 70%, needs ≥ 70%" in html
+    assert "7 of 10 households recognised as Learning Families = 70.0%, needs ≥ 70.0%" in html
     # Only C1 is entered; the share C2 is derived and not a field.
     assert list(response.context["form"].fields) == ["version", "C1"]
     assert response.context["shares"][0].met is True

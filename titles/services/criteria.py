@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from registry.models import AdministrativeUnit
-from titles import evaluation
-from titles.criteria_file import DEFAULTS_DIR, CriteriaFileError, overlaps, parse_criteria_set
 from titles.models import CriteriaSet, Registration
+from titles.rules import evaluation
+from titles.rules.criteria_file import DEFAULTS_DIR, CriteriaFileError, overlaps, parse_criteria_set
 
 # Parsed definitions by digest: a definition never changes under its digest.
 _PARSED: dict[str, evaluation.CriteriaSet] = {}

@@ -45,7 +45,6 @@ from django.utils import timezone
 
 from audit.services import record_bulk
 from registry.models import Citizen, Family, Kind, Unit
-from titles import evaluation
 from titles.models import (
     CriteriaSet,
     CriterionOutcome,
@@ -55,6 +54,7 @@ from titles.models import (
     RegistrationEvent,
     State,
 )
+from titles.rules import evaluation, explain
 from titles.selectors_signoff import frozen_ward_ids
 from titles.services.criteria import criteria_in_force, parsed
 
@@ -113,7 +113,7 @@ def _criterion_json(c: evaluation.CriterionResult, overridden: bool) -> dict:
             else {"numerator": c.derived.numerator, "denominator": c.derived.denominator}
         ),
         "overridden": overridden,
-        "reason": c.reason,
+        "reason": explain.record(c),
     }
 
 

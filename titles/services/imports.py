@@ -14,7 +14,8 @@ What the module keeps:
 - **Evidence columns speak for the criteria they name.** A file may mix kinds, so a `c.` column
   applies to the rows whose criteria set in force has that criterion (codes compared ignoring
   case) and is ignored, when empty, for the others. A filled cell is validated against its
-  criterion's type; an empty cell is missing evidence (it clears a value stored before);
+  criterion's type; an empty cell is missing evidence (it clears a value stored before); a
+  scale value above the maximum is kept and counts as the maximum, with a note naming the cell;
   criteria without a column in the file keep what is stored. A filled cell for a criterion the
   set does not have, or for a share criterion (derived from recognitions), is a bad row.
 - **Decided is decided.** An approved, rejected or recognised registration is the officials'
@@ -70,10 +71,10 @@ from registry.imports.report import ImportReport, RowError
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
 from registry.services.divisions import WardCodeResolution, split_entities_place
 from registry.spreadsheets import Cell, as_text, is_blank
-from titles import evaluation
-from titles.criteria_file import FIRST_YEAR, LAST_YEAR
-from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Decision, Registration, RegistrationEvent, State
+from titles.rules import evaluation, explain
+from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
+from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence
 from titles.services.criteria import criteria_in_force, parsed
 from titles.services.registrations import RegistrationError, registration_window_check
 from titles.services.rollups import rollups_refresh
@@ -385,6 +386,12 @@ def _check_evidence(rows: list[_Row], header: Header, *, year: int, report: Impo
                 assert criterion is not None
                 row.evidence[criterion.code] = _evidence_text(raw)
                 row.evidence_columns[criterion.code] = column
+                if check_evidence(criterion, _evidence_value(raw), cap=True).capped:
+                    report.notes.append(
+                        explain.capped_note(
+                            row=row.number, column=column, criterion=criterion, raw=raw
+                        )
+                    )
                 continue
             row.refuse(report, column, reason)
 
@@ -418,10 +425,14 @@ def _evidence_problem(
             "cell empty"
         ) % {"code": criterion.code}
     try:
-        parse_evidence(criterion, raw.strip() if isinstance(raw, str) else raw)
+        check_evidence(criterion, _evidence_value(raw), cap=True)
     except EvidenceError:
         return _bad_evidence(criterion, raw)
     return None
+
+
+def _evidence_value(raw: Cell) -> Cell:
+    return raw.strip() if isinstance(raw, str) else raw
 
 
 def _check_outcome_rights(rows: list[_Row], *, year: int, user, report: ImportReport) -> None:

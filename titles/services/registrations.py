@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from audit.services import record_bulk
 from registry.access import grant_of
 from registry.models import Community, Entity, Family, Kind, Role
-from titles.evaluation import CriterionType, EvidenceError, parse_evidence
 from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
+from titles.rules import explain
+from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence, evidence_text
 from titles.services.criteria import criteria_for, parsed
 from titles.services.review import ConcurrentChange, ReviewError, check_not_frozen
 from titles.services.rollups import rollups_count_new
@@ -148,8 +149,10 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
 def evidence_clean(*, registration: Registration, values: Mapping[str, object]) -> dict[str, str]:
     """Validate raw evidence values against the set in force; return what is to be stored.
 
-    Stored values are the entered text, trimmed; an empty value means missing evidence and is
-    not stored. Share criteria are derived, so a value for one is refused like an unknown code.
+    Values must lie in their criterion's range (a scale above its maximum is refused, unlike in
+    a file). Stored values are the rules' plain form ("9,5" and "9.5" are "9.5"); an empty value
+    means missing evidence and is not stored. Share criteria are derived, so a value for one is
+    refused like an unknown code.
     """
     criteria_set = criteria_for(registration)
     if criteria_set is None:
@@ -166,12 +169,12 @@ def evidence_clean(*, registration: Registration, values: Mapping[str, object]) 
             continue
         text = "" if raw is None else str(raw).strip()
         try:
-            value = parse_evidence(known[code], text)
+            value = check_evidence(known[code], text, cap=False).value
         except EvidenceError as exc:
-            errors[code] = exc.reason
+            errors[code] = explain.evidence_message(known[code], exc)
             continue
         if value is not None:
-            cleaned[code] = text
+            cleaned[code] = evidence_text(value)
     if errors:
         raise EvidenceInvalid(errors)
     return cleaned

@@ -61,8 +61,8 @@ from registry.imports.pipeline import (
 from registry.imports.report import ImportReport, RowError
 from registry.models import AdministrativeUnit
 from registry.spreadsheets import Cell, ImportFileError, as_text, match_key, read_rows, unstorable
-from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.models import Target
+from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.services.imports import KIND_WORDS
 
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "targets"

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
-from titles import evaluation, selectors
+from titles import selectors
 from titles.models import CriteriaSet, Override, Registration, State
 from titles.review_forms import (
     ApproveForm,
@@ -44,6 +44,7 @@ from titles.review_forms import (
     WardYearForm,
     current_year,
 )
+from titles.rules import evaluation
 from titles.services import review
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import registrations_evaluate

@@ -33,7 +33,6 @@ from registry.forms import WARD_SELECT_MAX, WardPickForm
 from registry.models import AdministrativeUnit, Community, Entity
 from registry.views import entry_ward
 from titles import selectors
-from titles.evaluation import CriteriaSet, CriterionType
 from titles.forms import (
     EvidenceForm,
     RegisterAreaForm,
@@ -45,6 +44,7 @@ from titles.forms import (
     share_lines,
 )
 from titles.models import Registration
+from titles.rules.evaluation import CriteriaSet, CriterionType
 from titles.services import imports
 from titles.services import registrations as registering
 from titles.services.criteria import criteria_for, parsed

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from titles.criteria_file import CriteriaFileError
+from titles.rules.criteria_file import CriteriaFileError
 from titles.services.criteria import criteria_load, criteria_load_defaults
 
 

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registry.models import AdministrativeUnit, EntityTally, RollupLevel
-from titles.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.models import Rollup
 from titles.reports import neutralise
+from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.selectors import ROLLUP_COLUMNS, rollup_rows_all
 from titles.services.rollups import Difference, rollup_verify
 

@@ -23,9 +23,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from titles.evaluation import SHARE_OF, CriteriaSet, Criterion, CriterionType, Title
+from titles.rules.evaluation import SHARE_OF, CriteriaSet, Criterion, CriterionType, Title
 
-DEFAULTS_DIR = Path(__file__).resolve().parent / "criteria"
+DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "criteria"
 """The national default sets shipped with the software, one file per title."""
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100

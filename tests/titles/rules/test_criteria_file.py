@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from titles.criteria_file import (
+from titles.rules.criteria_file import (
     DEFAULTS_DIR,
     CriteriaFileError,
     overlaps,
     parse_criteria_set,
     read_criteria_file,
 )
-from titles.evaluation import CriterionType, Share, Title, evaluate
+from titles.rules.evaluation import CriterionType, Share, Title, evaluate
 
 D = Decimal
 

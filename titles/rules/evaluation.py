@@ -1,8 +1,10 @@
 """The evaluation rules: a criteria set, evidence and derived shares in; a scored result out.
 
 Pure functions over frozen dataclasses. Nothing here imports Django or touches the database
-(CONVENTIONS point 4): a service loads the data, calls `evaluate`, and saves the result. The
-semantics are the binding contract of DESIGN section 4:
+(CONVENTIONS point 4): a service loads the data, calls `evaluate`, and saves the result. Each
+criterion's outcome is structured data (its criterion, the evidence or derived share, points
+earned and possible, a `Reason` code); `titles.rules.explain` words it, for people and for the
+stored record. The semantics are the binding contract of DESIGN section 4:
 
 * `boolean` earns its points when true; `number` when the value ≥ min; `scale` earns the value,
   capped at max; `share` earns its points when numerator/denominator ≥ min (a share of nothing,
@@ -13,6 +15,11 @@ semantics are the binding contract of DESIGN section 4:
 Invariants every result keeps: 0 ≤ earned ≤ possible per criterion; `met` ⇔ earned > 0;
 0 ≤ points ≤ max_points; outstanding ⇒ passed. Numbers are Decimals and shares compare as exact
 fractions, so 7/10 against a minimum of 0.7 is met — no float rounding anywhere.
+
+Evidence typed by a person (`check_evidence(..., cap=False)`: the staff form and the
+self-assessment form) must lie in the criterion's range; evidence from a file
+(`cap=True`) keeps the file contract, a scale above its maximum counting as the maximum, and
+says that it was capped so the import can warn.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from functools import cached_property
@@ -59,10 +66,6 @@ SHARE_OF: Mapping[Title, Title] = MappingProxyType(
 """The member kind a title's share criteria count: a clan's or a community's households are
 Learning Families, a unit's staff are Learning Citizens. Families and citizens have no members
 holding a title, so they have no share criteria."""
-
-_MEMBER_NOUNS: Mapping[Title, str] = MappingProxyType(
-    {Title.FAMILY: "member families", Title.CITIZEN: "member citizens"}
-)
 
 _EMPTY: Mapping = MappingProxyType({})
 
@@ -188,21 +191,70 @@ class Share:
             raise ValueError(f"a share needs 0 ≤ numerator ≤ denominator, got {shown}")
 
 
+class Reason(StrEnum):
+    """Why a criterion earned what it earned, by the rules alone (an override says so apart)."""
+
+    MISSING = "missing"  # no evidence
+    YES = "yes"  # boolean true: its points
+    NO = "no"  # boolean false: nothing
+    AT_LEAST = "at_least"  # number ≥ min: its points
+    BELOW = "below"  # number < min: nothing
+    SCALE = "scale"  # scale within its max: the value
+    CAPPED = "capped"  # scale above its max: the max
+    SHARE_MISSING = "share_missing"  # no derived share given
+    SHARE_UNDEFINED = "share_undefined"  # a share of no members: never met
+    SHARE_MET = "share_met"  # share ≥ min: its points
+    SHARE_BELOW = "share_below"  # share < min: nothing
+
+
 @dataclass(frozen=True)
 class CriterionResult:
-    """How one criterion scored, with a reason a reviewer can read ("3 ≥ 2 → 20 points").
+    """How one criterion scored, as data: the criterion (its type, threshold, maximum, points),
+    the evidence or derived share, what the rules alone award and why (`reason`,
+    `rules_earned`), and the official's override if any. `titles.rules.explain` puts it into
+    words ("3 ≥ 2 → 20 points").
 
-    Invariant: 0 ≤ earned ≤ possible, and met ⇔ earned > 0.
+    Invariant: 0 ≤ earned ≤ possible, and met ⇔ earned > 0; without an override, earned is
+    `rules_earned`.
     """
 
-    code: str
-    type: CriterionType
+    criterion: Criterion
     earned: Decimal
-    possible: Decimal
     met: bool
     evidence: EvidenceValue
     derived: Share | None
-    reason: str
+    reason: Reason
+    rules_earned: Decimal
+    override: bool | None = None
+
+    @property
+    def code(self) -> str:
+        return self.criterion.code
+
+    @property
+    def type(self) -> CriterionType:
+        return self.criterion.type
+
+    @property
+    def possible(self) -> Decimal:
+        return self.criterion.possible
+
+    @property
+    def threshold(self) -> Decimal | None:
+        """A number's minimum, or a share's minimum as a fraction of 1."""
+        return self.criterion.min
+
+    @property
+    def maximum(self) -> Decimal | None:
+        """A scale's maximum."""
+        return self.criterion.max
+
+    @property
+    def share(self) -> Fraction | None:
+        """The derived share as an exact fraction; None when missing or of no members."""
+        if self.derived is None or self.derived.denominator == 0:
+            return None
+        return Fraction(self.derived.numerator, self.derived.denominator)
 
 
 @dataclass(frozen=True)
@@ -222,14 +274,57 @@ class Evaluation:
     failed_required: tuple[str, ...]
 
 
-class EvidenceError(ValueError):
-    """A cell that is neither missing nor a valid value for its criterion: the row is bad."""
+class EvidenceProblem(StrEnum):
+    """What is wrong with a value given as evidence."""
 
-    def __init__(self, criterion_code: str, raw: object, reason: str) -> None:
+    NOT_YES_NO = "not_yes_no"
+    NOT_A_NUMBER = "not_a_number"
+    NEGATIVE = "negative"
+    ABOVE_MAX = "above_max"
+    DERIVED = "derived"  # a value given for a share criterion
+
+
+_PROBLEM_TEXT: Mapping[EvidenceProblem, str] = MappingProxyType(
+    {
+        EvidenceProblem.NOT_YES_NO: "expected yes/no: 1/0, true/false, yes/no or có/không",
+        EvidenceProblem.NOT_A_NUMBER: (
+            "expected a plain decimal number such as 2 or 2.5 or 2,5 (no separators)"
+        ),
+        EvidenceProblem.NEGATIVE: "must not be negative",
+        EvidenceProblem.ABOVE_MAX: "above the scale's maximum",
+        EvidenceProblem.DERIVED: "a share criterion is derived from recognitions; leave it empty",
+    }
+)
+
+
+class EvidenceError(ValueError):
+    """A value that is neither missing nor valid evidence for its criterion.
+
+    `problem` says what is wrong (for `explain` to word it); `reason` is an English detail for
+    logs and programmers.
+    """
+
+    def __init__(
+        self,
+        criterion_code: str,
+        raw: object,
+        problem: EvidenceProblem,
+        detail: str | None = None,
+    ) -> None:
         self.criterion_code = criterion_code
         self.raw = raw
-        self.reason = reason
-        super().__init__(f"{criterion_code}: {raw!r} is not valid evidence: {reason}")
+        self.problem = problem
+        self.reason = detail or _PROBLEM_TEXT[problem]
+        super().__init__(f"{criterion_code}: {raw!r} is not valid evidence: {self.reason}")
+
+
+@dataclass(frozen=True)
+class CheckedEvidence:
+    """Valid evidence: the parsed value, and whether a file's scale value above the maximum
+    will count as the maximum (`capped`)."""
+
+    value: EvidenceValue
+    capped: bool = False
 
 
 _TRUE = frozenset({"1", "true", "yes", "có", "co"})
@@ -238,7 +333,7 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
 
 
 def parse_evidence(criterion: Criterion, raw: RawEvidence) -> EvidenceValue:
-    """Turn one spreadsheet cell or form value into evidence for `criterion`.
+    """Turn one spreadsheet cell, form value or stored text into evidence for `criterion`.
 
     None or a blank string is missing evidence (None). Booleans accept 1/0, true/false, yes/no
     and có/không in any case, with surrounding white space; "co"/"khong" without diacritics are
@@ -247,19 +342,50 @@ def parse_evidence(criterion: Criterion, raw: RawEvidence) -> EvidenceValue:
     so "1.234" is 1.234 and "1.234,5" is refused, as are exponents, NaN and infinities. Number
     and scale values must be ≥ 0. Share criteria are derived from other recognitions, so any
     value given for one is refused. Everything else raises EvidenceError.
+
+    A scale value above the maximum parses (stored file values count as the maximum); what a
+    person types is checked against the range by `check_evidence`.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if criterion.type is CriterionType.SHARE:
-        raise EvidenceError(
-            criterion.code, raw, "a share criterion is derived from recognitions; leave it empty"
-        )
+        raise EvidenceError(criterion.code, raw, EvidenceProblem.DERIVED)
     if criterion.type is CriterionType.BOOLEAN:
         return _parse_boolean(criterion.code, raw)
     value = _parse_decimal(criterion.code, raw)
     if value < 0:
-        raise EvidenceError(criterion.code, raw, "must not be negative")
+        raise EvidenceError(criterion.code, raw, EvidenceProblem.NEGATIVE)
     return value.copy_abs()  # "-0" is 0
+
+
+def check_evidence(criterion: Criterion, raw: RawEvidence, *, cap: bool) -> CheckedEvidence:
+    """Validate one value of evidence for `criterion`: the one check every path shares.
+
+    As `parse_evidence`, and a scale value above the criterion's maximum is refused
+    (EvidenceProblem.ABOVE_MAX) unless `cap`, when it is valid and marked `capped` (a file's
+    contract: the value counts as the maximum).
+    """
+    value = parse_evidence(criterion, raw)
+    if (
+        criterion.type is CriterionType.SCALE
+        and isinstance(value, Decimal)
+        and criterion.max is not None
+        and value > criterion.max
+    ):
+        if not cap:
+            raise EvidenceError(criterion.code, raw, EvidenceProblem.ABOVE_MAX)
+        return CheckedEvidence(value, capped=True)
+    return CheckedEvidence(value)
+
+
+def evidence_text(value: EvidenceValue) -> str:
+    """How a person's valid evidence is stored: a number in plain form with a dot ("9,5" and
+    "9.5" are "9.5", "07" is "7"), yes/no as "yes"/"no"; "" when missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return format(value.normalize(), "f")
 
 
 def _parse_boolean(code: str, raw: RawEvidence) -> bool:
@@ -273,26 +399,26 @@ def _parse_boolean(code: str, raw: RawEvidence) -> bool:
             return True
         if word in _FALSE:
             return False
-    raise EvidenceError(code, raw, "expected yes/no: 1/0, true/false, yes/no or có/không")
+    raise EvidenceError(code, raw, EvidenceProblem.NOT_YES_NO)
 
 
 def _parse_decimal(code: str, raw: RawEvidence) -> Decimal:
     if isinstance(raw, bool):
-        raise EvidenceError(code, raw, "expected a number, not yes/no")
+        raise EvidenceError(
+            code, raw, EvidenceProblem.NOT_A_NUMBER, "expected a number, not yes/no"
+        )
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float | Decimal):
         if not _is_finite(raw):
-            raise EvidenceError(code, raw, "expected a finite number")
+            raise EvidenceError(code, raw, EvidenceProblem.NOT_A_NUMBER, "expected a finite number")
         # repr gives the shortest text that round-trips, so 2.5 stays 2.5 and not 2.4999…
         return Decimal(repr(raw)) if isinstance(raw, float) else raw
     if not isinstance(raw, str):  # a spreadsheet date, say
-        raise EvidenceError(code, raw, "expected a number")
+        raise EvidenceError(code, raw, EvidenceProblem.NOT_A_NUMBER, "expected a number")
     text = raw.strip()
     if not _PLAIN_DECIMAL.fullmatch(text):
-        raise EvidenceError(
-            code, raw, "expected a plain decimal number such as 2 or 2.5 or 2,5 (no separators)"
-        )
+        raise EvidenceError(code, raw, EvidenceProblem.NOT_A_NUMBER)
     return Decimal(text.replace(",", "."))
 
 
@@ -338,25 +464,25 @@ def score_criterion(
 
     It depends on nothing but its arguments, so a caller scoring many entities may reuse it
     for every entity with the same value, share and override. Its arguments are trusted:
-    `evaluate` checks them first.
+    `evaluate` checks them first. An override forces the criterion met (its full points, a
+    scale its max) or not met (nothing); the result keeps what the rules alone said.
     """
-    earned, reason = _score(criterion, value, share)
+    rules_earned, reason = _score(criterion, value, share)
+    earned = rules_earned
     is_missing = False
     if override is not None:
         earned = criterion.possible if override else Decimal(0)
-        verdict = "met" if override else "not met"
-        reason = f"overridden: {verdict} → {_points(earned)} (rules said: {reason})"
     elif _is_missing(criterion, value, share):
         is_missing = True
     result = CriterionResult(
-        code=criterion.code,
-        type=criterion.type,
+        criterion=criterion,
         earned=earned,
-        possible=criterion.possible,
         met=earned > 0,
         evidence=value,
         derived=share,
         reason=reason,
+        rules_earned=rules_earned,
+        override=override,
     )
     return result, is_missing
 
@@ -420,69 +546,36 @@ def _is_missing(criterion: Criterion, value: EvidenceValue, share: Share | None)
     return value is None
 
 
-def _score(criterion: Criterion, value: EvidenceValue, share: Share | None) -> tuple[Decimal, str]:
+def _score(
+    criterion: Criterion, value: EvidenceValue, share: Share | None
+) -> tuple[Decimal, Reason]:
     """What the rules alone award, and why."""
     nothing = Decimal(0)
     if criterion.type is CriterionType.SHARE:
         return _score_share(criterion, share)
     if value is None:
-        return nothing, f"missing evidence → {_points(nothing)}"
+        return nothing, Reason.MISSING
     if criterion.type is CriterionType.BOOLEAN:
-        earned = criterion.possible if value else nothing
-        return earned, f"{'true' if value else 'false'} → {_points(earned)}"
+        return (criterion.possible, Reason.YES) if value else (nothing, Reason.NO)
     assert isinstance(value, Decimal)
     if criterion.type is CriterionType.NUMBER:
         assert criterion.min is not None
         if value >= criterion.min:
-            return criterion.possible, (
-                f"{_number(value)} ≥ {_number(criterion.min)} → {_points(criterion.possible)}"
-            )
-        return nothing, f"{_number(value)} < {_number(criterion.min)} → {_points(nothing)}"
+            return criterion.possible, Reason.AT_LEAST
+        return nothing, Reason.BELOW
     top = criterion.possible
     if value > top:
-        return top, f"scale {_number(value)} capped at {_number(top)} → {_points(top)}"
-    return value, f"scale {_number(value)} of {_number(top)} → {_points(value)}"
+        return top, Reason.CAPPED
+    return value, Reason.SCALE
 
 
-def _score_share(criterion: Criterion, share: Share | None) -> tuple[Decimal, str]:
+def _score_share(criterion: Criterion, share: Share | None) -> tuple[Decimal, Reason]:
     nothing = Decimal(0)
     assert criterion.min is not None and criterion.of is not None
     if share is None:
-        return nothing, f"missing share → {_points(nothing)}"
+        return nothing, Reason.SHARE_MISSING
     if share.denominator == 0:
-        noun = _MEMBER_NOUNS[criterion.of]
-        return nothing, f"0 {noun}: share undefined → {_points(nothing)}"
-    ratio = Fraction(share.numerator, share.denominator)
-    minimum = Fraction(criterion.min)
-    met = ratio >= minimum
-    shown, shown_min = _percents(ratio, minimum)
-    earned = criterion.possible if met else nothing
-    sign = "≥" if met else "<"
-    return earned, (
-        f"{share.numerator}/{share.denominator} = {shown} {sign} {shown_min} → {_points(earned)}"
-    )
-
-
-def _percents(ratio: Fraction, minimum: Fraction) -> tuple[str, str]:
-    """Both figures as percentages with one decimal, or more when one decimal would make a
-    share below its minimum look equal to it ("66.7% < 66.7%" becomes "66.67% < 66.70%")."""
-    places = 1
-    while True:
-        shown, shown_min = _percent(ratio, places), _percent(minimum, places)
-        if shown != shown_min or ratio == minimum or places >= 6:
-            return shown, shown_min
-        places += 1
-
-
-def _percent(fraction: Fraction, places: int) -> str:
-    exact = Decimal(fraction.numerator * 100) / Decimal(fraction.denominator)
-    return f"{exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}%"
-
-
-def _number(value: Decimal) -> str:
-    """A Decimal without exponent or trailing zeros: 2.50 → "2.5", 1E+2 → "100"."""
-    return format(value.normalize(), "f")
-
-
-def _points(value: Decimal) -> str:
-    return f"{_number(value)} point" if value == 1 else f"{_number(value)} points"
+        return nothing, Reason.SHARE_UNDEFINED
+    if Fraction(share.numerator, share.denominator) >= Fraction(criterion.min):
+        return criterion.possible, Reason.SHARE_MET
+    return nothing, Reason.SHARE_BELOW

@@ -7,8 +7,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from titles.criteria_file import parse_criteria_set
-from titles.evaluation import (
+from titles.rules.criteria_file import parse_criteria_set
+from titles.rules.evaluation import (
     SHARE_OF,
     CriteriaSet,
     Criterion,
@@ -19,6 +19,7 @@ from titles.evaluation import (
     evaluate,
     parse_evidence,
 )
+from titles.rules.explain import record
 
 amounts = st.decimals(min_value=Decimal("0.5"), max_value=Decimal(40), places=1)
 values = st.decimals(min_value=Decimal(0), max_value=Decimal(60), places=2)
@@ -117,7 +118,7 @@ def test_points_stay_between_zero_and_the_maximum(case):
     for r in evaluation.criteria:
         assert Decimal(0) <= r.earned <= r.possible
         assert r.met == (r.earned > 0)
-        assert r.reason
+        assert record(r)
 
 
 @given(cases(), st.data())

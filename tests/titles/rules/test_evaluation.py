@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from titles.evaluation import (
+from titles.rules.evaluation import (
     CriteriaSet,
     Criterion,
     CriterionType,
@@ -16,6 +16,7 @@ from titles.evaluation import (
     evaluate,
     parse_evidence,
 )
+from titles.rules.explain import record
 
 D = Decimal
 
@@ -91,13 +92,13 @@ def test_criterion_lookup_by_code():
 def test_boolean_true_earns_its_points():
     r = result(evaluate(CLAN, {"F1": True}), "F1")
     assert (r.earned, r.possible, r.met, r.evidence) == (D(20), D(20), True, True)
-    assert r.reason == "true → 20 points"
+    assert record(r) == "true → 20 points"
 
 
 def test_boolean_false_earns_nothing():
     r = result(evaluate(CLAN, {"F1": False}), "F1")
     assert (r.earned, r.met) == (D(0), False)
-    assert r.reason == "false → 0 points"
+    assert record(r) == "false → 0 points"
 
 
 # --- number -------------------------------------------------------------------------------
@@ -115,13 +116,13 @@ def test_boolean_false_earns_nothing():
 )
 def test_number_earns_its_points_from_the_minimum_up(value, earned, reason):
     r = result(evaluate(CLAN, {"F2": value}), "F2")
-    assert (r.earned, r.met, r.reason) == (earned, earned > 0, reason)
+    assert (r.earned, r.met, record(r)) == (earned, earned > 0, reason)
 
 
 def test_number_with_a_decimal_minimum_compares_exactly():
     half = Criterion(code="N", text="t", type=CriterionType.NUMBER, min=D("2.5"), points=D(1))
     criteria_set = make_set(criteria=(half,), pass_required=(), pass_min_points=D(1))
-    assert result(evaluate(criteria_set, {"N": D("2.50")}), "N").reason == "2.5 ≥ 2.5 → 1 point"
+    assert record(result(evaluate(criteria_set, {"N": D("2.50")}), "N")) == "2.5 ≥ 2.5 → 1 point"
     assert result(evaluate(criteria_set, {"N": D("2.49")}), "N").earned == 0
 
 
@@ -140,7 +141,7 @@ def test_number_with_a_decimal_minimum_compares_exactly():
 )
 def test_scale_earns_its_value_capped_at_its_max(value, earned, reason):
     r = result(evaluate(CLAN, {"F3": value}), "F3")
-    assert (r.earned, r.possible, r.reason) == (earned, D(30), reason)
+    assert (r.earned, r.possible, record(r)) == (earned, D(30), reason)
     assert r.met is (earned > 0)
 
 
@@ -161,7 +162,7 @@ def test_scale_earns_its_value_capped_at_its_max(value, earned, reason):
 )
 def test_share_earns_its_points_from_the_minimum_up(share, earned, reason):
     r = result(evaluate(CLAN, {}, {"F4": share}), "F4")
-    assert (r.earned, r.met, r.derived, r.evidence, r.reason) == (
+    assert (r.earned, r.met, r.derived, r.evidence, record(r)) == (
         earned,
         earned > 0,
         share,
@@ -177,7 +178,7 @@ def test_share_just_below_the_minimum_fails_and_the_reason_shows_why():
     criteria_set = make_set(criteria=(two_thirds,), pass_required=(), pass_min_points=D(5))
     r = result(evaluate(criteria_set, {}, {"S": Share(2, 3)}), "S")
     assert r.earned == 0
-    assert r.reason == "2/3 = 66.67% < 66.70% → 0 points"
+    assert record(r) == "2/3 = 66.67% < 66.70% → 0 points"
 
 
 def test_share_is_compared_as_an_exact_fraction_not_a_float():
@@ -199,7 +200,7 @@ def test_share_of_citizens_names_them_when_there_are_none():
         code="U", text="t", type=CriterionType.SHARE, of=Title.CITIZEN, min=D("0.9"), points=D(5)
     )
     unit = make_set(title=Title.UNIT, criteria=(staff,), pass_required=(), pass_min_points=D(5))
-    reason = result(evaluate(unit, {}, {"U": Share(0, 0)}), "U").reason
+    reason = record(result(evaluate(unit, {}, {"U": Share(0, 0)}), "U"))
     assert reason == "0 member citizens: share undefined → 0 points"
 
 
@@ -226,13 +227,13 @@ def test_missing_evidence_earns_nothing_and_is_listed():
     assert evaluation.missing == ("F2", "F3", "F4")
     for code in ("F2", "F3"):
         r = result(evaluation, code)
-        assert (r.earned, r.met, r.evidence, r.reason) == (
+        assert (r.earned, r.met, r.evidence, record(r)) == (
             D(0),
             False,
             None,
             "missing evidence → 0 points",
         )
-    assert result(evaluation, "F4").reason == "missing share → 0 points"
+    assert record(result(evaluation, "F4")) == "missing share → 0 points"
 
 
 def test_nothing_at_all_scores_zero_and_fails():
@@ -338,13 +339,13 @@ def test_points_are_decimals_and_the_result_is_deterministic():
 def test_override_met_earns_full_points_and_says_so():
     r = result(evaluate(CLAN, {"F2": D(1)}, overrides={"F2": True}), "F2")
     assert (r.earned, r.met, r.evidence) == (D(20), True, D(1))
-    assert r.reason == "overridden: met → 20 points (rules said: 1 < 2 → 0 points)"
+    assert record(r) == "overridden: met → 20 points (rules said: 1 < 2 → 0 points)"
 
 
 def test_override_not_met_earns_nothing():
     r = result(evaluate(CLAN, {"F1": True}, overrides={"F1": False}), "F1")
     assert (r.earned, r.met) == (D(0), False)
-    assert r.reason == "overridden: not met → 0 points (rules said: true → 20 points)"
+    assert record(r) == "overridden: not met → 0 points (rules said: true → 20 points)"
 
 
 def test_override_met_on_a_scale_earns_its_max():
@@ -355,7 +356,7 @@ def test_override_met_on_a_scale_earns_its_max():
 def test_override_met_on_a_share_of_nothing():
     r = result(evaluate(CLAN, {}, {"F4": Share(0, 0)}, overrides={"F4": True}), "F4")
     assert r.earned == D(30)
-    assert r.reason.startswith("overridden: met → 30 points (rules said: 0 member families")
+    assert record(r).startswith("overridden: met → 30 points (rules said: 0 member families")
 
 
 def test_an_overridden_criterion_is_not_missing():
