@@ -139,8 +139,8 @@ def test_hoa_binh_from_an_empty_database_to_its_roll_up(tmp_path):
     files = hoa_binh_files(tmp_path)
 
     run("load_divisions", "--province", PROVINCE)
-    assert AdministrativeUnit.objects.get(code=HOA_BINH).name == "Phường Hòa Bình"
-    assert AdministrativeUnit.objects.get(code=HOA_BINH).parent.code == PROVINCE
+    hoa_binh = AdministrativeUnit.objects.get(level=AdministrativeUnit.Level.WARD, code=HOA_BINH)
+    assert (hoa_binh.name, hoa_binh.parent.code) == ("Phường Hòa Bình", PROVINCE)
     assert "200 created" in run(
         "import_registry", str(files["communities"]), "--kind", "communities"
     )
