@@ -36,21 +36,6 @@ def signed_off_wards(*, province_id: int, year: int) -> dict[int, WardSignOff]:
     return {row.ward_id: row for row in rows}
 
 
-def frozen_ward_ids(*, year: int) -> set[int]:
-    """Ids of the wards (any province) whose `year` is signed off and not reopened since."""
-    newest = (
-        WardSignOff.objects.filter(ward_id=OuterRef("ward_id"), year=year)
-        .order_by("-pk")
-        .values("pk")[:1]
-    )
-    return set(
-        WardSignOff.objects.filter(year=year)
-        .annotate(newest=Subquery(newest))
-        .filter(pk=F("newest"), action=WardSignOff.Action.SIGN_OFF)
-        .values_list("ward_id", flat=True)
-    )
-
-
 def signoff_history(*, ward: AdministrativeUnit, year: int) -> QuerySet[WardSignOff]:
     """Every sign-off and reopening of the ward's year, oldest first, with who did it."""
     return WardSignOff.objects.filter(ward=ward, year=year).select_related("user").order_by("pk")

@@ -561,7 +561,9 @@ def test_submit_with_a_stale_version_tells_someone_else_changed_it(client, alice
         response = client.post(reverse("registration_submit", args=[reg_a.pk]), {"version": 1})
     assert "Someone else changed this registration" in _messages(response)[0]
     reg_a.refresh_from_db()
-    assert reg_a.state == State.REGISTERED
+    # As the other change (evidence, which submits it) left it; the stale submit wrote nothing.
+    assert reg_a.state == State.SUBMITTED
+    assert not reg_a.events.filter(action=RegistrationEvent.Action.STATE).exists()
 
 
 def test_staff_confirms_self_assessed_evidence(client, alice, reg_a):

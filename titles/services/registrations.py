@@ -13,25 +13,25 @@ from collections.abc import Mapping
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
 from registry.access import grant_of
 from registry.models import Community, Entity, Family, Kind, Role
+from titles import workflow
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
-from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
+from titles.models import Registration, RegistrationWindow
 from titles.services.criteria import criteria_for, parsed
-from titles.services.review import ConcurrentChange, ReviewError, check_not_frozen
 from titles.services.rollups import rollups_count_new
+from titles.workflow import WorkflowError, check_not_frozen
 
 SELF_ASSESSMENT_SALT = "titles.self-assessment"
 SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
-EVIDENCE_EDITABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
+EVIDENCE_EDITABLE = workflow.EVIDENCE.sources
 
 
-class RegistrationError(ReviewError):
+class RegistrationError(WorkflowError):
     """Registration refused; the message says why, for the user."""
 
 
@@ -81,7 +81,7 @@ def _new_registration(entity: Entity, year: int, user) -> Registration:
 def registration_create(*, user, entity: Entity, year: int) -> Registration:
     """Register one entity for its kind's title in `year`."""
     registration_window_check(user=user, province_id=entity.province_id, year=year)
-    check_not_frozen(entity.ward_id, year)  # a new registration moves the signed-off figures
+    check_not_frozen(ward_id=entity.ward_id, year=year)
     if Registration.objects.filter(entity=entity, year=year).exists():
         raise RegistrationError(
             _("%(name)s is already registered for %(year)s.") % {"name": entity.name, "year": year}
@@ -91,13 +91,7 @@ def registration_create(*, user, entity: Entity, year: int) -> Registration:
     registration.full_clean(
         exclude=["entity", "points", "passed", "eval_outstanding"], validate_unique=False
     )
-    registration.save()
-    RegistrationEvent.objects.create(
-        registration=registration,
-        action=RegistrationEvent.Action.REGISTER,
-        to_state=State.REGISTERED,
-        user=user,
-    )
+    (registration,) = workflow.registrations_create(registrations=[registration], user=user)
     rollups_count_new(registration_ids=[registration.pk])
     return registration
 
@@ -109,7 +103,7 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
     Returns (newly registered, already registered).
     """
     registration_window_check(user=user, province_id=community.entity.province_id, year=year)
-    check_not_frozen(community.entity.ward_id, year)
+    check_not_frozen(ward_id=community.entity.ward_id, year=year)
     entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
     already = set(
         Registration.objects.filter(entity_id__in=entity_ids, year=year).values_list(
@@ -117,21 +111,9 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
         )
     )
     entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(pk__in=already)
-    created = Registration.objects.bulk_create(
-        [_new_registration(e, year, user) for e in entities], batch_size=1000
-    )
-    RegistrationEvent.objects.bulk_create(
-        [
-            RegistrationEvent(
-                registration=r,
-                action=RegistrationEvent.Action.REGISTER,
-                to_state=State.REGISTERED,
-                user=user,
-                detail={"area": community.entity.code},
-            )
-            for r in created
-        ],
-        batch_size=1000,
+    new = [_new_registration(e, year, user) for e in entities]
+    created = workflow.registrations_create(
+        registrations=new, user=user, details=[{"area": community.entity.code}] * len(new)
     )
     rollups_count_new(registration_ids=[r.pk for r in created])
     record_bulk(
@@ -183,38 +165,22 @@ def evidence_save(
 ) -> Registration:
     """Replace the registration's evidence with `values` (all criteria of the form).
 
-    An evaluated registration whose evidence changes goes back to submitted: its result is out
-    of date until it is evaluated again. Refused once a registration is decided.
+    Evidence hands the registration over for evaluation (submitted); an evaluated one goes back
+    to submitted, its result being out of date; with every value cleared it waits as
+    registered. Refused once a registration is decided, and in a signed-off year.
     """
     if registration.state not in EVIDENCE_EDITABLE:
         raise RegistrationError(_("Evidence cannot change once a registration is decided."))
+    check_not_frozen(ward_id=registration.ward_id, year=registration.year)
     cleaned = evidence_clean(registration=registration, values=values)
-    to_state = State.SUBMITTED if registration.state == State.EVALUATED else registration.state
-    changed = Registration.objects.filter(
-        pk=registration.pk, version=registration.version, state=registration.state
-    ).update(
-        evidence=cleaned,
-        evidence_self_assessed=self_assessed,
-        state=to_state,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
-    if changed != 1:
-        raise ConcurrentChange()
-    RegistrationEvent.objects.create(
+    return workflow.registration_move(
         registration=registration,
-        action=(
-            RegistrationEvent.Action.SELF_ASSESSMENT
-            if self_assessed
-            else RegistrationEvent.Action.EVIDENCE
-        ),
-        from_state=registration.state,
-        to_state=to_state,
+        move=workflow.SELF_ASSESS if self_assessed else workflow.EVIDENCE,
+        to_state=workflow.evidence_target(cleaned),
         user=user,
+        changes={"evidence": cleaned, "evidence_self_assessed": self_assessed},
         detail={"before": registration.evidence, "after": cleaned},
     )
-    registration.refresh_from_db()
-    return registration
 
 
 @transaction.atomic
@@ -222,20 +188,12 @@ def evidence_confirm(*, registration: Registration, user) -> Registration:
     """Staff confirm self-assessed evidence; from now on it counts as checked."""
     if not registration.evidence_self_assessed:
         raise RegistrationError(_("There is no self-assessed evidence to confirm."))
-    changed = Registration.objects.filter(pk=registration.pk, version=registration.version).update(
-        evidence_self_assessed=False, version=F("version") + 1
-    )
-    if changed != 1:
-        raise ConcurrentChange()
-    RegistrationEvent.objects.create(
+    return workflow.registration_move(
         registration=registration,
-        action=RegistrationEvent.Action.CONFIRM,
-        from_state=registration.state,
-        to_state=registration.state,
+        move=workflow.NOTE_CONFIRM,
         user=user,
+        changes={"evidence_self_assessed": False},
     )
-    registration.refresh_from_db()
-    return registration
 
 
 def self_assessment_token(*, registration: Registration) -> str:

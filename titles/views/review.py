@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
-from titles import evaluation, selectors
+from titles import evaluation, selectors, workflow
 from titles.models import CriteriaSet, Override, Registration, State
 from titles.review_forms import (
     ApproveForm,
@@ -147,10 +147,10 @@ def _render_detail(
         "can_review": reviewer,
         "can_register": can_register(user),
         "evidence_editable": state in EVIDENCE_EDITABLE,
-        "can_submit": state in review.SUBMITTABLE,
-        "can_approve": reviewer and state in review.DECIDABLE and bool(registration.passed),
-        "can_reject": reviewer and state in review.REJECTABLE,
-        "can_override": reviewer and state in review.OVERRIDABLE and evaluated,
+        "can_submit": state in workflow.SUBMIT.sources,
+        "can_approve": reviewer and state in workflow.APPROVE.sources and bool(registration.passed),
+        "can_reject": reviewer and state in workflow.REJECT.sources,
+        "can_override": reviewer and state in workflow.NOTE_OVERRIDE.sources and evaluated,
         "version_form": VersionedForm(initial=initial, auto_id=False),
         "approve_form": ApproveForm(initial=initial, auto_id="approve_%s"),
         "reject_form": reject_form or RejectForm(initial=initial, auto_id="reject_%s"),
@@ -372,6 +372,18 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         )
         % {"count": evaluated, "passed": passed},
     )
+    if run.not_submitted:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s registration is not yet submitted (no evidence) and stays "
+                "registered.",
+                "%(count)s registrations are not yet submitted (no evidence) and stay "
+                "registered.",
+                run.not_submitted,
+            )
+            % {"count": run.not_submitted},
+        )
     for kind, count in run.no_criteria.items():
         messages.warning(
             request,

@@ -63,6 +63,15 @@ class Command(BaseCommand):
             f"{len(run.rows)} registrations evaluated for {year}: {passed} passed, "
             f"{outstanding} outstanding."
         )
+        if run.not_submitted:
+            self.stdout.write(
+                f"{run.not_submitted} registrations not yet submitted (no evidence): "
+                "left registered."
+            )
+        if run.frozen:
+            self.stdout.write(
+                f"{run.frozen} registrations of signed-off communes/wards left as they were."
+            )
         for kind, count in sorted(run.no_criteria.items()):
             self.stderr.write(
                 f"{count} {kind} registrations not evaluated: no criteria set in force."
