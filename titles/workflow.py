@@ -307,6 +307,34 @@ def registrations_update(
     )
 
 
+# --- bulk loads -------------------------------------------------------------------------------
+
+
+def loaded(state: str) -> dict[str, str]:
+    """The state field of a registration bulk-loaded (demonstration data) in `state`: any
+    state an import may create a registration in."""
+    _allowed(IMPORT, None, state)
+    return {"state": state}
+
+
+def registrations_record_loaded(*, province_id: int, reason: str, at) -> None:
+    """One `import` event for every registration of a province just bulk-loaded, in one
+    statement (the province had none before the load). `at` is as the database takes it."""
+    events = RegistrationEvent._meta.db_table
+    registrations = Registration._meta.db_table
+    sql = (
+        f"INSERT INTO {events} "  # noqa: S608 - table names from the models only
+        "(registration_id, action, from_state, to_state, reason, detail, user_id, at) "
+        f"SELECT r.id, %s, '', r.state, %s, '{{}}', NULL, %s FROM {registrations} r "
+        "WHERE r.province_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [Action.IMPORT, reason, at, province_id],
+        )
+
+
 # --- evaluation: one statement per chunk ------------------------------------------------------
 
 LINES = "string_to_array(%s, E'\\n')"
