@@ -590,7 +590,7 @@ def test_staff_confirms_self_assessed_evidence(client, alice, reg_a):
 
 def test_self_link_page_shows_an_absolute_link_that_opens_this_registration(client, alice, reg_a):
     client.force_login(alice)
-    response = client.get(reverse("registration_self_link", args=[reg_a.pk]))
+    response = client.post(reverse("registration_self_link", args=[reg_a.pk]), {"action": "issue"})
     assert response.status_code == 200
     link = response.context["link"]
     assert link.startswith("http://testserver/titles/self/")

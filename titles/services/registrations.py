@@ -9,9 +9,10 @@ link is marked self-assessed until staff confirm it.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Mapping
 
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,12 +22,12 @@ from registry.access import grant_of
 from registry.models import Community, Entity, Family, Kind, Role
 from titles import workflow
 from titles.evaluation import CriterionType, EvidenceError, parse_evidence
-from titles.models import Registration, RegistrationWindow
+from titles.models import Registration, RegistrationWindow, SelfAssessmentLink
 from titles.services.criteria import criteria_for, parsed
 from titles.services.rollups import rollups_count_new
 from titles.workflow import WorkflowError, check_not_frozen
 
-SELF_ASSESSMENT_SALT = "titles.self-assessment"
+SELF_ASSESSMENT_TOKEN_BYTES = 24  # 32 URL-safe characters
 SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
 EVIDENCE_EDITABLE = workflow.EVIDENCE.sources
 
@@ -188,6 +189,8 @@ def evidence_confirm(*, registration: Registration, user) -> Registration:
     """Staff confirm self-assessed evidence; from now on it counts as checked."""
     if not registration.evidence_self_assessed:
         raise RegistrationError(_("There is no self-assessed evidence to confirm."))
+    # Confirmed evidence is staff's: the household's link stops until staff issue a new one.
+    _end_live_link(registration, SelfAssessmentLink.End.CONFIRMED)
     return workflow.registration_move(
         registration=registration,
         move=workflow.NOTE_CONFIRM,
@@ -196,15 +199,68 @@ def evidence_confirm(*, registration: Registration, user) -> Registration:
     )
 
 
-def self_assessment_token(*, registration: Registration) -> str:
-    """A link token staff hand to a household or citizen; it opens only this registration."""
-    return signing.dumps({"r": registration.pk}, salt=SELF_ASSESSMENT_SALT, compress=True)
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _end_live_link(registration: Registration, end: str) -> None:
+    SelfAssessmentLink.objects.filter(registration=registration, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end=end
+    )
+
+
+@transaction.atomic
+def self_assessment_token(*, registration: Registration, user=None) -> str:
+    """Issue a new self-assessment link for the registration and return its token (shown once:
+    only its digest is stored). The registration's previous link, if any, stops working."""
+    if registration.state not in EVIDENCE_EDITABLE:
+        raise RegistrationError(_("A decided registration needs no self-assessment link."))
+    check_not_frozen(ward_id=registration.ward_id, year=registration.year)
+    Registration.objects.select_for_update().filter(pk=registration.pk).values_list("pk").get()
+    _end_live_link(registration, SelfAssessmentLink.End.REISSUED)
+    token = secrets.token_urlsafe(SELF_ASSESSMENT_TOKEN_BYTES)
+    SelfAssessmentLink.objects.create(
+        registration=registration, digest=_digest(token), issued_by=user
+    )
+    return token
+
+
+@transaction.atomic
+def self_assessment_link_revoke(*, registration: Registration, user) -> None:
+    """Stop the registration's live self-assessment link (staff)."""
+    if not SelfAssessmentLink.objects.filter(
+        registration=registration, ended_at__isnull=True
+    ).exists():
+        raise RegistrationError(_("This registration has no live self-assessment link."))
+    _end_live_link(registration, SelfAssessmentLink.End.REVOKED)
+
+
+def self_assessment_link_live(*, registration: Registration) -> SelfAssessmentLink | None:
+    """The registration's live link (issued, not ended, not expired), if any."""
+    link = (
+        SelfAssessmentLink.objects.filter(registration=registration, ended_at__isnull=True)
+        .select_related("issued_by")
+        .first()
+    )
+    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
+        return None
+    return link
 
 
 def registration_from_token(token: str) -> Registration | None:
-    """The registration a self-assessment token opens, or None if it is forged or expired."""
-    try:
-        data = signing.loads(token, salt=SELF_ASSESSMENT_SALT, max_age=SELF_ASSESSMENT_MAX_AGE)
-    except signing.BadSignature:
+    """The registration a live self-assessment link opens, or None: unknown, ended (revoked,
+    reissued, evidence confirmed), expired, or its ward's year signed off. A decided
+    registration is returned: its page says it has been decided."""
+    if not 20 <= len(token) <= 100:
         return None
-    return Registration.objects.select_related("entity", "ward").filter(pk=data.get("r")).first()
+    link = (
+        SelfAssessmentLink.objects.filter(digest=_digest(token), ended_at__isnull=True)
+        .select_related("registration__entity", "registration__ward")
+        .first()
+    )
+    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
+        return None
+    registration = link.registration
+    if workflow.ward_year_frozen(ward_id=registration.ward_id, year=registration.year):
+        return None
+    return registration
