@@ -36,6 +36,17 @@ def signed_off_wards(*, province_id: int, year: int) -> dict[int, WardSignOff]:
     return {row.ward_id: row for row in rows}
 
 
+def ward_year_signoff(*, ward_id: int, year: int) -> WardSignOff | None:
+    """The sign-off that freezes the ward's `year` (who and when), or None if it is open."""
+    newest = (
+        WardSignOff.objects.filter(ward_id=ward_id, year=year)
+        .select_related("user")
+        .order_by("-pk")
+        .first()
+    )
+    return newest if newest is not None and newest.action == WardSignOff.Action.SIGN_OFF else None
+
+
 def signoff_history(*, ward: AdministrativeUnit, year: int) -> QuerySet[WardSignOff]:
     """Every sign-off and reopening of the ward's year, oldest first, with who did it."""
     return WardSignOff.objects.filter(ward=ward, year=year).select_related("user").order_by("pk")

@@ -44,6 +44,7 @@ from titles.review_forms import (
     WardYearForm,
     current_year,
 )
+from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import registrations_evaluate
@@ -126,7 +127,9 @@ def _render_detail(
     criteria_set = criteria_for(registration)
     overrides = list(selectors.registration_overrides(registration=registration))
     rows = _criterion_rows(registration, criteria_set, overrides)
-    reviewer = can_review(user)
+    signoff = ward_year_signoff(ward_id=registration.ward_id, year=registration.year)
+    # A signed-off year offers no action: each would be refused.
+    reviewer = can_review(user) and signoff is None
     state = registration.state
     evaluated = bool(registration.result)
     initial = {"version": registration.version}
@@ -144,8 +147,9 @@ def _render_detail(
             or criteria_set is None
             or registration.evaluation.criteria_digest != criteria_set.digest
         ),
-        "can_review": reviewer,
-        "can_register": can_register(user),
+        "can_review": can_review(user),
+        "can_register": can_register(user) and signoff is None,
+        "signoff": signoff,
         "evidence_editable": state in EVIDENCE_EDITABLE,
         "can_submit": state in workflow.SUBMIT.sources,
         "can_approve": reviewer and state in workflow.APPROVE.sources and bool(registration.passed),
@@ -343,6 +347,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "state_counts": [(state, counts[state.value]) for state in State],
             "decisions": decisions,
+            "signoff": ward_year_signoff(ward_id=ward.pk, year=year),
             "evaluable_states": (State.REGISTERED, State.SUBMITTED, State.EVALUATED),
             "ward_year_form": WardYearForm(initial={"ward": ward.code, "year": year}),
         },

@@ -45,6 +45,7 @@ from titles.forms import (
     share_lines,
 )
 from titles.models import Registration
+from titles.selectors_signoff import ward_year_signoff
 from titles.services import imports
 from titles.services import registrations as registering
 from titles.services.criteria import criteria_for, parsed
@@ -242,7 +243,8 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     require_register(request.user)
     criteria_set = criteria_for(registration)
     rules = parsed(criteria_set) if criteria_set is not None else None
-    editable = registration.state in EVIDENCE_EDITABLE
+    signoff = ward_year_signoff(ward_id=registration.ward_id, year=registration.year)
+    editable = registration.state in EVIDENCE_EDITABLE and signoff is None
     form = None
     if rules is not None and editable:
         form = _evidence_form(request, registration, rules)
@@ -250,7 +252,12 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Evidence saved."))
             return redirect(registration_url(registration.pk))
     elif request.method == "POST":
-        messages.error(request, _("Evidence cannot change once a registration is decided."))
+        messages.error(
+            request,
+            workflow.frozen_message(registration.year)
+            if signoff is not None
+            else _("Evidence cannot change once a registration is decided."),
+        )
         return redirect("registration_evidence", pk=registration.pk)
     shares = []
     if rules is not None and any(c.type == CriterionType.SHARE for c in rules.criteria):
@@ -265,6 +272,7 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             "registration": registration,
             "criteria_set": criteria_set,
             "form": form,
+            "signoff": signoff,
             "shares": shares,
             "values": evidence_display(rules, registration.evidence) if rules else [],
             "registration_url": registration_url(registration.pk),
