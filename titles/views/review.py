@@ -365,6 +365,9 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         return redirect("review_queue")
     ward = registry_selectors.ward_get(user=request.user, code=form.cleaned_data["ward"])
     year = form.cleaned_data["year"]
+    if workflow.ward_year_frozen(ward_id=ward.pk, year=year):
+        messages.error(request, workflow.frozen_message(year))
+        return redirect(_queue_url(ward, year))
     run = registrations_evaluate(year=year, ward=ward, user=request.user)
     evaluated = len(run.rows)
     passed = sum(1 for row in run.rows if row.passed)

@@ -69,8 +69,10 @@ class Command(BaseCommand):
                 "left registered."
             )
         if run.frozen:
-            self.stdout.write(
-                f"{run.frozen} registrations of signed-off communes/wards left as they were."
+            self.stderr.write(
+                f"{run.frozen} registrations of communes/wards whose figures for {year} are "
+                "signed off were left as they were; a province administrator must reopen them "
+                "first."
             )
         for kind, count in sorted(run.no_criteria.items()):
             self.stderr.write(
