@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection, models, reset_queries, transaction
+from django.db import models, reset_queries, transaction
 from django.db.models import Count
 
 from audit.services import record_bulk
@@ -44,6 +44,7 @@ from devtools.bulk import (
 )
 from devtools.registry_demo import demo_ward
 from registry.models import AdministrativeUnit, Entity, Kind
+from titles import workflow
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
 from titles.rules.evaluation import CriterionType
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed
@@ -221,25 +222,9 @@ class _RegistrationWriter:
 
     def events(self, province_id: int) -> None:
         """One `import` event for every registration of the province."""
-        events = _Rows(RegistrationEvent, self.out.now)
-        template = events.row(action=RegistrationEvent.Action.IMPORT, reason=EVENT_REASON)
-        columns, select, params = [], [], []
-        qn = connection.ops.quote_name
-        for f, value in zip(events.fields, template, strict=True):
-            columns.append(qn(f.column))
-            if f.attname == "registration_id":
-                select.append("r.id")
-            elif f.attname == "to_state":
-                select.append("r.state")
-            else:
-                select.append("%s")
-                params.append(value)
-        into = f"{qn(RegistrationEvent._meta.db_table)} ({', '.join(columns)})"
-        source = f"{', '.join(select)} FROM {qn(Registration._meta.db_table)} r"
-        # Quoted names from the models only; the values travel as parameters.
-        sql = f"INSERT INTO {into} SELECT {source} WHERE r.province_id = %s"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, province_id])
+        workflow.registrations_record_loaded(
+            province_id=province_id, reason=EVENT_REASON, at=self.out.now
+        )
 
 
 @transaction.atomic
@@ -345,12 +330,12 @@ def _province_rows(rows: _Rows, *, province_id, year, wards, evidence, seed):
         reg_last, recognised, outstanding, reg_now, with_evidence = PROPORTIONS[kind]
         common = {"kind": kind, "ward_id": ward_id, "province_id": province_id}
         make_recognised = rows.maker(
-            "entity_id", "outstanding", year=last, state=State.RECOGNIZED, **common
+            "entity_id", "outstanding", year=last, **workflow.loaded(State.RECOGNIZED), **common
         )
         make_rejected = rows.maker(
             "entity_id",
             year=last,
-            state=State.REJECTED,
+            **workflow.loaded(State.REJECTED),
             rejection_reason=REJECTION_REASON,
             **common,
         )
@@ -370,7 +355,7 @@ def _province_rows(rows: _Rows, *, province_id, year, wards, evidence, seed):
                 per_year[last] += 1
             if rng.random() < reg_now:
                 text = evidence_of(rng) if evidence_of and rng.random() < with_evidence else "{}"
-                state = State.REGISTERED if text == "{}" else State.SUBMITTED
+                state = workflow.evidence_target({} if text == "{}" else {"": text})
                 made.append(make_now(index, state, text))
                 per_year[year] += 1
             if len(made) >= CHUNK_ROWS:

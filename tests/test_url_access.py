@@ -783,7 +783,13 @@ PAGES = [
         post=write(REGISTER),
         data=_version("fresh"),
     ),
-    Url("registration_self_link", read(REGISTER), kwargs=_reg("fresh")),
+    Url(
+        "registration_self_link",
+        read(REGISTER),
+        kwargs=_reg("fresh"),
+        post=write(REGISTER, ok=200),
+        data={"action": "issue"},
+    ),
     # The household's own link: the signed token is the key, no account needed.
     Url(
         "self_assessment",

@@ -468,3 +468,51 @@ class WardSignOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ward} {self.year}: {self.get_action_display()}"
+
+
+class SelfAssessmentLink(models.Model):
+    """A self-assessment link staff handed to a household or citizen.
+
+    The link carries a random token; only its SHA-256 is stored, and nothing in the token
+    names the registration. A registration has at most one live link (`ended_at` empty):
+    issuing a new one ends the old one. A link ends when staff revoke or reissue it, when staff
+    confirm the evidence (until they issue a new one), and works for `SELF_ASSESSMENT_MAX_AGE`
+    after it was issued; a decided registration or a signed-off year stops it as well.
+    """
+
+    class End(models.TextChoices):
+        REVOKED = "revoked", _("Revoked")
+        REISSUED = "reissued", _("Replaced by a new link")
+        CONFIRMED = "confirmed", _("Evidence confirmed by staff")
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="self_links", db_index=False
+    )
+    digest = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end = models.CharField(max_length=10, choices=End.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("self-assessment link")
+        verbose_name_plural = _("self-assessment links")
+        constraints = [
+            models.UniqueConstraint(fields=["digest"], name="self_link_digest_unique"),
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=Q(ended_at__isnull=True),
+                name="self_link_one_live",
+            ),
+        ]
+        indexes = [models.Index(fields=["registration", "issued_at"], name="self_link_reg")]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.issued_at:%Y-%m-%d}"

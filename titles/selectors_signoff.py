@@ -36,19 +36,15 @@ def signed_off_wards(*, province_id: int, year: int) -> dict[int, WardSignOff]:
     return {row.ward_id: row for row in rows}
 
 
-def frozen_ward_ids(*, year: int) -> set[int]:
-    """Ids of the wards (any province) whose `year` is signed off and not reopened since."""
+def ward_year_signoff(*, ward_id: int, year: int) -> WardSignOff | None:
+    """The sign-off that freezes the ward's `year` (who and when), or None if it is open."""
     newest = (
-        WardSignOff.objects.filter(ward_id=OuterRef("ward_id"), year=year)
+        WardSignOff.objects.filter(ward_id=ward_id, year=year)
+        .select_related("user")
         .order_by("-pk")
-        .values("pk")[:1]
+        .first()
     )
-    return set(
-        WardSignOff.objects.filter(year=year)
-        .annotate(newest=Subquery(newest))
-        .filter(pk=F("newest"), action=WardSignOff.Action.SIGN_OFF)
-        .values_list("ward_id", flat=True)
-    )
+    return newest if newest is not None and newest.action == WardSignOff.Action.SIGN_OFF else None
 
 
 def signoff_history(*, ward: AdministrativeUnit, year: int) -> QuerySet[WardSignOff]:

@@ -221,8 +221,10 @@ def test_household_self_assesses_and_staff_confirms(
     vietnamese.data |= {ward.name, "alice", "Trần Thị Bình", "HGD2"}
     login(page, live_server, "alice")
 
-    # Alice opens the self-assessment link page and reads the link.
+    # Alice opens the self-assessment link page, issues a link and reads it.
     page.goto(f"{live_server.url}/titles/registrations/{reg.pk}/self-link/")
+    vietnamese.check()
+    page.click("#issue-link")
     link = page.input_value("#self-link")
     assert link.startswith(f"{live_server.url}/titles/self/")
     copy = page.locator("button[data-copy-target=self-link]")

@@ -40,7 +40,12 @@ def registrations(ward_a, bob):
     load(CLAN_DOC)
     area = make_community(ward_a, code="A1")
     regs = [
-        registration(make_family(ward_a, code=f"F{i:02d}", community=area).entity, evidence=ev)
+        # Submitted (the one without evidence too): ready for evaluation.
+        registration(
+            make_family(ward_a, code=f"F{i:02d}", community=area).entity,
+            evidence=ev,
+            state=State.SUBMITTED,
+        )
         for i, ev in enumerate(EVIDENCE)
     ]
     Override.objects.create(

@@ -54,11 +54,11 @@ def test_decided_registrations_are_not_touched_and_rerun_is_idempotent(ward_a):
 
 
 def test_no_criteria_set_leaves_registrations_unevaluated(ward_a):
-    reg = registration(make_family(ward_a, code="F1").entity)
+    reg = registration(make_family(ward_a, code="F1").entity, state=State.SUBMITTED)
     run = registrations_evaluate(year=2025)
     reg.refresh_from_db()
     assert run.no_criteria == {"family": 1}
-    assert reg.state == State.REGISTERED
+    assert reg.state == State.SUBMITTED
 
 
 def test_stored_evidence_the_set_cannot_read_counts_as_missing(ward_a):

@@ -76,7 +76,8 @@ def test_equal_results_share_one_row_and_read_as_evaluate_explains(ward_a, bob):
         {},
     ]
     regs = [
-        registration(make_family(ward_a, code=f"F{i}").entity, evidence=ev)
+        # Submitted (the one without evidence too): ready for evaluation.
+        registration(make_family(ward_a, code=f"F{i}").entity, evidence=ev, state=State.SUBMITTED)
         for i, ev in enumerate(evidence)
     ]
     Override.objects.create(

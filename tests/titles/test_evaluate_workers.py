@@ -47,7 +47,9 @@ def many(ward_a, ward_b, bob):
         area = make_community(ward, code="A1")
         for i in range(30):
             family = make_family(ward, code=f"F{i:02d}", community=area)
-            regs.append(registration(family.entity, evidence=CELLS[i % len(CELLS)]))
+            regs.append(  # submitted (the one without evidence too): ready for evaluation
+                registration(family.entity, evidence=CELLS[i % len(CELLS)], state=State.SUBMITTED)
+            )
         for c in range(3):
             clan = make_clan(ward, code=f"DH{c}")
             for i in range(4):

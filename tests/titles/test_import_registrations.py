@@ -161,7 +161,7 @@ def test_families_and_a_clan_with_evidence_and_outcomes(world, ward_a):
     )
     assert (h3.state, h3.decision, h3.evidence) == (State.REJECTED, None, {"F1": "KHÔNG"})
     assert h3.rejection_reason
-    assert (clan.state, clan.kind, clan.evidence) == (State.REGISTERED, Kind.CLAN, {"C1": "1"})
+    assert (clan.state, clan.kind, clan.evidence) == (State.SUBMITTED, Kind.CLAN, {"C1": "1"})
     assert (clan.ward, clan.province_id, clan.year) == (ward_a, ward_a.parent_id, YEAR)
     events = RegistrationEvent.objects.filter(action=RegistrationEvent.Action.IMPORT)
     assert events.count() == 4

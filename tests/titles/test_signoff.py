@@ -161,13 +161,15 @@ def test_sign_off_leaves_other_wards_and_years_alone(world, ward_a, ward_b, bob,
     assert world["b"].state == State.RECOGNIZED
 
 
-def test_a_submission_is_not_a_decision_and_is_not_frozen(ward_a, bob, alice):
+def test_a_submission_in_a_frozen_year_is_refused_too(ward_a, bob, alice):
     from titles.services.review import registration_submit
 
     reg = registration(make_family(ward_a, code="S").entity)
     ward_sign_off(user=bob, ward=ward_a, year=YEAR)
-    registration_submit(registration=reg, user=alice)
-    assert reg.state == State.SUBMITTED
+    with pytest.raises(ReviewError, match="signed off"):
+        registration_submit(registration=reg, user=alice)
+    reg.refresh_from_db()
+    assert reg.state == State.REGISTERED
 
 
 def test_reopen_by_province_admin_unfreezes_and_is_recorded(world, ward_a, bob, pat):

@@ -554,7 +554,7 @@ def test_evaluate_now(client, bob, ward_a, ward_b, english):
 
 
 def test_evaluate_reports_missing_criteria(client, bob, ward_a, english):
-    registration(make_family(ward_a).entity)  # no criteria set loaded
+    registration(make_family(ward_a).entity, state=State.SUBMITTED)  # no criteria set loaded
     client.force_login(bob)
     response = client.post(reverse("ward_evaluate"), {"ward": "00070", "year": YEAR})
     assert _messages(response)[1] == (

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from tests.factories import make_citizen, make_family
 from tests.titles.factories import registration
-from titles.models import RegistrationEvent, State
+from titles.models import Registration, RegistrationEvent, State
 from titles.services import registrations as registering
 from titles.services.criteria import criteria_load_defaults
 
@@ -152,8 +152,16 @@ def test_token_of_another_purpose_is_404(client, reg):
 
 @pytest.mark.parametrize("state", [State.APPROVED, State.REJECTED, State.RECOGNIZED])
 def test_decided_registration_shows_a_read_only_page(client, household, default_sets, state):
-    decided = registration(household.entity, year=YEAR, state=state, evidence={"F1a": "yes"})
-    url = _url(decided)
+    decided = registration(household.entity, year=YEAR, evidence={"F1a": "yes"})
+    url = _url(decided)  # handed out before the decision
+    fields = {
+        "decision": registration(
+            make_family(household.entity.ward, code="X").entity, year=YEAR, state=State.RECOGNIZED
+        ).decision
+    }
+    fields = fields if state == State.RECOGNIZED else {"rejection_reason": "Không đạt"}
+    Registration.objects.filter(pk=decided.pk).update(state=state, **fields)
+    decided.refresh_from_db()
     with translation.override("en"):
         response = client.get(url)
         assert response.status_code == 200
@@ -199,3 +207,74 @@ def test_staff_sees_the_self_assessment_and_confirms_it(client, alice, reg):
     client.post(reverse("registration_confirm", args=[reg.pk]), {"version": reg.version})
     reg.refresh_from_db()
     assert reg.evidence_self_assessed is False
+
+
+# --- the link's life: random, hashed, one live link, revocable, stopped by confirm and freeze ---
+
+
+def test_the_token_is_random_stored_hashed_and_names_no_registration(reg):
+    from titles.models import SelfAssessmentLink
+
+    token = registering.self_assessment_token(registration=reg)
+    assert str(reg.pk) not in token.split("_") and ":" not in token
+    stored = SelfAssessmentLink.objects.get(registration=reg)
+    assert token not in stored.digest and len(stored.digest) == 64
+    assert registering.self_assessment_token(registration=reg) != token
+
+
+def test_reissuing_stops_the_old_link_and_keeps_one_live(client, reg):
+    old = _url(reg)
+    new = _url(reg)
+    assert client.get(new).status_code == 200
+    response = client.get(old)
+    assert response.status_code == 404
+    assert reg.self_links.filter(ended_at__isnull=True).count() == 1
+
+
+@pytest.mark.vietnamese
+def test_an_ended_link_shows_the_household_a_plain_vietnamese_page(client, reg):
+    url = _url(reg)
+    registering.self_assessment_link_revoke(registration=reg, user=None)
+    response = client.get(url)
+    assert response.status_code == 404
+    html = _html(response)
+    assert "hội khuyến học" in html.lower() and "đường dẫn mới" in html
+    posted = client.post(url, {"version": reg.version, **ANSWERS})
+    assert posted.status_code == 404
+    reg.refresh_from_db()
+    assert reg.evidence == {}
+
+
+def test_staff_confirming_stops_the_link_until_reissued(client, reg, alice):
+    url = _url(reg)
+    response = client.post(url, {"version": reg.version, **ANSWERS})
+    assert response.status_code == 302
+    reg.refresh_from_db()
+    registering.evidence_confirm(registration=reg, user=alice)
+    assert client.get(url).status_code == 404
+    assert client.get(_url(reg)).status_code == 200
+
+
+def test_a_signed_off_year_stops_the_link(client, reg, bob):
+    from titles.services.signoff import ward_sign_off
+
+    url = _url(reg)
+    ward_sign_off(user=bob, ward=reg.ward, year=reg.year)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"version": reg.version, **ANSWERS}).status_code == 404
+    reg.refresh_from_db()
+    assert reg.evidence == {} and reg.state == State.REGISTERED
+
+
+def test_staff_revoke_and_reissue_on_the_link_page(client, reg, alice):
+    page = reverse("registration_self_link", args=[reg.pk])
+    client.force_login(alice)
+    assert client.get(page).context["link"] is None  # shown only when issued
+    issued = client.post(page, {"action": "issue"})
+    link = issued.context["link"]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert registering.registration_from_token(token) == reg
+    assert client.get(page).context["live"] is not None
+    client.post(page, {"action": "revoke"})
+    assert registering.registration_from_token(token) is None
+    assert client.get(page).context["live"] is None

@@ -562,7 +562,9 @@ def test_submit_with_a_stale_version_tells_someone_else_changed_it(client, alice
         response = client.post(reverse("registration_submit", args=[reg_a.pk]), {"version": 1})
     assert "Someone else changed this registration" in _messages(response)[0]
     reg_a.refresh_from_db()
-    assert reg_a.state == State.REGISTERED
+    # As the other change (evidence, which submits it) left it; the stale submit wrote nothing.
+    assert reg_a.state == State.SUBMITTED
+    assert not reg_a.events.filter(action=RegistrationEvent.Action.STATE).exists()
 
 
 def test_staff_confirms_self_assessed_evidence(client, alice, reg_a):
@@ -589,7 +591,7 @@ def test_staff_confirms_self_assessed_evidence(client, alice, reg_a):
 
 def test_self_link_page_shows_an_absolute_link_that_opens_this_registration(client, alice, reg_a):
     client.force_login(alice)
-    response = client.get(reverse("registration_self_link", args=[reg_a.pk]))
+    response = client.post(reverse("registration_self_link", args=[reg_a.pk]), {"action": "issue"})
     assert response.status_code == 200
     link = response.context["link"]
     assert link.startswith("http://testserver/titles/self/")

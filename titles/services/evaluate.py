@@ -3,11 +3,13 @@
 Bottom-up: citizens and families first, then clans, communities and units, whose share
 criteria count member recognitions of the same year (a clan's and a community's households
 recognised as Learning Families, a unit's staff recognised as Learning Citizens). Only
-undecided registrations (registered, submitted, evaluated) are evaluated; each becomes
-`evaluated`. Results are written with one UPDATE per chunk that matches each row's version as
-read, so an approval that lands meanwhile is never overwritten: that row is simply left out.
-Each written row gets one `evaluate` event, inserted with the UPDATE. A result that is the
-same as the one stored writes nothing.
+registrations ready for it are evaluated (`titles.workflow.READY`: submitted, evaluated, or
+registered with evidence); each becomes `evaluated`. Registrations without evidence stay
+registered and are counted as not yet submitted; signed-off ward-years are left alone.
+Results are written (by `titles.workflow`) with one UPDATE per chunk that matches each row's
+version as read, so an approval that lands meanwhile is never overwritten: that row is
+simply left out. Each written row gets one `evaluate` event, inserted with the UPDATE. A
+result that is the same as the one stored writes nothing.
 
 Storage: a result is its criteria set (row and version) and each criterion's outcome. Each
 distinct outcome is stored once (`CriterionOutcome`, a few hundred rows per set), each
@@ -45,21 +47,20 @@ from django.utils import timezone
 
 from audit.services import record_bulk
 from registry.models import Citizen, Family, Kind, Unit
+from titles import workflow
 from titles.models import (
     CriteriaSet,
     CriterionOutcome,
     EvaluationResult,
     Override,
     Registration,
-    RegistrationEvent,
     State,
 )
 from titles.rules import evaluation, explain
-from titles.selectors_signoff import frozen_ward_ids
 from titles.services.criteria import criteria_in_force, parsed
 
 BOTTOM_UP = (Kind.CITIZEN, Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT)
-EVALUABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
+_LINES = workflow.LINES
 CHUNK = 5000
 """Registrations read, evaluated and written per transaction. A chunk's rows travel to the
 database as a few parameters (arrays on PostgreSQL, one JSON document on SQLite), so the
@@ -91,6 +92,8 @@ class EvaluationRun:
     rows: list[EvaluationRow]
     no_criteria: dict[str, int]  # kind -> registrations left unevaluated for want of a set
     changed_meanwhile: int  # rows someone else changed while they were being evaluated
+    not_submitted: int = 0  # registered without evidence: left registered, not evaluated
+    frozen: int = 0  # undecided registrations of signed-off ward-years, left as they were
 
     def add(self, other: EvaluationRun) -> None:
         self.rows.extend(other.rows)
@@ -483,11 +486,6 @@ def _insert_new(model, columns: dict[str, str], rows: list[tuple]) -> dict[str, 
     return ids
 
 
-_LINES = "string_to_array(%s, E'\\n')"
-"""An array parameter as one text of lines: joining strings is much cheaper than having the
-driver quote each element of a list. Every value sent this way is free of raw line breaks
-(numbers, codes, digests, and canonical JSON texts, in which JSON escapes them)."""
-
 _OUTCOME_COLUMNS = {"digest": "varchar", "body": "jsonb"}
 _RESULT_COLUMNS = {
     "digest": "varchar",
@@ -518,128 +516,19 @@ def _store_results(evaluated: list[tuple], memo: _Memo) -> None:
         memo.result_ids = {s.digest: memo.result_ids[s.digest] for _row, s in evaluated}
 
 
-_WRITE_POSTGRESQL = f"""
-    WITH v AS (
-        SELECT * FROM unnest(
-            CAST({_LINES} AS bigint[]), CAST({_LINES} AS integer[]),
-            CAST({_LINES} AS bigint[]), CAST({_LINES} AS numeric[]),
-            CAST({_LINES} AS boolean[]), CAST({_LINES} AS boolean[]), {_LINES}, {_LINES}
-        ) AS v(id, version, evaluation_id, points, passed, outstanding, from_state, detail)
-    ), written AS (
-        UPDATE titles_registration AS r SET
-            state = %s,
-            points = v.points,
-            passed = v.passed,
-            eval_outstanding = v.outstanding,
-            evaluation_id = v.evaluation_id,
-            evaluated_at = %s,
-            updated_at = %s,
-            version = r.version + 1
-        FROM v
-        WHERE r.id = v.id AND r.version = v.version
-            AND NOT (r.state = %s AND r.evaluation_id IS NOT DISTINCT FROM v.evaluation_id)
-        RETURNING r.id
-    ), events AS (
-        INSERT INTO titles_registrationevent
-            (registration_id, action, from_state, to_state, reason, detail, user_id, at)
-        SELECT v.id, %s, v.from_state, %s, '', CAST(v.detail AS jsonb), %s, %s
-        FROM v JOIN written ON written.id = v.id
-        ORDER BY v.id
-    )
-    SELECT id FROM written
-"""  # noqa: S608 - only the fixed _LINES is interpolated
-
-_UPDATE_SQLITE = """
-    UPDATE titles_registration AS r SET
-        state = %s,
-        points = v.points,
-        passed = v.passed,
-        eval_outstanding = v.outstanding,
-        evaluation_id = v.evaluation_id,
-        evaluated_at = %s,
-        updated_at = %s,
-        version = r.version + 1
-    FROM (
-        SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS version,
-            json_extract(value, '$[2]') AS evaluation_id, json_extract(value, '$[3]') AS points,
-            json_extract(value, '$[4]') AS passed, json_extract(value, '$[5]') AS outstanding
-        FROM json_each(%s)
-    ) AS v
-    WHERE r.id = v.id AND r.version = v.version
-        AND NOT (r.state = %s AND r.evaluation_id IS v.evaluation_id)
-    RETURNING id
-"""
-
-_EVENTS_SQLITE = """
-    INSERT INTO titles_registrationevent
-        (registration_id, action, from_state, to_state, reason, detail, user_id, at)
-    SELECT json_extract(value, '$[0]'), %s, json_extract(value, '$[1]'), %s, '',
-        json_extract(value, '$[2]'), %s, %s
-    FROM json_each(%s)
-    ORDER BY 1
-"""
-
-
 def _write_results(evaluated: list[tuple], now, result_ids: dict[str, int], user) -> set[int]:
-    """Store each row's result, and its `evaluate` event, only if the row still has the
-    version it was read with and the result differs from the one stored.
-
-    `evaluated` rows: (registration row as read, _Scored); `result_ids`: the `EvaluationResult`
-    row of each result's digest (`_store_results`). Returns the ids written. The event's
-    `from_state` is the state as read: the version check makes sure it still is.
-    """
-    if not evaluated:
-        return set()
-    now = connection.ops.adapt_datetimefield_value(now)
-    user_id = user.pk if user is not None else None
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            lines = "\n".join
-            cursor.execute(
-                _WRITE_POSTGRESQL,
-                [
-                    lines([str(row.id) for row, _s in evaluated]),
-                    lines([str(row.version) for row, _s in evaluated]),
-                    lines([str(result_ids[s.digest]) for _row, s in evaluated]),
-                    lines([s.points_text for _row, s in evaluated]),
-                    lines(["t" if s.passed else "f" for _row, s in evaluated]),
-                    lines(["t" if s.outstanding else "f" for _row, s in evaluated]),
-                    lines([row.state for row, _s in evaluated]),
-                    lines([s.event_detail for _row, s in evaluated]),
-                    State.EVALUATED,
-                    now,
-                    now,
-                    State.EVALUATED,
-                    RegistrationEvent.Action.EVALUATE,
-                    State.EVALUATED,
-                    user_id,
-                    now,
-                ],
-            )
-            return {row[0] for row in cursor.fetchall()}
-        payload = json.dumps(
-            [
-                (row.id, row.version, result_ids[s.digest], s.points_text, s.passed,
-                 s.outstanding)
-                for row, s in evaluated
-            ]
-        )  # fmt: skip
-        cursor.execute(_UPDATE_SQLITE, [State.EVALUATED, now, now, payload, State.EVALUATED])
-        written = {row[0] for row in cursor.fetchall()}
-        if written:
-            events = json.dumps(
-                [
-                    (row.id, row.state, json.loads(s.event_detail))
-                    for row, s in evaluated
-                    if row.id in written
-                ],
-                ensure_ascii=False,
-            )
-            cursor.execute(
-                _EVENTS_SQLITE,
-                [RegistrationEvent.Action.EVALUATE, State.EVALUATED, user_id, now, events],
-            )
-        return written
+    """Hand each row's result to the workflow, which writes it (and its `evaluate` event) only
+    if the row still has the version it was read with and the result differs from the one
+    stored. Returns the ids written."""
+    return workflow.registrations_record_evaluations(
+        [
+            (row.id, row.version, row.state, result_ids[s.digest], s.points_text, s.passed,
+             s.outstanding, s.event_detail)
+            for row, s in evaluated
+        ],
+        now=now,
+        user=user,
+    )  # fmt: skip
 
 
 def _unchanged(evaluated: list[tuple], written: set[int]) -> set[int]:
@@ -956,10 +845,14 @@ def _evaluate(queryset, *, year: int, user, workers: int = 1) -> EvaluationRun:
     run = EvaluationRun(rows=[], no_criteria={}, changed_meanwhile=0)
     memo = _Memo()
     # A signed-off ward-year's figures are frozen: its results stay as they were signed off.
-    frozen = frozen_ward_ids(year=year)
+    frozen = workflow.frozen_ward_ids(year=year)
+    scope = queryset.filter(year=year)
+    run.not_submitted = scope.filter(workflow.NOT_SUBMITTED).exclude(ward_id__in=frozen).count()
+    if frozen:
+        run.frozen = scope.filter(workflow.READY, ward_id__in=frozen).count()
     for kind in BOTTOM_UP:
         qs = (
-            queryset.filter(year=year, kind=kind, state__in=EVALUABLE)
+            queryset.filter(workflow.READY, year=year, kind=kind)
             .exclude(ward_id__in=frozen)
             .order_by("pk")
         )

@@ -19,7 +19,10 @@ What the module keeps:
   criteria without a column in the file keep what is stored. A filled cell for a criterion the
   set does not have, or for a share criterion (derived from recognitions), is a bad row.
 - **Decided is decided.** An approved, rejected or recognised registration is the officials'
-  work: an import may repeat exactly what is stored, never change it.
+  work: an import may repeat exactly what is stored, never change it. A signed-off
+  ward-year is frozen: a row that would create or change anything in it is a bad row.
+- **Through the workflow.** New rows with evidence are submitted, without evidence
+  registered; every state and event is written by `titles.workflow`.
 - **Outcomes are history.** Recognised and outstanding rows need their decision's number and
   date; one number is one decision of one ward and year, with one date. A user who is not an
   administrator may import outcomes of past years only: this year's go through review.
@@ -43,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -71,7 +75,8 @@ from registry.imports.report import ImportReport, RowError
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind, Role
 from registry.services.divisions import WardCodeResolution, split_entities_place
 from registry.spreadsheets import Cell, as_text, is_blank
-from titles.models import Decision, Registration, RegistrationEvent, State
+from titles import workflow
+from titles.models import Decision, Registration, State
 from titles.rules import evaluation, explain
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence
@@ -465,7 +470,7 @@ class _New:
 class _Change:
     row: _Row
     registration: Registration
-    from_state: str
+    to_state: str
     before: dict[str, str]
 
 
@@ -569,8 +574,11 @@ def _plan(rows: list[_Row], *, year: int, user, lock: bool, report: ImportReport
     for row in rows:
         current = existing.get(row.entity_id)  # type: ignore[arg-type]
         if current is None:
-            state, outstanding = _target(row) if row.outcome else (State.REGISTERED, False)
-            plan.new.append(_New(row, state, outstanding, _merged({}, row)))
+            evidence = _merged({}, row)
+            state, outstanding = (
+                _target(row) if row.outcome else (workflow.evidence_target(evidence), False)
+            )
+            plan.new.append(_New(row, state, outstanding, evidence))
             continue
         evidence = _merged(current.evidence or {}, row)
         if current.state in DECIDED:
@@ -585,11 +593,11 @@ def _plan(rows: list[_Row], *, year: int, user, lock: bool, report: ImportReport
         if evidence != current.evidence:
             current.evidence = evidence
             current.evidence_self_assessed = False
-            if current.state == State.EVALUATED:
-                current.state = State.SUBMITTED  # its result no longer matches the evidence
+            # New evidence hands it (back) over for evaluation: a result no longer matches it.
+            change.to_state = workflow.evidence_target(evidence)
         if row.outcome is not None:
-            current.state, current.outstanding = _target(row)
-            if current.state == State.RECOGNIZED:
+            change.to_state, current.outstanding = _target(row)
+            if change.to_state == State.RECOGNIZED:
                 assert row.ward is not None
                 current.decision = plan.decisions[(row.ward.pk, row.decision_no)]
             else:
@@ -650,6 +658,18 @@ def _check_window(plan: _Plan, *, year: int, user, report: ImportReport) -> None
             return
 
 
+def _check_frozen(plan: _Plan, *, year: int, report: ImportReport) -> None:
+    """A row that would write into a signed-off ward-year is a bad row (repeating what is
+    stored is fine: it writes nothing)."""
+    frozen = workflow.frozen_ward_ids(year=year)
+    if not frozen:
+        return
+    rows = [new.row for new in plan.new] + [change.row for change in plan.changed]
+    for row in rows:
+        if row.ward is not None and row.ward.pk in frozen:
+            report.errors.append(RowError(row.number, "ward", workflow.frozen_message(year)))
+
+
 # --- Writing -----------------------------------------------------------------------------------
 
 
@@ -663,15 +683,15 @@ def _write(plan: _Plan, *, year: int, user, filename: str = "") -> None:
         if decision.pk is None:
             decision.full_clean(validate_unique=False)
             decision.save()
-    created = Registration.objects.bulk_create(
-        [
+    news = [new for new in plan.new if new.row.ward is not None]
+    workflow.registrations_create(
+        registrations=[
             Registration(
                 entity_id=new.row.entity_id,
                 year=year,
                 kind=new.row.kind,
                 ward=new.row.ward,
                 province_id=new.row.ward.parent_id,
-                state=new.state,
                 outstanding=new.outstanding,
                 evidence=new.evidence,
                 decision=(
@@ -684,49 +704,36 @@ def _write(plan: _Plan, *, year: int, user, filename: str = "") -> None:
                 ),
                 created_by=user,
             )
-            for new in plan.new
-            if new.row.ward is not None
+            for new in news
         ],
-        batch_size=_BATCH,
+        states=[new.state for new in news],
+        user=user,
+        move=workflow.IMPORT,
+        details=[_event_detail(new.row, after=new.evidence) for new in news],
     )
-    events = [
-        RegistrationEvent(
-            registration=registration,
-            action=RegistrationEvent.Action.IMPORT,
-            to_state=registration.state,
-            user=user,
-            detail=_event_detail(new.row, after=registration.evidence),
-        )
-        for new, registration in zip(plan.new, created, strict=True)
-    ]
-    Registration.objects.bulk_update(
-        [change.registration for change in plan.changed],
-        [
+    workflow.registrations_update(
+        changes=[
+            workflow.Change(
+                registration=change.registration,
+                to_state=change.to_state,
+                detail=_event_detail(
+                    change.row, before=change.before, after=change.registration.evidence
+                ),
+            )
+            for change in plan.changed
+        ],
+        fields=[
             "evidence",
             "evidence_self_assessed",
-            "state",
             "outstanding",
             "decision",
             "rejection_reason",
             "version",
             "updated_at",
         ],
-        batch_size=_BATCH,
+        user=user,
+        move=workflow.IMPORT,
     )
-    events += [
-        RegistrationEvent(
-            registration=change.registration,
-            action=RegistrationEvent.Action.IMPORT,
-            from_state=change.from_state,
-            to_state=change.registration.state,
-            user=user,
-            detail=_event_detail(
-                change.row, before=change.before, after=change.registration.evidence
-            ),
-        )
-        for change in plan.changed
-    ]
-    RegistrationEvent.objects.bulk_create(events, batch_size=_BATCH)
     wards = {new.row.ward.pk for new in plan.new} | {
         change.registration.ward_id for change in plan.changed
     }
@@ -804,10 +811,16 @@ def registrations_import(
     def apply(rows: list[_Row], report: ImportReport) -> None:
         plan = _plan(rows, year=year, user=user, lock=not dry_run, report=report)
         _check_window(plan, year=year, user=user, report=report)
+        _check_frozen(plan, year=year, report=report)
         if report.errors:
             return
         if not dry_run:
-            _write(plan, year=year, user=user, filename=filename)
+            try:
+                with transaction.atomic():
+                    _write(plan, year=year, user=user, filename=filename)
+            except workflow.YearFrozen as exc:  # signed off while the file was being checked
+                report.errors.append(RowError(0, "", str(exc)))
+                return
         report.created, report.updated, report.unchanged = (
             len(plan.new),
             len(plan.changed),

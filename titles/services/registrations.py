@@ -9,30 +9,35 @@ link is marked self-assessed until staff confirm it.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Mapping
 
-from django.core import signing
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
 from registry.access import grant_of
 from registry.models import Community, Entity, Family, Kind, Role
-from titles.models import Registration, RegistrationEvent, RegistrationWindow, State
+from titles import workflow
+from titles.models import (
+    Registration,
+    RegistrationWindow,
+    SelfAssessmentLink,
+)
 from titles.rules import explain
 from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence, evidence_text
 from titles.services.criteria import criteria_for, parsed
-from titles.services.review import ConcurrentChange, ReviewError, check_not_frozen
 from titles.services.rollups import rollups_count_new
+from titles.workflow import WorkflowError, check_not_frozen
 
-SELF_ASSESSMENT_SALT = "titles.self-assessment"
+SELF_ASSESSMENT_TOKEN_BYTES = 24  # 32 URL-safe characters
 SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
-EVIDENCE_EDITABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED)
+EVIDENCE_EDITABLE = workflow.EVIDENCE.sources
 
 
-class RegistrationError(ReviewError):
+class RegistrationError(WorkflowError):
     """Registration refused; the message says why, for the user."""
 
 
@@ -82,7 +87,7 @@ def _new_registration(entity: Entity, year: int, user) -> Registration:
 def registration_create(*, user, entity: Entity, year: int) -> Registration:
     """Register one entity for its kind's title in `year`."""
     registration_window_check(user=user, province_id=entity.province_id, year=year)
-    check_not_frozen(entity.ward_id, year)  # a new registration moves the signed-off figures
+    check_not_frozen(ward_id=entity.ward_id, year=year)
     if Registration.objects.filter(entity=entity, year=year).exists():
         raise RegistrationError(
             _("%(name)s is already registered for %(year)s.") % {"name": entity.name, "year": year}
@@ -92,13 +97,7 @@ def registration_create(*, user, entity: Entity, year: int) -> Registration:
     registration.full_clean(
         exclude=["entity", "points", "passed", "eval_outstanding"], validate_unique=False
     )
-    registration.save()
-    RegistrationEvent.objects.create(
-        registration=registration,
-        action=RegistrationEvent.Action.REGISTER,
-        to_state=State.REGISTERED,
-        user=user,
-    )
+    (registration,) = workflow.registrations_create(registrations=[registration], user=user)
     rollups_count_new(registration_ids=[registration.pk])
     return registration
 
@@ -110,7 +109,7 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
     Returns (newly registered, already registered).
     """
     registration_window_check(user=user, province_id=community.entity.province_id, year=year)
-    check_not_frozen(community.entity.ward_id, year)
+    check_not_frozen(ward_id=community.entity.ward_id, year=year)
     entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
     already = set(
         Registration.objects.filter(entity_id__in=entity_ids, year=year).values_list(
@@ -118,21 +117,9 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
         )
     )
     entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(pk__in=already)
-    created = Registration.objects.bulk_create(
-        [_new_registration(e, year, user) for e in entities], batch_size=1000
-    )
-    RegistrationEvent.objects.bulk_create(
-        [
-            RegistrationEvent(
-                registration=r,
-                action=RegistrationEvent.Action.REGISTER,
-                to_state=State.REGISTERED,
-                user=user,
-                detail={"area": community.entity.code},
-            )
-            for r in created
-        ],
-        batch_size=1000,
+    new = [_new_registration(e, year, user) for e in entities]
+    created = workflow.registrations_create(
+        registrations=new, user=user, details=[{"area": community.entity.code}] * len(new)
     )
     rollups_count_new(registration_ids=[r.pk for r in created])
     record_bulk(
@@ -186,38 +173,22 @@ def evidence_save(
 ) -> Registration:
     """Replace the registration's evidence with `values` (all criteria of the form).
 
-    An evaluated registration whose evidence changes goes back to submitted: its result is out
-    of date until it is evaluated again. Refused once a registration is decided.
+    Evidence hands the registration over for evaluation (submitted); an evaluated one goes back
+    to submitted, its result being out of date; with every value cleared it waits as
+    registered. Refused once a registration is decided, and in a signed-off year.
     """
     if registration.state not in EVIDENCE_EDITABLE:
         raise RegistrationError(_("Evidence cannot change once a registration is decided."))
+    check_not_frozen(ward_id=registration.ward_id, year=registration.year)
     cleaned = evidence_clean(registration=registration, values=values)
-    to_state = State.SUBMITTED if registration.state == State.EVALUATED else registration.state
-    changed = Registration.objects.filter(
-        pk=registration.pk, version=registration.version, state=registration.state
-    ).update(
-        evidence=cleaned,
-        evidence_self_assessed=self_assessed,
-        state=to_state,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
-    if changed != 1:
-        raise ConcurrentChange()
-    RegistrationEvent.objects.create(
+    return workflow.registration_move(
         registration=registration,
-        action=(
-            RegistrationEvent.Action.SELF_ASSESSMENT
-            if self_assessed
-            else RegistrationEvent.Action.EVIDENCE
-        ),
-        from_state=registration.state,
-        to_state=to_state,
+        move=workflow.SELF_ASSESS if self_assessed else workflow.EVIDENCE,
+        to_state=workflow.evidence_target(cleaned),
         user=user,
+        changes={"evidence": cleaned, "evidence_self_assessed": self_assessed},
         detail={"before": registration.evidence, "after": cleaned},
     )
-    registration.refresh_from_db()
-    return registration
 
 
 @transaction.atomic
@@ -225,31 +196,78 @@ def evidence_confirm(*, registration: Registration, user) -> Registration:
     """Staff confirm self-assessed evidence; from now on it counts as checked."""
     if not registration.evidence_self_assessed:
         raise RegistrationError(_("There is no self-assessed evidence to confirm."))
-    changed = Registration.objects.filter(pk=registration.pk, version=registration.version).update(
-        evidence_self_assessed=False, version=F("version") + 1
-    )
-    if changed != 1:
-        raise ConcurrentChange()
-    RegistrationEvent.objects.create(
+    # Confirmed evidence is staff's: the household's link stops until staff issue a new one.
+    _end_live_link(registration, SelfAssessmentLink.End.CONFIRMED)
+    return workflow.registration_move(
         registration=registration,
-        action=RegistrationEvent.Action.CONFIRM,
-        from_state=registration.state,
-        to_state=registration.state,
+        move=workflow.NOTE_CONFIRM,
         user=user,
+        changes={"evidence_self_assessed": False},
     )
-    registration.refresh_from_db()
-    return registration
 
 
-def self_assessment_token(*, registration: Registration) -> str:
-    """A link token staff hand to a household or citizen; it opens only this registration."""
-    return signing.dumps({"r": registration.pk}, salt=SELF_ASSESSMENT_SALT, compress=True)
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _end_live_link(registration: Registration, end: str) -> None:
+    SelfAssessmentLink.objects.filter(registration=registration, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end=end
+    )
+
+
+@transaction.atomic
+def self_assessment_token(*, registration: Registration, user=None) -> str:
+    """Issue a new self-assessment link for the registration and return its token (shown once:
+    only its digest is stored). The registration's previous link, if any, stops working."""
+    if registration.state not in EVIDENCE_EDITABLE:
+        raise RegistrationError(_("A decided registration needs no self-assessment link."))
+    check_not_frozen(ward_id=registration.ward_id, year=registration.year)
+    Registration.objects.select_for_update().filter(pk=registration.pk).values_list("pk").get()
+    _end_live_link(registration, SelfAssessmentLink.End.REISSUED)
+    token = secrets.token_urlsafe(SELF_ASSESSMENT_TOKEN_BYTES)
+    SelfAssessmentLink.objects.create(
+        registration=registration, digest=_digest(token), issued_by=user
+    )
+    return token
+
+
+@transaction.atomic
+def self_assessment_link_revoke(*, registration: Registration, user) -> None:
+    """Stop the registration's live self-assessment link (staff)."""
+    if not SelfAssessmentLink.objects.filter(
+        registration=registration, ended_at__isnull=True
+    ).exists():
+        raise RegistrationError(_("This registration has no live self-assessment link."))
+    _end_live_link(registration, SelfAssessmentLink.End.REVOKED)
+
+
+def self_assessment_link_live(*, registration: Registration) -> SelfAssessmentLink | None:
+    """The registration's live link (issued, not ended, not expired), if any."""
+    link = (
+        SelfAssessmentLink.objects.filter(registration=registration, ended_at__isnull=True)
+        .select_related("issued_by")
+        .first()
+    )
+    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
+        return None
+    return link
 
 
 def registration_from_token(token: str) -> Registration | None:
-    """The registration a self-assessment token opens, or None if it is forged or expired."""
-    try:
-        data = signing.loads(token, salt=SELF_ASSESSMENT_SALT, max_age=SELF_ASSESSMENT_MAX_AGE)
-    except signing.BadSignature:
+    """The registration a live self-assessment link opens, or None: unknown, ended (revoked,
+    reissued, evidence confirmed), expired, or its ward's year signed off. A decided
+    registration is returned: its page says it has been decided."""
+    if not 20 <= len(token) <= 100:
         return None
-    return Registration.objects.select_related("entity", "ward").filter(pk=data.get("r")).first()
+    link = (
+        SelfAssessmentLink.objects.filter(digest=_digest(token), ended_at__isnull=True)
+        .select_related("registration__entity", "registration__ward")
+        .first()
+    )
+    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
+        return None
+    registration = link.registration
+    if workflow.ward_year_frozen(ward_id=registration.ward_id, year=registration.year):
+        return None
+    return registration

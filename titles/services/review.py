@@ -1,13 +1,8 @@
-"""Moving registrations through review: submit, approve, reject, override, decide.
+"""Review: submit, approve, reject, override, decide.
 
-Every change is one conditional UPDATE that names the state and version the actor saw, so two
-people acting on the same registration at once cannot both win: the loser's UPDATE matches no
-row and they get `ConcurrentChange`, with nothing written. Every change appends a
-`RegistrationEvent` (who, when, from, to, why) in the same transaction.
-
-While a ward's year is signed off (`titles.services.signoff`), every move that decides one of
-its registrations — approval, rejection, override, bulk approval, decision — is refused with a
-`ReviewError`; the check holds the ward's row lock until the transaction ends.
+These services check what review itself requires (a reason, a pass, one ward and year per
+decision) and hand every move to `titles.workflow`, which owns the transitions, the sign-off
+freeze, the version check that lets only one of two concurrent actors win, and the history.
 """
 
 from __future__ import annotations
@@ -16,119 +11,38 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
 from registry.models import AdministrativeUnit
-from titles.models import Decision, Override, Registration, RegistrationEvent, State
+from titles import workflow
+from titles.models import Decision, Override, Registration, State
 from titles.services.rollups import rollups_count_recognized
+from titles.workflow import ConcurrentChange, WorkflowError, check_not_frozen
 
-
-class ReviewError(Exception):
-    """A review action that is not allowed now; the message says why, for the user."""
-
-
-class ConcurrentChange(ReviewError):
-    """Someone else changed the registration first; nothing was written."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            _(
-                "Someone else changed this registration while you were looking at it. "
-                "Nothing was saved; reload the page to see the current state."
-            )
-        )
-
-
-# Which states each action may start from.
-SUBMITTABLE = (State.REGISTERED,)
-DECIDABLE = (State.EVALUATED,)
-REJECTABLE = (State.REGISTERED, State.SUBMITTED, State.EVALUATED, State.APPROVED)
-OVERRIDABLE = (State.EVALUATED,)
-# Moves that decide a registration: refused while its ward's year is signed off.
-FROZEN_MOVES = (State.APPROVED, State.REJECTED, State.RECOGNIZED)
-
-
-def check_not_frozen(ward_id: int, year: int) -> None:
-    """Refuse a decision on a ward and year whose figures are signed off.
-
-    Takes the ward's row lock (held until the caller's transaction ends), so a sign-off cannot
-    slip in between this check and the write it guards.
-    """
-    from titles.services.signoff import ward_year_lock_frozen  # signoff builds on review
-
-    if ward_year_lock_frozen(ward_id=ward_id, year=year):
-        raise ReviewError(
-            _(
-                "The ward's figures for %(year)s are signed off; a province administrator must "
-                "reopen them first."
-            )
-            % {"year": year}
-        )
-
-
-def _transition(
-    *,
-    registration: Registration,
-    to_state: str,
-    allowed_from: Iterable[str],
-    user,
-    reason: str = "",
-    action: str = RegistrationEvent.Action.STATE,
-    extra: dict | None = None,
-    detail: dict | None = None,
-) -> Registration:
-    """Move `registration` to `to_state` if it is still in the state and version it was read in."""
-    allowed_from = tuple(allowed_from)
-    if registration.state not in allowed_from:
-        raise ReviewError(
-            _("A registration in state “%(state)s” cannot be moved to “%(to)s”.")
-            % {"state": registration.get_state_display(), "to": State(to_state).label}
-        )
-    if to_state in FROZEN_MOVES:
-        check_not_frozen(registration.ward_id, registration.year)
-    updates = {"state": to_state, "version": F("version") + 1, **(extra or {})}
-    changed = Registration.objects.filter(
-        pk=registration.pk, version=registration.version, state=registration.state
-    ).update(**updates)
-    if changed != 1:
-        raise ConcurrentChange()
-    RegistrationEvent.objects.create(
-        registration=registration,
-        action=action,
-        from_state=registration.state,
-        to_state=to_state,
-        reason=reason,
-        user=user,
-        detail=detail or {},
-    )
-    registration.refresh_from_db()
-    return registration
+ReviewError = WorkflowError
+"""A review action that is not allowed now; the message says why, for the user."""
 
 
 @transaction.atomic
 def registration_submit(*, registration: Registration, user) -> Registration:
     """Staff hand a registration over for evaluation."""
-    return _transition(
-        registration=registration, to_state=State.SUBMITTED, allowed_from=SUBMITTABLE, user=user
-    )
+    return workflow.registration_move(registration=registration, move=workflow.SUBMIT, user=user)
 
 
 @transaction.atomic
 def registration_approve(*, registration: Registration, user, reason: str = "") -> Registration:
     """An official approves an evaluated registration that passed (after any overrides)."""
-    if registration.state in DECIDABLE and not registration.passed:
+    if registration.state == State.EVALUATED and not registration.passed:
         raise ReviewError(
             _(
                 "This registration does not meet the criteria. Override the criteria you judge "
                 "met (with a reason), or reject it."
             )
         )
-    return _transition(
+    return workflow.registration_move(
         registration=registration,
-        to_state=State.APPROVED,
-        allowed_from=DECIDABLE,
+        move=workflow.APPROVE,
         user=user,
         reason=reason,
     )
@@ -140,13 +54,12 @@ def registration_reject(*, registration: Registration, user, reason: str) -> Reg
     reason = reason.strip()
     if not reason:
         raise ReviewError(_("A reason is required to reject a registration."))
-    return _transition(
+    return workflow.registration_move(
         registration=registration,
-        to_state=State.REJECTED,
-        allowed_from=REJECTABLE,
+        move=workflow.REJECT,
         user=user,
         reason=reason,
-        extra={"rejection_reason": reason},
+        changes={"rejection_reason": reason},
     )
 
 
@@ -160,7 +73,7 @@ def registrations_approve_passed(
     else changed meanwhile is skipped, not overwritten. Refused while the ward's year is signed
     off.
     """
-    check_not_frozen(ward.pk, year)
+    check_not_frozen(ward_id=ward.pk, year=year)
     qs = Registration.objects.filter(ward=ward, year=year, state=State.EVALUATED, passed=True)
     if kind:
         qs = qs.filter(kind=kind)
@@ -199,9 +112,9 @@ def override_set(
     reason = reason.strip()
     if not reason:
         raise ReviewError(_("A written reason is required to override a criterion."))
-    if registration.state not in OVERRIDABLE:
+    if registration.state != State.EVALUATED:
         raise ReviewError(_("Only an evaluated registration, not yet decided, can be overridden."))
-    check_not_frozen(registration.ward_id, registration.year)
+    check_not_frozen(ward_id=registration.ward_id, year=registration.year)
     codes = {c["code"] for c in registration.result.get("criteria", [])}
     if criterion not in codes:
         raise ReviewError(_("Unknown criterion “%(code)s”.") % {"code": criterion})
@@ -214,18 +127,15 @@ def override_set(
     override = Override.objects.create(
         registration=registration, criterion=criterion, met=met, reason=reason, user=user
     )
-    RegistrationEvent.objects.create(
-        registration=registration,
-        action=RegistrationEvent.Action.OVERRIDE,
-        from_state=registration.state,
-        to_state=registration.state,
-        reason=reason,
+    # The override note moves the version on, so a page opened before it is stale even if
+    # the re-evaluation writes nothing (no criteria set in force any more).
+    workflow.registration_move(
+        registration=locked,
+        move=workflow.NOTE_OVERRIDE,
         user=user,
+        reason=reason,
         detail={"criterion": criterion, "met": met},
     )
-    # The override itself moves the version on, so a page opened before it is stale even if
-    # the re-evaluation writes nothing (no criteria set in force any more).
-    Registration.objects.filter(pk=locked.pk).update(version=F("version") + 1)
     locked.refresh_from_db()
     registration_reevaluate(registration=locked, user=user)
     registration.refresh_from_db()
@@ -256,7 +166,7 @@ def decision_issue(
     for registration in registrations:
         if registration.ward_id != ward.pk or registration.year != year:
             raise ReviewError(_("A decision covers registrations of one ward and one year."))
-    check_not_frozen(ward.pk, year)
+    check_not_frozen(ward_id=ward.pk, year=year)
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
@@ -272,12 +182,11 @@ def decision_issue(
             _("Decision number %(number)s already exists in this ward.") % {"number": number}
         ) from exc
     for registration in registrations:
-        _transition(
+        workflow.registration_move(
             registration=registration,
-            to_state=State.RECOGNIZED,
-            allowed_from=(State.APPROVED,),
+            move=workflow.RECOGNISE,
             user=user,
-            extra={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
+            changes={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
             detail={"decision": number},
         )
     rollups_count_recognized(registration_ids=[r.pk for r in registrations])

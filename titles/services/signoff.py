@@ -2,11 +2,11 @@
 
 Each sign-off and each reopening is one `WardSignOff` row; the newest row of a (ward, year)
 says whether that year is frozen, and the rows together are its history. While a year is
-frozen, the review services refuse every change that decides a registration of that ward and
-year (see `titles.services.review.check_not_frozen`).
+frozen, the workflow refuses every write to a registration or decision of that ward and year
+(`titles.workflow.check_not_frozen`, and the database guard behind it).
 
-Invariant: sign-off rows of a ward are written, and the freeze is checked by the review
-services, only while holding the ward's row lock (`SELECT … FOR NO KEY UPDATE`, which also
+Invariant: sign-off rows of a ward are written, and the freeze is checked by the
+workflow, only while holding the ward's row lock (`SELECT … FOR NO KEY UPDATE`, which also
 queues behind the roll-up refresh's `FOR UPDATE` of the ward). So a sign-off and a decision of
 the same ward queue up: either the decision commits first and the sign-off sees its figures,
 or the sign-off commits first and the decision is refused. Within one ward rows are therefore
@@ -22,33 +22,10 @@ from django.utils.translation import gettext as _
 from registry.access import can_review, is_global_or_province_admin, ward_units
 from registry.models import AdministrativeUnit
 from titles.models import WardSignOff
-from titles.services.review import ReviewError
+from titles.workflow import WorkflowError as ReviewError
+from titles.workflow import ward_year_frozen, ward_year_lock_frozen
 
-
-def _newest_action(*, ward_id: int, year: int):
-    return WardSignOff.objects.filter(ward_id=ward_id, year=year).order_by("-pk").values("action")
-
-
-def ward_year_frozen(*, ward_id: int, year: int) -> bool:
-    """Whether the ward's figures for `year` are signed off (and not reopened since)."""
-    return _newest_action(ward_id=ward_id, year=year).first() == {
-        "action": WardSignOff.Action.SIGN_OFF
-    }
-
-
-def ward_year_lock_frozen(*, ward_id: int, year: int) -> bool:
-    """Lock the ward's row for the rest of the transaction and say whether `year` is frozen.
-
-    Callers must be inside a transaction: the lock is what makes the answer hold until they
-    commit. The lock and the read are two statements on purpose: under READ COMMITTED a
-    statement reads the data committed when it started, so a read folded into the locking
-    statement would miss the sign-off committed by the transaction it waited for. The lock is
-    FOR NO KEY UPDATE: it queues behind the roll-up refresh's lock and other sign-off checks, but
-    not behind transactions that merely insert rows referring to the ward.
-    """
-    locking = AdministrativeUnit.objects.select_for_update(no_key=True).filter(pk=ward_id)
-    list(locking.values_list("pk"))
-    return ward_year_frozen(ward_id=ward_id, year=year)
+__all__ = ["ward_reopen", "ward_sign_off", "ward_year_frozen"]
 
 
 def can_sign_off(user, ward: AdministrativeUnit) -> bool:

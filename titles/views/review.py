@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
-from titles import selectors
+from titles import selectors, workflow
 from titles.models import CriteriaSet, Override, Registration, State
 from titles.review_forms import (
     ApproveForm,
@@ -45,6 +45,7 @@ from titles.review_forms import (
     current_year,
 )
 from titles.rules import evaluation
+from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import registrations_evaluate
@@ -127,7 +128,9 @@ def _render_detail(
     criteria_set = criteria_for(registration)
     overrides = list(selectors.registration_overrides(registration=registration))
     rows = _criterion_rows(registration, criteria_set, overrides)
-    reviewer = can_review(user)
+    signoff = ward_year_signoff(ward_id=registration.ward_id, year=registration.year)
+    # A signed-off year offers no action: each would be refused.
+    reviewer = can_review(user) and signoff is None
     state = registration.state
     evaluated = bool(registration.result)
     initial = {"version": registration.version}
@@ -145,13 +148,14 @@ def _render_detail(
             or criteria_set is None
             or registration.evaluation.criteria_digest != criteria_set.digest
         ),
-        "can_review": reviewer,
-        "can_register": can_register(user),
+        "can_review": can_review(user),
+        "can_register": can_register(user) and signoff is None,
+        "signoff": signoff,
         "evidence_editable": state in EVIDENCE_EDITABLE,
-        "can_submit": state in review.SUBMITTABLE,
-        "can_approve": reviewer and state in review.DECIDABLE and bool(registration.passed),
-        "can_reject": reviewer and state in review.REJECTABLE,
-        "can_override": reviewer and state in review.OVERRIDABLE and evaluated,
+        "can_submit": state in workflow.SUBMIT.sources,
+        "can_approve": reviewer and state in workflow.APPROVE.sources and bool(registration.passed),
+        "can_reject": reviewer and state in workflow.REJECT.sources,
+        "can_override": reviewer and state in workflow.NOTE_OVERRIDE.sources and evaluated,
         "version_form": VersionedForm(initial=initial, auto_id=False),
         "approve_form": ApproveForm(initial=initial, auto_id="approve_%s"),
         "reject_form": reject_form or RejectForm(initial=initial, auto_id="reject_%s"),
@@ -344,6 +348,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "state_counts": [(state, counts[state.value]) for state in State],
             "decisions": decisions,
+            "signoff": ward_year_signoff(ward_id=ward.pk, year=year),
             "evaluable_states": (State.REGISTERED, State.SUBMITTED, State.EVALUATED),
             "ward_year_form": WardYearForm(initial={"ward": ward.code, "year": year}),
         },
@@ -361,6 +366,9 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         return redirect("review_queue")
     ward = registry_selectors.ward_get(user=request.user, code=form.cleaned_data["ward"])
     year = form.cleaned_data["year"]
+    if workflow.ward_year_frozen(ward_id=ward.pk, year=year):
+        messages.error(request, workflow.frozen_message(year))
+        return redirect(_queue_url(ward, year))
     run = registrations_evaluate(year=year, ward=ward, user=request.user)
     evaluated = len(run.rows)
     passed = sum(1 for row in run.rows if row.passed)
@@ -373,6 +381,18 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         )
         % {"count": evaluated, "passed": passed},
     )
+    if run.not_submitted:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s registration is not yet submitted (no evidence) and stays "
+                "registered.",
+                "%(count)s registrations are not yet submitted (no evidence) and stay "
+                "registered.",
+                run.not_submitted,
+            )
+            % {"count": run.not_submitted},
+        )
     for kind, count in run.no_criteria.items():
         messages.warning(
             request,

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -32,7 +32,7 @@ from registry.access import can_register, require_register, scope_q
 from registry.forms import WARD_SELECT_MAX, WardPickForm
 from registry.models import AdministrativeUnit, Community, Entity
 from registry.views import entry_ward
-from titles import selectors
+from titles import selectors, workflow
 from titles.forms import (
     EvidenceForm,
     RegisterAreaForm,
@@ -45,6 +45,7 @@ from titles.forms import (
 )
 from titles.models import Registration
 from titles.rules.evaluation import CriteriaSet, CriterionType
+from titles.selectors_signoff import ward_year_signoff
 from titles.services import imports
 from titles.services import registrations as registering
 from titles.services.criteria import criteria_for, parsed
@@ -242,7 +243,8 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     require_register(request.user)
     criteria_set = criteria_for(registration)
     rules = parsed(criteria_set) if criteria_set is not None else None
-    editable = registration.state in EVIDENCE_EDITABLE
+    signoff = ward_year_signoff(ward_id=registration.ward_id, year=registration.year)
+    editable = registration.state in EVIDENCE_EDITABLE and signoff is None
     form = None
     if rules is not None and editable:
         form = _evidence_form(request, registration, rules)
@@ -250,7 +252,12 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Evidence saved."))
             return redirect(registration_url(registration.pk))
     elif request.method == "POST":
-        messages.error(request, _("Evidence cannot change once a registration is decided."))
+        messages.error(
+            request,
+            workflow.frozen_message(registration.year)
+            if signoff is not None
+            else _("Evidence cannot change once a registration is decided."),
+        )
         return redirect("registration_evidence", pk=registration.pk)
     shares = []
     if rules is not None and any(c.type == CriterionType.SHARE for c in rules.criteria):
@@ -265,6 +272,7 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             "registration": registration,
             "criteria_set": criteria_set,
             "form": form,
+            "signoff": signoff,
             "shares": shares,
             "values": evidence_display(rules, registration.evidence) if rules else [],
             "registration_url": registration_url(registration.pk),
@@ -347,19 +355,45 @@ def _registration_action(
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def registration_self_link(request: HttpRequest, pk: int) -> HttpResponse:
-    """The link staff hand to a household or citizen, with a copy button and a printable slip."""
+    """The registration's self-assessment link: its state, and issuing or revoking it.
+
+    Only the digest of a link's token is stored, so the link itself is shown once, on the page
+    that answers "issue a new link", with a copy button and a printable slip.
+    """
     registration = selectors.registration_get(user=request.user, pk=pk)
     require_register(request.user)
-    token = registering.self_assessment_token(registration=registration)
+    link = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "issue":
+                token = registering.self_assessment_token(
+                    registration=registration, user=request.user
+                )
+                link = request.build_absolute_uri(reverse("self_assessment", args=[token]))
+            elif action == "revoke":
+                registering.self_assessment_link_revoke(
+                    registration=registration, user=request.user
+                )
+                messages.success(request, _("The self-assessment link no longer works."))
+                return redirect("registration_self_link", pk=registration.pk)
+            else:
+                return HttpResponseBadRequest()
+        except ReviewError as exc:
+            messages.error(request, str(exc))
+            return redirect("registration_self_link", pk=registration.pk)
+    frozen = workflow.ward_year_frozen(ward_id=registration.ward_id, year=registration.year)
     return render(
         request,
         "titles/staff/self_link.html",
         {
             "registration": registration,
-            "link": request.build_absolute_uri(reverse("self_assessment", args=[token])),
-            "editable": registration.state in EVIDENCE_EDITABLE,
+            "link": link,
+            "live": registering.self_assessment_link_live(registration=registration),
+            "editable": registration.state in EVIDENCE_EDITABLE and not frozen,
+            "frozen": frozen,
             "valid_until": timezone.localdate() + registering.SELF_ASSESSMENT_MAX_AGE,
             "registration_url": registration_url(registration.pk),
         },
@@ -370,12 +404,14 @@ def registration_self_link(request: HttpRequest, pk: int) -> HttpResponse:
 def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
     """PUBLIC: the household's or citizen's own form, opened from the link staff gave them.
 
-    The signed token is the only key: a forged or expired one is a 404. What is sent is stored
-    as self-assessed (no user) until staff confirm it.
+    The random token is the only key. An unknown, ended or expired link, or one of a signed-off
+    year, shows the household a plain page (status 404) that tells them to ask their
+    association for a new link. What is sent is stored as self-assessed (no user) until staff
+    confirm it.
     """
     registration = registering.registration_from_token(token)
     if registration is None:
-        raise Http404
+        return render(request, "titles/staff/self_invalid.html", status=404)
     criteria_set = criteria_for(registration)
     rules = parsed(criteria_set) if criteria_set is not None else None
     context = {"registration": registration, "criteria_set": criteria_set}

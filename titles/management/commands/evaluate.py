@@ -63,6 +63,17 @@ class Command(BaseCommand):
             f"{len(run.rows)} registrations evaluated for {year}: {passed} passed, "
             f"{outstanding} outstanding."
         )
+        if run.not_submitted:
+            self.stdout.write(
+                f"{run.not_submitted} registrations not yet submitted (no evidence): "
+                "left registered."
+            )
+        if run.frozen:
+            self.stderr.write(
+                f"{run.frozen} registrations of communes/wards whose figures for {year} are "
+                "signed off were left as they were; a province administrator must reopen them "
+                "first."
+            )
         for kind, count in sorted(run.no_criteria.items()):
             self.stderr.write(
                 f"{count} {kind} registrations not evaluated: no criteria set in force."
