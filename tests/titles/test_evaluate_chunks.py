@@ -138,7 +138,7 @@ def test_a_row_changed_between_read_and_write_is_left_out(registrations, monkeyp
     assert changed.pk not in {r.registration_id for r in run.rows}
     assert len(run.rows) == len(registrations) - 1
     changed.refresh_from_db()
-    assert (changed.state, changed.points, changed.result) == (State.REGISTERED, None, {})
+    assert (changed.state, changed.points, changed.result) == (State.SUBMITTED, None, {})
     assert not changed.events.filter(action=RegistrationEvent.Action.EVALUATE).exists()
     others = Registration.objects.filter(pk__in=[r.pk for r in registrations]).exclude(
         pk=changed.pk

@@ -248,7 +248,7 @@ def test_migrations_move_results_stored_in_the_row_out_unchanged(ward_a):
                 kind=entity.kind,
                 ward_id=entity.ward_id,
                 province_id=entity.province_id,
-                state=State.EVALUATED if evaluated else State.REGISTERED,
+                state=State.EVALUATED if evaluated else State.SUBMITTED,
                 evidence=ev,
                 result=body,
                 criteria_set_id=criteria_set.pk if evaluated else None,
@@ -269,7 +269,7 @@ def test_migrations_move_results_stored_in_the_row_out_unchanged(ward_a):
 
     registrations_evaluate(year=2025)
     assert [r.version for r in Registration.objects.order_by("pk")] == [2, 2, 2, 2]
-    assert EvaluationResult.objects.count() == 3  # only the registered one was written
+    assert EvaluationResult.objects.count() == 3  # only the submitted one was written
     assert RegistrationEvent.objects.count() == 1
 
 
