@@ -147,6 +147,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# What any spreadsheet (upload or command) may expand to; beyond, it is refused with a message
+# before a parser builds anything (registry.spreadsheets.ReadLimits).
+IMPORT_MAX_PART_BYTES = env.int("IMPORT_MAX_PART_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_SHEETS = env.int("IMPORT_MAX_SHEETS", default=100)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=256)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)
 
 # `manage.py evaluate` shares each title's registrations among this many processes, each with
 # its own database connection (PostgreSQL only; on SQLite, and from the web pages, it runs in
