@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "titles",
     "accounts",
     "audit",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +162,20 @@ IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)
 # its own database connection (PostgreSQL only; on SQLite, and from the web pages, it runs in
 # one). One per core of the database server is about right; the default is this machine's.
 EVALUATE_WORKERS = env.int("EVALUATE_WORKERS", default=min(4, os.cpu_count() or 1))
+
+# Background jobs (django-tasks; its database backend needs no other server, on SQLite and
+# PostgreSQL alike): pages start a job and show its progress; `manage.py jobs_worker` runs them
+# (`make run` starts one beside the server). TASKS_BACKEND=django_tasks.backends.immediate.
+# ImmediateBackend runs each job at once inside the request instead (tests, tiny installs).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+# A worker says it is alive every JOB_HEARTBEAT_SECONDS; a running job whose worker has been
+# silent for JOB_STALE_SECONDS is failed (its unfinished transaction died with the worker).
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -52,5 +52,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("titles/", include("titles.urls")),
+    path("jobs/", include("jobs.views")),
     path("", include("registry.urls")),
 ]
