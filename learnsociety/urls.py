@@ -28,6 +28,8 @@ api_v1 = DefaultRouter()
 for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES]:
     api_v1.register(prefix, viewset, basename=basename)
 
+handler500 = "ops.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),

@@ -1,5 +1,6 @@
 """Request-wide operations: a request id, a log line for every slow request, no caching of
-what a logged-in user sees, and NUL characters refused before any view meets them."""
+what a logged-in user sees, and malformed addresses (a NUL character, `?page=abc`) refused
+before any view meets them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 from ops.logs import request_id
 
@@ -90,3 +93,24 @@ class PrivateCacheMiddleware:
         if authenticated or "HTTP_AUTHORIZATION" in request.META:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class PageParameterMiddleware:
+    """`?page=` must be a whole number of 1 or more (or `last`) on every list, page or API: any
+    other value is a 400 naming the parameter, never a silent first page or a 404."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for value in request.GET.getlist("page"):
+            if not (value == "last" or (value.isascii() and value.isdigit() and int(value) > 0)):
+                return _bad_page(request)
+        return self.get_response(request)
+
+
+def _bad_page(request: HttpRequest) -> HttpResponse:
+    message = _("The parameter “page” must be a whole number, 1 or more.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"page": [str(message)]}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)

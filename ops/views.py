@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -56,3 +57,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
     )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page: Vietnamese first, with the request id to quote; no database, no context
+    processors (whatever failed may be the database itself)."""
+    try:
+        content = loader.get_template("500.html").render({"request_id": getattr(request, "id", "")})
+    except Exception:  # the template itself: say it plainly
+        return HttpResponseServerError(
+            "Lỗi máy chủ. Server error.", content_type="text/plain; charset=utf-8"
+        )
+    return HttpResponseServerError(content)
