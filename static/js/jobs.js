@@ -18,10 +18,10 @@
 
   function duration(seconds) {
     if (seconds < 90) {
-      return section.getAttribute("data-text-seconds").replace("%(n)s", String(seconds));
+      return section.getAttribute("data-text-seconds").replace("{n}", String(seconds));
     }
     var minutes = String(Math.round(seconds / 60));
-    return section.getAttribute("data-text-minutes").replace("%(n)s", minutes);
+    return section.getAttribute("data-text-minutes").replace("{n}", minutes);
   }
 
   function show(job) {
@@ -35,7 +35,7 @@
       bar.textContent = job.percent + "%";
     }
     left.textContent = job.seconds_left === null ? "" :
-      "(" + section.getAttribute("data-text-left").replace("%(time)s", duration(job.seconds_left)) + ")";
+      "(" + section.getAttribute("data-text-left").replace("{time}", duration(job.seconds_left)) + ")";
   }
 
   function poll() {
