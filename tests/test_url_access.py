@@ -162,8 +162,9 @@ NOT_FOUND = Outcome(404, unchanged=True)
 NOT_ALLOWED = Outcome(405, unchanged=True)
 LOGIN = Outcome(302, to="/accounts/login/", unchanged=True, label="302 → login")
 ADMIN_LOGIN = Outcome(302, to="/admin/login/", unchanged=True, label="302 → admin login")
-# Django admin answers an object it cannot find (or may not see) with a redirect to its index.
-ADMIN_GONE = Outcome(302, to="/admin/", unchanged=True, label="302 → admin index (not found)")
+# An object of Django admin that does not exist, or is outside the administrator's scope, is a
+# 404, as on the pages (Django's own answer, a redirect to the index, names the id it sought).
+ADMIN_GONE = Outcome(404, unchanged=True, label="404 (admin: not found or out of scope)")
 REDIRECT = Outcome(302, label="302 (not to a login page)")
 REDIRECT_UNCHANGED = Outcome(302, unchanged=True, label="302, nothing changed")
 OK_UNCHANGED = Outcome(200, unchanged=True, label="200, nothing changed")
