@@ -1,4 +1,5 @@
-# The two commands: `make run` (set up, load Hanoi with demo data, serve) and `make test`.
+# The two commands: `make run` (set up, load Hanoi with demo data, serve with a job worker)
+# and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
@@ -28,7 +29,10 @@ setup: venv
 	DEBUG=1 $(PY) manage.py generate_demo --province $(PROVINCE) --households $(HOUSEHOLDS) --seed 1
 	DEBUG=1 $(PY) manage.py demo_accounts --province $(PROVINCE)
 
+# The job worker runs beside the server; Ctrl-C (or the server ending) stops both.
 run: setup
+	@DEBUG=1 $(PY) manage.py jobs_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: venv

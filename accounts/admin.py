@@ -15,10 +15,10 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from registry.access import grant_of
-from registry.admin import acts_as_admin, is_global_admin
+from registry.admin import NotFoundAdminMixin, acts_as_admin, is_global_admin
 
 
-class ScopedAccessAttemptAdmin(AccessAttemptAdmin):
+class ScopedAccessAttemptAdmin(NotFoundAdminMixin, AccessAttemptAdmin):
     # Not axes' "clean up expired attempts": it deletes the expired attempts of every username,
     # whoever asks, and fails outside a login request (it reads the login's attempt time). Axes
     # cleans them up at each login anyway; deleting the selected ones stays.

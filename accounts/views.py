@@ -18,6 +18,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -69,6 +70,9 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     """
 
     serializer_class = TokenRequestSerializer
+    # JSON only: a form on another site can post form fields here (no preflight), and could
+    # spend a user's failed logins to lock them out; it cannot post JSON.
+    parser_classes = [JSONParser]
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)

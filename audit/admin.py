@@ -7,10 +7,11 @@ from django.http import HttpRequest
 
 from audit.models import AuditEntry
 from audit.selectors import audit_scope_q, can_read_audit
+from registry.admin import NotFoundAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(NotFoundAdminMixin, admin.ModelAdmin):
     list_display = ("at", "action", "username", "command", "content_type", "object_repr", "ip")
     list_filter = ("action", "content_type")
     search_fields = ("username", "object_repr", "object_id")

@@ -46,10 +46,16 @@ INSTALLED_APPS = [
     "titles",
     "accounts",
     "audit",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
+    "ops",
     "devtools",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestMiddleware",
+    "ops.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ops.middleware.PrivateCacheMiddleware",
+    "ops.middleware.PageParameterMiddleware",
     "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
@@ -148,11 +156,32 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# What any spreadsheet (upload or command) may expand to; beyond, it is refused with a message
+# before a parser builds anything (registry.spreadsheets.ReadLimits).
+IMPORT_MAX_PART_BYTES = env.int("IMPORT_MAX_PART_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_SHEETS = env.int("IMPORT_MAX_SHEETS", default=100)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=256)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)
 
 # `manage.py evaluate` shares each title's registrations among this many processes, each with
 # its own database connection (PostgreSQL only; on SQLite, and from the web pages, it runs in
 # one). One per core of the database server is about right; the default is this machine's.
 EVALUATE_WORKERS = env.int("EVALUATE_WORKERS", default=min(4, os.cpu_count() or 1))
+
+# Background jobs (django-tasks; its database backend needs no other server, on SQLite and
+# PostgreSQL alike): pages start a job and show its progress; `manage.py jobs_worker` runs them
+# (`make run` starts one beside the server). TASKS_BACKEND=django_tasks.backends.immediate.
+# ImmediateBackend runs each job at once inside the request instead (tests, tiny installs).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+# A worker says it is alive every JOB_HEARTBEAT_SECONDS; a running job whose worker has been
+# silent for JOB_STALE_SECONDS is failed (its unfinished transaction died with the worker).
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -250,9 +279,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# Logs: one JSON object per line on standard error, each with the request id (echoed to the
+# client as X-Request-ID); a warning for every request slower than SLOW_REQUEST_MS.
+SLOW_REQUEST_MS = env.int("SLOW_REQUEST_MS", default=500)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "ops.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }

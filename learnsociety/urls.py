@@ -15,6 +15,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.forms import AdminLoginForm, LoginForm
 from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
+from ops.views import healthz
 from registry.api import ROUTES as REGISTRY_API_ROUTES
 from titles.api import ROUTES as TITLES_API_ROUTES
 
@@ -27,7 +28,10 @@ api_v1 = DefaultRouter()
 for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES]:
     api_v1.register(prefix, viewset, basename=basename)
 
+handler500 = "ops.views.server_error"
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("api/v1/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/v1/", include(api_v1.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -52,5 +56,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("titles/", include("titles.urls")),
+    path("jobs/", include("jobs.views")),
     path("", include("registry.urls")),
 ]

@@ -22,7 +22,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from registry.access import grant_of, scope_q
@@ -88,7 +88,15 @@ def entity_scope_q(user, prefix: str = "") -> Q:
     return scope_q(user, ward=f"{prefix}ward", province=f"{prefix}province")
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class NotFoundAdminMixin:
+    """An object outside the user's scope (or no object at all) is a 404, as on the pages; not
+    Django's redirect to the admin index with a message that names the id it looked for."""
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts, object_id: str):
+        raise Http404
+
+
+class ScopedAdmin(NotFoundAdminMixin, admin.ModelAdmin):
     """Rows limited to the user's scope; administrators may view without model permissions."""
 
     def scope(self, user) -> Q:

@@ -55,6 +55,15 @@ class Pagination(PageNumberPagination):
             return self.page_size
         return self.max_page_size if len(number) > 4 else min(int(number), self.max_page_size)
 
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """`page` is a whole number from 1: anything else is a 400 naming it (checked for pages
+        and the API alike by ops.middleware.PageParameterMiddleware)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
 
 DETAIL_SCHEMA = {
     "type": "object",

@@ -170,8 +170,9 @@ NOT_FOUND = Outcome(404, unchanged=True)
 NOT_ALLOWED = Outcome(405, unchanged=True)
 LOGIN = Outcome(302, to="/accounts/login/", unchanged=True, label="302 → login")
 ADMIN_LOGIN = Outcome(302, to="/admin/login/", unchanged=True, label="302 → admin login")
-# Django admin answers an object it cannot find (or may not see) with a redirect to its index.
-ADMIN_GONE = Outcome(302, to="/admin/", unchanged=True, label="302 → admin index (not found)")
+# An object of Django admin that does not exist, or is outside the administrator's scope, is a
+# 404, as on the pages (Django's own answer, a redirect to the index, names the id it sought).
+ADMIN_GONE = Outcome(404, unchanged=True, label="404 (admin: not found or out of scope)")
 REDIRECT = Outcome(302, label="302 (not to a login page)")
 REDIRECT_UNCHANGED = Outcome(302, unchanged=True, label="302, nothing changed")
 OK_UNCHANGED = Outcome(200, unchanged=True, label="200, nothing changed")
@@ -180,6 +181,7 @@ ADMIN_INDEX = Outcome(302, to="/admin/", unchanged=True, label="302 → admin in
 # a failed login also to axes' count of failures.
 LOGGED_OUT = Outcome(302, to="/accounts/login/", label="302 → login, logout recorded")
 LOGIN_FAILED = Outcome(400, label="400, failed login recorded")
+UNSUPPORTED = Outcome(415, unchanged=True, label="415, not JSON: nothing read or recorded")
 _BY_STATUS = {o.status: o for o in (OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND)}
 _BY_STATUS[405] = NOT_ALLOWED
 
@@ -687,11 +689,12 @@ def _api_urls() -> list[Url]:
             query=lambda p: {"year": YEAR, "unit": p.ward.code},
             shows=lambda p: f'"unit_code":"{p.ward.code}"',
         ),
-        # A token for a username and password: no session needed, wrong ones are a 400.
+        # A token for a username and password, JSON only (tests/accounts): a form post, as
+        # another site could send, is refused unread and counts no failed login.
         Url(
             "api-token",
             same(405, anonymous=405),
-            post=same(LOGIN_FAILED, anonymous=LOGIN_FAILED),
+            post=same(UNSUPPORTED, anonymous=UNSUPPORTED),
             data={"username": "no_grant", "password": "wrong"},
         ),
         # The schema and its docs describe the API, not its data: public.
@@ -893,6 +896,9 @@ PAGES = [
         read(),
         variant="ward",
         query=lambda p: {"unit": p.ward.code, "year": YEAR, "format": "csv"},
+        # POST: the report as a background job, then its page.
+        post=write(GRANTED, special={"no_grant": 404}),
+        data=lambda p: {"unit": p.ward.code, "year": YEAR, "format": "csv"},
     ),
     Url(
         "report_download",
@@ -900,7 +906,15 @@ PAGES = [
         variant="province",
         level="province",
         query=lambda p: {"unit": p.province.code, "year": YEAR, "format": "xlsx"},
+        post=write(GRANTED, special={"no_grant": 404}),
+        data=lambda p: {"unit": p.province.code, "year": YEAR, "format": "xlsx"},
     ),
+    # A job's pages: its owner's alone (tests/jobs); anyone else's job does not exist for them.
+    Url("job_status", same(404), kwargs={"pk": 987654}),
+    Url("job_progress", same(404), kwargs={"pk": 987654}),
+    Url("job_download", same(404), kwargs={"pk": 987654}),
+    # Health: public, no session, for the load balancer and monitoring.
+    Url("healthz", same(200, anonymous=200)),
     # sign-off: a ward user is sent to their own ward's page
     Url("signoff_overview", read(special=dict.fromkeys(WARD_ROLES, REDIRECT))),
     Url(

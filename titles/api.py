@@ -201,6 +201,12 @@ class RollupViewSet(viewsets.GenericViewSet):
     serializer_class = RollupRowSerializer
     pagination_class = Pagination
     schema = ErrorsDocumentedSchema()
+    filter_backends = []
+
+    def get_queryset(self):
+        """The rows are computed (`selectors.rollup_rows`), not a queryset; the browsable API
+        asks for one to build its filter form, and gets none."""
+        return Registration.objects.none()
 
     @extend_schema(parameters=[RollupParams])
     def list(self, request: Request, *args, **kwargs) -> Response:

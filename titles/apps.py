@@ -13,3 +13,4 @@ class TitlesConfig(AppConfig):
         from titles.services.rollups import rollups_refresh_wards
 
         on_wards_changed(rollups_refresh_wards)
+        from titles import jobs  # noqa: F401  registers the titles' job kinds

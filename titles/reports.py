@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -425,10 +426,24 @@ def _table(
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
 
 
-def report_workbook(*, user, unit_code: str, year: int) -> bytes:
-    """The workbook (XLSX bytes) of a province or commune/ward and year; Http404 outside scope."""
+Progress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
+def report_workbook(*, user, unit_code: str, year: int, progress: Progress | None = None) -> bytes:
+    """The workbook (XLSX bytes) of a province or commune/ward and year; Http404 outside scope.
+
+    `progress(done, total)` is told of each step: reading the summaries, each sheet, saving.
+    """
+    progress = progress or _no_progress
     unit = report_unit(user=user, unit_code=unit_code)
+    steps = 2 + len(KIND_ORDER)
+    progress(0, steps)
     summary, sheets = report_sheets(user=user, unit=unit, year=year)
+    progress(1, steps)
     workbook = Workbook()
     ws = workbook.active
     ws.title = SUMMARY_SHEET
@@ -440,7 +455,7 @@ def report_workbook(*, user, unit_code: str, year: int) -> bytes:
         rows=[[n, line.name, *_figures(line)] for n, line in enumerate(summary.values(), 1)],
         total=0,
     )
-    for sheet in sheets:
+    for index, sheet in enumerate(sheets):
         ws = workbook.create_sheet(SHEET_NAMES[sheet.kind])
         _title_block(ws, unit=unit, year=year, subject=sheet.subject)
         rows = [[n, line.code, line.name, *_figures(line)] for n, line in enumerate(sheet.lines, 1)]
@@ -452,12 +467,14 @@ def report_workbook(*, user, unit_code: str, year: int) -> bytes:
             rows=rows,
             total=1,
         )
+        progress(2 + index, steps)
     workbook.properties.title = neutralise(
         _("Report on building learning models in %(year)s") % {"year": year}
     )
     workbook.properties.creator = "learnsociety"
     buffer = io.BytesIO()
     workbook.save(buffer)
+    progress(steps, steps)
     return buffer.getvalue()
 
 
@@ -472,20 +489,26 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def report_csv(*, user, unit_code: str, year: int, level: str) -> str:
+def report_csv(
+    *, user, unit_code: str, year: int, level: str, progress: Progress | None = None
+) -> str:
     """The contract's roll-up rows of the units of `level` under a unit, as CSV for Excel.
 
     UTF-8 with a byte-order mark (so Excel reads Vietnamese names right), the contract's column
     names as the header, text neutralised. Http404 outside scope.
     """
+    progress = progress or _no_progress
     unit = report_unit(user=user, unit_code=unit_code)
     rows = rollup_rows(user=user, year=year, level=level, unit_code=unit.code)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ROLLUP_COLUMNS)
-    for row in rows:
+    for done, row in enumerate(rows, 1):
         writer.writerow([_csv_value(row[column]) for column in ROLLUP_COLUMNS])
+        if done % 1000 == 0:
+            progress(done, len(rows))
+    progress(len(rows), len(rows))
     return buffer.getvalue()
 
 

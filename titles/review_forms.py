@@ -7,6 +7,7 @@ Forms only check input; `titles.services.review` does the writing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -222,13 +223,28 @@ class DecisionForm(forms.Form):
         error_messages={"required": _("Choose at least one approved registration.")},
     )
 
-    def __init__(self, *args: Any, approved, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, approved, year: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.year = year
         self.fields["registrations"].queryset = approved
-        self.fields["date"].initial = timezone.localdate()
+        today = timezone.localdate()
+        self.fields["date"].initial = today if today.year == year else None
 
     def clean_number(self) -> str:
         return self.cleaned_data["number"].strip()
+
+    def clean_date(self) -> dt.date:
+        """A decision recognises a year's titles: it is dated in that year, and not later than
+        today (it has been signed)."""
+        date = self.cleaned_data["date"]
+        if date.year != self.year:
+            raise ValidationError(
+                _("The decision's date must be in %(year)d, the year of the registrations.")
+                % {"year": self.year}
+            )
+        if date > timezone.localdate():
+            raise ValidationError(_("The decision's date cannot be in the future."))
+        return date
 
 
 class PublicListForm(forms.Form):

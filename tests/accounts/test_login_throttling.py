@@ -8,6 +8,7 @@ from audit.models import AuditEntry
 
 LOGIN = "/accounts/login/"
 TOKEN = "/api/v1/token/"
+JSON = "application/json"  # the token endpoint reads JSON only
 PASSWORD = "secret-pass-123"
 
 
@@ -109,18 +110,23 @@ def test_other_roles_cannot_unlock(client, alice, bob, carol, who):
 
 def test_api_token_endpoint_is_throttled_too(client, alice):
     for _ in range(4):
-        wrong = client.post(TOKEN, {"username": "alice", "password": "nope"})
+        wrong = client.post(TOKEN, {"username": "alice", "password": "nope"}, content_type=JSON)
         assert wrong.status_code == 400
-    locked = client.post(TOKEN, {"username": "alice", "password": "nope"})
+    locked = client.post(TOKEN, {"username": "alice", "password": "nope"}, content_type=JSON)
     assert locked.status_code == 429
     assert "30 minutes" in locked.json()["detail"]
-    assert client.post(TOKEN, {"username": "alice", "password": PASSWORD}).status_code == 429
+    assert (
+        client.post(
+            TOKEN, {"username": "alice", "password": PASSWORD}, content_type=JSON
+        ).status_code
+        == 429
+    )
     # The login form is locked for the same pair as well.
     assert _login(client, "alice", PASSWORD, address="127.0.0.1").status_code == 429
 
 
 def test_api_token_still_issued_for_good_credentials(client, alice):
-    response = client.post(TOKEN, {"username": "alice", "password": PASSWORD})
+    response = client.post(TOKEN, {"username": "alice", "password": PASSWORD}, content_type=JSON)
     assert response.status_code == 200
     assert len(response.json()["token"]) == 40
     entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN)

@@ -24,7 +24,11 @@ def test_a_too_long_username_is_a_form_error(client, url_name):
 
 @pytest.mark.django_db
 def test_the_token_endpoint_refuses_a_too_long_username(client):
-    response = client.post(reverse("api-token"), {"username": LONG, "password": "whatever"})
+    response = client.post(
+        reverse("api-token"),
+        {"username": LONG, "password": "whatever"},
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert "username" in response.json()
     assert not AccessAttempt.objects.exists()

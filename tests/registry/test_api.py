@@ -189,12 +189,18 @@ def test_token_authentication(client, alice, registry):
 
 
 def test_token_endpoint_exchanges_a_password_for_a_token(client, alice, registry):
-    response = client.post("/api/v1/token/", {"username": "alice", "password": "secret-pass-123"})
+    response = client.post(
+        "/api/v1/token/",
+        {"username": "alice", "password": "secret-pass-123"},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     key = response.json()["token"]
     assert key == Token.objects.get(user=alice).key
     assert client.get(_url("units"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
-    wrong = client.post("/api/v1/token/", {"username": "alice", "password": "nope"})
+    wrong = client.post(
+        "/api/v1/token/", {"username": "alice", "password": "nope"}, content_type="application/json"
+    )
     assert wrong.status_code == 400
     assert not wrong.json().get("token")
 

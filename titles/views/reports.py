@@ -2,33 +2,36 @@
 
 Every role reads reports within its scope (a viewer: the province and its wards; staff and
 officials: their own ward). A user without a role, or a unit outside the scope, gets 404;
-missing or malformed parameters get 400 with the form and its messages. The download answers a
-GET (the choosing page's form submits straight to it), so a report link can be bookmarked.
+missing or malformed parameters get 400 with the form and its messages.
+
+The choosing page's form POSTs: that starts a background job (`titles.jobs.report`) and sends
+the user to its progress page, which offers the file when it is ready, so a province's report
+never holds a request. A GET with the same parameters answers the file at once (for scripts and
+bookmarked links of a commune/ward).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from jobs import services as jobs
 from registry.access import grant_of
 from registry.forms import WARD_SELECT_MAX
 from registry.models import RollupLevel
 from titles import reports
+from titles.jobs import REPORT, XLSX_TYPE, report_filename
 from titles.review_forms import YEAR_MAX, YEAR_MIN, current_year
 
-_SAFE_NAME = re.compile(r"[^0-9A-Za-z_-]")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = [("xlsx", gettext_lazy("Excel workbook (.xlsx)")), ("csv", gettext_lazy("CSV (.csv)"))]
 LEVELS = [
     (RollupLevel.WARD.value, gettext_lazy("One row per commune/ward")),
@@ -87,7 +90,7 @@ def _units(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _bad_request(request: HttpRequest, errors: dict[str, str] | None = None) -> HttpResponse:
     """The choosing page again, with the request's values and what is wrong with them."""
-    form = ReportForm(request.GET, units=_units(request))
+    form = ReportForm(request.POST or request.GET, units=_units(request))
     form.is_valid()
     for field, message in (errors or {}).items():
         form.add_error(field, message)
@@ -109,31 +112,37 @@ def reports_choose(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def report_download(request: HttpRequest) -> HttpResponse:
-    """?unit=<code>&year=<year>&format=xlsx|csv[&level=ward|community|province] as a file."""
+    """POST: start the report as a job and show its page. GET ?unit=<code>&year=<year>
+    &format=xlsx|csv[&level=ward|community|province]: the file itself."""
     if grant_of(request.user) is None:
         raise Http404
-    form = ReportForm(request.GET)
+    form = ReportForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return _bad_request(request)
     data = form.cleaned_data
     unit = reports.report_unit(user=request.user, unit_code=data["unit"])
     year = data["year"]
-    stem = f"bao-cao-hoc-tap-{_SAFE_NAME.sub('', unit.code)}-{year}"
-    if data["format"] == "csv":
-        level = data["level"] or RollupLevel.WARD.value
-        if level not in reports.levels_under(unit):
-            return _bad_request(
-                request, {"level": _("A commune/ward report cannot list provinces.")}
-            )
+    file_format = data["format"] or "xlsx"
+    level = data["level"] or RollupLevel.WARD.value
+    if file_format == "csv" and level not in reports.levels_under(unit):
+        return _bad_request(request, {"level": _("A commune/ward report cannot list provinces.")})
+    if request.method == "POST":
+        job = jobs.start(
+            kind=REPORT,
+            user=request.user,
+            args={"unit_code": unit.code, "year": year, "file_format": file_format, "level": level},
+            scope_id=unit.id,
+        )
+        return redirect("job_status", pk=job.pk)
+    if file_format == "csv":
         content = reports.report_csv(user=request.user, unit_code=unit.code, year=year, level=level)
         response = HttpResponse(content.encode("utf-8"), content_type="text/csv; charset=utf-8")
-        filename = f"{stem}-{level}.csv"
     else:
         content = reports.report_workbook(user=request.user, unit_code=unit.code, year=year)
         response = HttpResponse(content, content_type=XLSX_TYPE)
-        filename = f"{stem}.xlsx"
+    filename = report_filename(unit_code=unit.code, year=year, file_format=file_format, level=level)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     patch_cache_control(response, private=True, no_store=True)
     return response

@@ -521,7 +521,9 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     approved = selectors.registration_list(
         user=user, year=year, kind=kind, state=State.APPROVED, ward_id=ward.pk
     )
-    form = DecisionForm(request.POST if request.method == "POST" else None, approved=approved)
+    form = DecisionForm(
+        request.POST if request.method == "POST" else None, approved=approved, year=year
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         number = data["number"]

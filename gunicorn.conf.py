@@ -1,0 +1,30 @@
+"""gunicorn's settings for learnsociety (`gunicorn learnsociety.wsgi`, read from this directory).
+
+Long work runs as background jobs (`manage.py jobs_worker`), so a request only reads, writes a
+little or enqueues: 30 seconds is ample and a request past it is a bug to log, not to wait for.
+Every value can be overridden with gunicorn's own environment variable (GUNICORN_CMD_ARGS) or on
+the command line.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: two per core plus one (the usual rule for work that waits on the database).
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGHUP or SIGTERM, workers finish the requests in hand for up to this long.
+graceful_timeout = 30
+keepalive = 5
+# Recycle each worker after about a thousand requests (jittered so they do not all restart at
+# once): memory a request grew is handed back.
+max_requests = 1000
+max_requests_jitter = 100
+# The app logs every request it finds slow, in JSON with its request id; gunicorn's access log
+# is off unless asked for (GUNICORN_CMD_ARGS="--access-logfile -").
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+# Behind the TLS proxy on the same machine: trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
