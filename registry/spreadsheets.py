@@ -23,6 +23,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import BinaryIO
 from xml.etree import ElementTree
 from xml.parsers import expat
