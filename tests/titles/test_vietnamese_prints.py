@@ -193,3 +193,29 @@ def test_names_are_listed_in_vietnamese_order_on_pages_prints_and_the_api(
     api = client.get("/api/v1/families/", {"ward": ward_a.code, "page_size": 100}).json()
     names = [row.get("head_name") or row.get("name") for row in api["results"]]
     assert names == VIETNAMESE_ORDER
+
+
+def test_dates_and_numbers_are_written_the_vietnamese_way(client, bob, carol, ward_a, decided):
+    """dd/mm/yyyy on pages, prints and the workbook; 1.234 and 39,3 % in figures."""
+    client.force_login(bob)
+    first = decided.registrations.order_by("pk").first()
+    for path in (
+        f"/titles/decisions/{decided.pk}/",
+        f"/titles/registrations/{first.pk}/certificate/",
+        f"/titles/registrations/{first.pk}/",
+    ):
+        html = client.get(path).content.decode()
+        assert f"20/11/{YEAR}" in html, path
+        assert f"20-11-{YEAR}" not in html, path
+    client.force_login(carol)
+    dashboard = client.get(f"/titles/dashboard/?year={YEAR}&kind=family").content.decode()
+    # 20 of 20 households recognised in ward A: 100,0 % (a comma for the decimals).
+    assert re.search(r"100,0\s?%", dashboard)
+    workbook = load_workbook(
+        io.BytesIO(
+            client.get("/titles/reports/", {"unit": "01", "year": YEAR, "format": "xlsx"}).content
+        )
+    )
+    texts = [c.value for s in workbook.worksheets for r in s.iter_rows() for c in r]
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    assert any(isinstance(t, str) and today in t for t in texts)
