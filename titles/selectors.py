@@ -228,12 +228,12 @@ def _unit_scope(grant: Grant | None) -> Q:
 # a fifth of the way from 2025 to 2030; after the last named year its range stays in force; before
 # the first there is none (no plan covered the year). Bounds are rounded half up to two decimals,
 # as a stored target is.
-TARGET_RULE = "linear"
 _HUNDREDTH = Decimal("0.01")
 
 
 def target_in_force(plan: dict[int, tuple[Decimal, Decimal]], year: int) -> tuple | None:
-    """The (min, max) range of `year` on a unit's plan {named year: (min, max)} (TARGET_RULE)."""
+    """The (min, max) range of `year` on a unit's plan {named year: (min, max)}, by the rule
+    above."""
     if year in plan:
         return plan[year]
     earlier = [y for y in plan if y < year]
