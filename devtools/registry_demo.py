@@ -71,6 +71,7 @@ from devtools.bulk import (
     indexes_built_at_end,
 )
 from registry.models import (
+    PERSON_KINDS,
     AdministrativeUnit,
     Association,
     AssociationMembership,
@@ -91,7 +92,7 @@ from registry.services.divisions import (
 )
 from registry.services.grants import grant_role
 from registry.services.tallies import tallies_refresh
-from registry.text import fold
+from registry.text import fold, sort_key
 
 Level = AdministrativeUnit.Level
 AreaType = Community.AreaType
@@ -266,6 +267,11 @@ def _person(rng: random.Random, surname: str, male: bool, middle: str | None = N
 @functools.lru_cache(maxsize=262_144)
 def _fold(name: str) -> str:
     return fold(name)
+
+
+@functools.lru_cache(maxsize=262_144)
+def _sort_key(name: str, person: bool) -> str:
+    return sort_key(name, person=person)
 
 
 def _search_text(name: str, code: str, *extra: str) -> str:
@@ -691,10 +697,14 @@ class _WardWriter(BulkWriter):
         """Insert (code, name, search_text) rows of `kind`; returns their ids in the same order."""
         if not rows:
             return []
-        fields = ["kind", "province", "ward", "code", "name", "search_text"]
+        fields = ["kind", "province", "ward", "code", "name", "search_text", "sort_key"]
         fields += ["created_at", "updated_at"]
         head = (kind, self.ward.parent_id, self.ward.pk)
-        values = [(*head, code, name, search, self.now, self.now) for code, name, search in rows]
+        person = kind in PERSON_KINDS
+        values = [
+            (*head, code, name, search, _sort_key(name, person), self.now, self.now)
+            for code, name, search in rows
+        ]
         self.report.counts[kind] += len(rows)
         if self.copy:
             ids = self.next_ids(Entity, len(rows))

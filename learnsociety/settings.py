@@ -131,6 +131,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our Vietnamese formats (learnsociety/formats/vi): dates dd/mm/yyyy on every page and print.
+FORMAT_MODULE_PATH = ["learnsociety.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from registry.text import fold
+from registry.text import SORT_KEY_LENGTH, fold, sort_key
 
 # The two-tier system (34 provinces, 3,321 communes/wards) came into force on this day; the
 # units of the three tiers before it (provinces, districts, communes) ended the day before.
@@ -158,6 +158,10 @@ class Kind(models.TextChoices):
     CITIZEN = "citizen", _("Learning Citizen")
 
 
+# Kinds named after a person (a household after its head): listed by given name first.
+PERSON_KINDS = frozenset({Kind.FAMILY, Kind.CITIZEN})
+
+
 class Entity(models.Model):
     """What every registrable thing has in common; the kind's row shares this primary key."""
 
@@ -182,6 +186,9 @@ class Entity(models.Model):
     name = models.CharField(_("name"), max_length=255)
     # Lower-case, diacritics-free name, code and head of household: what search matches against.
     search_text = models.CharField(max_length=600, editable=False, default="")
+    # The name's place in a Vietnamese list (`registry.text.sort_key`): what every list of
+    # entities is ordered by, on PostgreSQL and SQLite alike.
+    sort_key = models.CharField(max_length=SORT_KEY_LENGTH, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -198,14 +205,16 @@ class Entity(models.Model):
         ]
         indexes = [
             models.Index(fields=["province", "kind"], name="entity_province_kind"),
-            models.Index(fields=["ward", "kind", "name"], name="entity_ward_kind_name"),
+            models.Index(fields=["ward", "kind", "sort_key"], name="entity_ward_kind_sort"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
     def refresh_search_text(self, *extra: str) -> None:
+        """Recompute what is derived from the name: the search text and the sort key."""
         self.search_text = fold(" ".join([self.name, self.code, *extra]))[:600]
+        self.sort_key = sort_key(self.name, person=self.kind in PERSON_KINDS)
 
 
 class EntityKindModel(models.Model):

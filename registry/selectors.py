@@ -61,7 +61,7 @@ def _kind_rows(*, user, kind: str) -> QuerySet:
     return (
         model.objects.filter(_entity_scope(user))
         .select_related("entity", "entity__ward", *_RELATED[kind])
-        .order_by("entity__ward_id", "entity__name", "entity_id")
+        .order_by("entity__ward_id", "entity__sort_key", "entity_id")
     )
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from registry.models import Kind
-from registry.text import fold
+from registry.text import sort_key
 from titles.rules.rounding import half_up
 
 # Hanoi Plan 291/KH-UBND sets its targets for 2025 and for 2030; the dashboard measures the
@@ -214,7 +214,7 @@ def parse_sort(value: str | None) -> tuple[str, bool]:
 
 def _sort_value(row: Mapping[str, Any], key: str) -> Any:
     if key == "name":
-        return fold(str(row["unit_name"]))
+        return sort_key(str(row["unit_name"]))
     if key == "target":
         return row["target_min"]
     if key == "status":

@@ -23,7 +23,7 @@ from registry.models import (
 )
 from registry.text import fold
 from titles.models import Decision, Registration, Rollup, State, Target
-from titles.rules.rounding import percent
+from titles.rules.rounding import half_up, percent
 
 RESULT_FILTERS = ("passed", "failed", "not_evaluated")
 
@@ -65,7 +65,7 @@ def registration_list(
         qs = qs.filter(passed__isnull=True)
     for token in fold(q or "").split():
         qs = qs.filter(entity__search_text__contains=token)
-    return qs.order_by("-year", "ward__code", "entity__name", "pk")
+    return qs.order_by("-year", "ward__code", "entity__sort_key", "pk")
 
 
 def registration_get(*, user, pk: int) -> Registration:
@@ -106,7 +106,7 @@ def recognised_list(*, decision: Decision) -> QuerySet[Registration]:
     return (
         decision.registrations.filter(state=State.RECOGNIZED)
         .select_related("entity")
-        .order_by("kind", "entity__name", "pk")
+        .order_by("kind", "entity__sort_key", "pk")
     )
 
 
@@ -217,12 +217,49 @@ def _unit_scope(grant: Grant | None) -> Q:
     return Q(pk=grant.unit_id)
 
 
+# A target is stored for the years a plan names (Hanoi Plan 291: 2025 and 2030). Between two
+# of them the range moves linearly from the earlier to the later one, so 2026 is judged against
+# a fifth of the way from 2025 to 2030; after the last named year its range stays in force; before
+# the first there is none (no plan covered the year). Bounds are rounded half up to two decimals,
+# as a stored target is.
+def target_in_force(plan: dict[int, tuple[Decimal, Decimal]], year: int) -> tuple | None:
+    """The (min, max) range of `year` on a unit's plan {named year: (min, max)}, by the rule
+    above."""
+    if year in plan:
+        return plan[year]
+    earlier = [y for y in plan if y < year]
+    later = [y for y in plan if y > year]
+    if not earlier:
+        return None
+    start = max(earlier)
+    if not later:
+        return plan[start]
+    end = min(later)
+    share = Decimal(year - start) / Decimal(end - start)
+    return tuple(
+        half_up(low + (high - low) * share, places=2)  # targets are stored with two decimals
+        for low, high in zip(plan[start], plan[end], strict=True)
+    )
+
+
 def targets_for(*, units: list[dict], level: str, year: int) -> dict[tuple[int, str], tuple]:
-    """(unit id, kind) -> (min, max): the unit's own target, else its ward's, else province's."""
+    """(unit id, kind) -> (min, max) in force in `year` (see `target_in_force`): the unit's own
+    plan, else its ward's, else its province's.
+
+    The one place targets are resolved: the dashboard, `rollup`, the API and the reports all
+    read their ranges from here.
+    """
     admin_ids = {u["province_id"] for u in units} | {u["ward_id"] for u in units if u["ward_id"]}
+    # A plan names a few years: reading all of them is a handful of rows per unit and title.
+    plans: dict[tuple[int, str], dict[int, tuple[Decimal, Decimal]]] = {}
+    for unit_id, kind, named_year, low, high in Target.objects.filter(
+        unit_id__in=admin_ids
+    ).values_list("unit_id", "kind", "year", "min_rate", "max_rate"):
+        plans.setdefault((unit_id, kind), {})[named_year] = (low, high)
     own = {
-        (t.unit_id, t.kind): (t.min_rate, t.max_rate)
-        for t in Target.objects.filter(unit_id__in=admin_ids, year=year)
+        key: in_force
+        for key, plan in plans.items()
+        if (in_force := target_in_force(plan, year)) is not None
     }
     result = {}
     for unit in units:

@@ -82,7 +82,7 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         return obj
     entity.full_clean()
     obj.full_clean(exclude=["entity"])
-    entity.save(update_fields=["name", "search_text", "updated_at"])
+    entity.save(update_fields=["name", "search_text", "sort_key", "updated_at"])
     if changed_kind_fields:
         obj.save(update_fields=changed_kind_fields)
     if set(changed_kind_fields) & MOVES_BETWEEN_AREAS:

@@ -442,7 +442,7 @@ def _write(plan: _Plan, *, kind: str, filename: str = "") -> None:
                 obj.entity.updated_at = now
             Entity.objects.bulk_update(
                 [obj.entity for obj in plan.changed],
-                ["name", "search_text", "updated_at"],
+                ["name", "search_text", "sort_key", "updated_at"],
                 batch_size=_BATCH,
             )
             if plan.changed_fields:

@@ -160,6 +160,11 @@
   }
 
   function trendChart(canvas, data, format) {
+    // The year in progress: its point hollow and the line to it dashed (its figures still grow).
+    var current = data.trend.inProgress;
+    function isCurrent(index) {
+      return current !== null && current !== undefined && index === current;
+    }
     return new window.Chart(canvas, {
       type: "line",
       data: {
@@ -172,6 +177,17 @@
             borderColor: colour,
             backgroundColor: colour,
             spanGaps: true,
+            pointBackgroundColor: series.rates.map(function (rate, index) {
+              return isCurrent(index) ? "#fff" : colour;
+            }),
+            pointRadius: series.rates.map(function (rate, index) {
+              return isCurrent(index) ? 5 : 3;
+            }),
+            segment: {
+              borderDash: function (context) {
+                return isCurrent(context.p1DataIndex) ? [6, 4] : undefined;
+              },
+            },
           };
         }),
       },

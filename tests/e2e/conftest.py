@@ -183,3 +183,12 @@ def login(
     page.fill("input[name=password]", password)
     page.locator("form[action='/accounts/login/'] [type=submit]").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def go_to_menu_item(page: Page, href: str) -> None:
+    """Follow the main menu's link to `href`, opening the menu first as on a phone, where it is
+    folded behind its button."""
+    toggle = page.locator("nav.site-nav .menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.locator(f"nav.site-nav a[href='{href}']").click()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from registry.models import Kind
-from tests.e2e.conftest import login
+from tests.e2e.conftest import go_to_menu_item, login
 from tests.e2e.language import READ_PAGE_JS
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
@@ -55,7 +55,7 @@ def test_viewer_reads_the_dashboard_and_drills_down_to_a_household(
     vietnamese.data |= {"Lê Văn Cường"}
     login(page, live_server, "carol")
     vietnamese.check()
-    page.locator("nav.site-nav a[href='/titles/dashboard/']").click()
+    go_to_menu_item(page, "/titles/dashboard/")
     page.wait_for_url(f"**{reverse('dashboard')}")  # loaded, with its scripts run
 
     # The vendored Chart.js is loaded and has drawn the wards' chart.

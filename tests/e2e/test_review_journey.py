@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import go_to_menu_item, login
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
 from titles.models import Decision, Override, Registration, State
@@ -70,7 +70,7 @@ def test_official_reviews_decides_and_prints(
 
     login(page, live_server, "bob")
     vietnamese.check()
-    page.locator("nav.site-nav a[href='/titles/review/']").click()
+    go_to_menu_item(page, "/titles/review/")
     expect(page.locator("#count-registered .count")).to_have_text("4")
     vietnamese.check()
 

@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from registry.models import Community, Family
-from tests.e2e.conftest import VietnameseReader, login, switch_language
+from tests.e2e.conftest import VietnameseReader, go_to_menu_item, login, switch_language
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
 from titles.models import Registration, RegistrationWindow, State
@@ -98,7 +98,7 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     vietnamese.check()
 
     # A new residential area of ward A, from the registry's list of residential areas.
-    page.locator("nav.site-nav a[href='/registry/communities/']").click()
+    go_to_menu_item(page, "/registry/communities/")
     vietnamese.check()
     page.locator("a.button[href^='/registry/communities/new/']").click()
     page.fill("input[name=code]", "TDP3")
@@ -114,7 +114,7 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     vietnamese.check()
 
     # Its households, from a workbook. A first file with a bad row is refused, row by row …
-    page.locator("nav.site-nav a[href='/registry/import/']").click()
+    go_to_menu_item(page, "/registry/import/")
     vietnamese.check()  # the column help in its closed <details> too
     page.select_option("select[name=kind]", "families")
     bad = [*HOUSEHOLDS[:2], (HOUSEHOLDS[2][0], HOUSEHOLDS[2][1], "năm")]
@@ -152,7 +152,7 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     vietnamese.check()
 
     # The area's households registered for the year in one go.
-    page.locator("nav.site-nav a[href='/titles/registrations/']").click()
+    go_to_menu_item(page, "/titles/registrations/")
     vietnamese.check()
     page.locator("a[href^='/titles/registrations/register-area/']").first.click()
     page.select_option("select[name=area]", value=str(area.pk))

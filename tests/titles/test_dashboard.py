@@ -278,6 +278,10 @@ def test_province_headline_gap_and_2030_increase(client, carol, city):
 def test_no_2030_increase_without_a_2030_target_or_once_reached(client, carol, city, province):
     client.force_login(carol)
     Target.objects.filter(year=2030).delete()
+    # The plan's last named range (2025: 70–80 %) stays in force in 2030.
+    card = _headline(client.get(_url("dashboard", year=YEAR)), "family")
+    assert "Needed each year to reach the 2030 target (70%) +2.6 points" in card
+    Target.objects.all().delete()
     card = _headline(client.get(_url("dashboard", year=YEAR)), "family")
     assert "Needed each year" not in card
     Target.objects.create(unit=province, kind="family", year=2030, min_rate=50, max_rate=60)

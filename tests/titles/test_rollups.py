@@ -527,6 +527,41 @@ def test_a_ward_takes_its_provinces_target_unless_it_has_its_own(rolled_up, dave
     assert _family_rows(dave, RollupLevel.WARD, unit_code="17")["04825"]["status"] == "no_target"
 
 
+def test_between_two_plan_years_the_target_moves_linearly_everywhere(
+    rolled_up, client, dave, province, ward_b
+):
+    """Plan 291 names 2025 and 2030: 2026 is judged a fifth of the way along; after the last
+    named year its range stays; before the first there is none. The pages' rows, the `rollup`
+    command and the API give the same range."""
+    Target.objects.create(unit=province, kind=Kind.FAMILY, year=2025, min_rate=70, max_rate=80)
+    Target.objects.create(unit=province, kind=Kind.FAMILY, year=2030, min_rate=90, max_rate=95)
+    Target.objects.create(unit=ward_b, kind=Kind.FAMILY, year=2025, min_rate=40, max_rate=45)
+
+    def ranges(year: int) -> dict[str, tuple]:
+        rows = rollup_rows(user=dave, year=year, level=RollupLevel.WARD, kind=Kind.FAMILY)
+        return {row["unit_code"]: (row["target_min"], row["target_max"]) for row in rows}
+
+    assert ranges(2026)["00070"] == (Decimal("74"), Decimal("83"))
+    assert ranges(2028)["00070"] == (Decimal("82"), Decimal("89"))
+    assert ranges(2027)["00070"] == (Decimal("78"), Decimal("86"))
+    assert ranges(2031)["00070"] == (Decimal("90"), Decimal("95"))
+    assert ranges(2024)["00070"] == (None, None)
+    # A ward's own plan (2025 only) stays in force and wins over the province's path.
+    assert ranges(2026)["00004"] == (Decimal("40"), Decimal("45"))
+
+    command = {
+        row["unit_code"]: (row["target_min"], row["target_max"])
+        for row in rollup_json("--year", "2026")
+        if row["kind"] == Kind.FAMILY
+    }
+    assert command["00070"] == ranges(2026)["00070"]
+    client.force_login(dave)
+    api = client.get("/api/v1/rollups/", {"year": 2026, "kind": "family"}).json()["results"]
+    api_ranges = {r["unit_code"]: (r["target_min"], r["target_max"]) for r in api}
+    assert api_ranges["00070"] == (74, 83)
+    assert api_ranges["00004"] == (40, 45)
+
+
 def test_rows_have_the_contract_columns_and_community_codes_name_their_ward(rolled_up, dave):
     rows = rollup_rows(user=dave, year=2025, level=RollupLevel.COMMUNITY, kind=Kind.FAMILY)
     assert all(list(row) == list(ROLLUP_COLUMNS) for row in rows)

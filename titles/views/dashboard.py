@@ -230,14 +230,17 @@ def _trend(
         for kind, label in Kind.choices
         if any(rates[each].get(kind) is not None for each in years)
     ]
+    # This year's figures still grow until its decisions are all issued.
+    in_progress = current_year()
     table = [
         {
             "year": each,
+            "in_progress": each == in_progress,
             "cells": [figures.percent_text(rates[each].get(s["kind"])) for s in series],
         }
         for each in years
     ]
-    return {"years": years, "series": series, "table": table}
+    return {"years": years, "series": series, "table": table, "in_progress": in_progress}
 
 
 def _chart_data(rows: list[dict], band: tuple | None, trend: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +258,15 @@ def _chart_data(rows: list[dict], band: tuple | None, trend: dict[str, Any]) -> 
             "rateLabel": _("Rate"),
         },
         "trend": {
-            "years": [str(each) for each in trend["years"]],
+            "years": [
+                _("%(year)s (in progress)") % {"year": each}
+                if each == trend["in_progress"]
+                else str(each)
+                for each in trend["years"]
+            ],
+            "inProgress": trend["years"].index(trend["in_progress"])
+            if trend["in_progress"] in trend["years"]
+            else None,
             "series": [
                 {"label": str(s["label"]), "rates": [figures.as_float(r) for r in s["rates"]]}
                 for s in trend["series"]

@@ -623,7 +623,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
         )
         .filter(PUBLIC_STATES)
         .select_related("entity__family__community__entity")
-        .order_by("kind", "entity__name", "pk")
+        .order_by("kind", "entity__sort_key", "pk")
     )
     posted_from = filters["posted_from"]
     area = next((a for a in areas if a.pk == filters["area"]), None)

@@ -3,12 +3,18 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from devtools.registry_demo import demo_generate
 from devtools.titles_demo import titles_demo_generate
 from registry.models import KIND_MODELS, Kind
+
+
+def _count(number: int) -> str:
+    """A count as the active language groups it: 1.234 in Vietnamese, 1,234 in English."""
+    return number_format(number, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -58,10 +64,10 @@ class Command(BaseCommand):
                 ("committee", _("Committees")),
             ]
         for key, label in labels:
-            self.stdout.write(f"  {label}: {report.counts[key]:,}")
+            self.stdout.write(f"  {label}: {_count(report.counts[key])}")
         if not report.already_present:
             self.stdout.write(
-                "  " + _("Memberships: %(count)s") % {"count": f"{report.memberships:,}"}
+                "  " + _("Memberships: %(count)s") % {"count": _count(report.memberships)}
             )
         self.stdout.write(_("Time: %(seconds).1f s") % {"seconds": report.seconds})
         if without_titles:
@@ -73,15 +79,15 @@ class Command(BaseCommand):
             return
         for reg_year, count in sorted(titles.registrations.items()):
             self.stdout.write(
-                _("Registrations %(year)d: %(count)s") % {"year": reg_year, "count": f"{count:,}"}
+                _("Registrations %(year)d: %(count)s") % {"year": reg_year, "count": _count(count)}
             )
         self.stdout.write(
             _("Recognised in %(year)d: %(count)s; evaluated in %(now)d: %(evaluated)s")
             % {
                 "year": year - 1,
-                "count": f"{titles.recognised:,}",
+                "count": _count(titles.recognised),
                 "now": year,
-                "evaluated": f"{titles.evaluated:,}",
+                "evaluated": _count(titles.evaluated),
             }
         )
         if titles.evaluated_ward is not None:
