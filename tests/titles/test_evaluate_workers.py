@@ -86,7 +86,7 @@ def put_back(regs) -> None:
     """The registrations as they were before the first evaluation."""
     RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE).delete()
     Registration.objects.filter(pk__in=[r.pk for r in regs]).update(
-        state=State.REGISTERED, points=None, passed=None, eval_outstanding=None,
+        state=State.SUBMITTED, points=None, passed=None, eval_outstanding=None,
         evaluation=None, evaluated_at=None, version=1,
     )  # fmt: skip
 
@@ -118,7 +118,7 @@ def test_workers_store_and_return_what_one_process_does(many, shared_out):
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_each_worker_gets_a_share_and_equal_evidence_goes_to_one(many, shared_out):
-    qs = Registration.objects.filter(year=2025, kind="family", state=State.REGISTERED)
+    qs = Registration.objects.filter(year=2025, kind="family", state=State.SUBMITTED)
     parts = service._parts(qs.order_by("pk"), 2)
     ids = [set(part.values_list("pk", flat=True)) for part in parts]
     assert ids[0] and ids[1] and not ids[0] & ids[1]
@@ -145,7 +145,7 @@ def test_a_failing_worker_is_reported_and_leaves_no_half_written_chunk(
     with pytest.raises(EvaluationWorkerError, match="boom in a worker"):
         registrations_evaluate(year=2025, workers=2)
 
-    assert Registration.objects.get(pk=doomed).state == State.REGISTERED
+    assert Registration.objects.get(pk=doomed).state == State.SUBMITTED
     evaluated = Registration.objects.filter(state=State.EVALUATED)
     events = RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE)
     assert evaluated.count() == events.count() > 0
