@@ -156,7 +156,7 @@ def test_hoa_binh_from_an_empty_database_to_its_roll_up(tmp_path):
     assert province == [
         {
             "unit_code": PROVINCE,
-            "unit_name": "Phú Thọ",
+            "unit_name": "Tỉnh Phú Thọ",
             "year": 2025,
             "kind": "family",
             "entities": 31_585,
