@@ -77,7 +77,7 @@ def _indexes() -> dict[str, str]:
 def test_the_indexes_are_back_after_a_bulk_load_with_the_same_definitions():
     divisions_load(province_codes=["12"])
     before = _indexes()
-    assert "entity_ward_kind_name" in before and "registry_entity_search_trgm" in before
+    assert "entity_ward_kind_sort" in before and "registry_entity_search_trgm" in before
     call_command(
         "generate_demo", "--province", "12", "--households", "200", "--without-titles",
         stdout=StringIO(),
@@ -87,10 +87,10 @@ def test_the_indexes_are_back_after_a_bulk_load_with_the_same_definitions():
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
             "EXPLAIN SELECT 1 FROM registry_entity WHERE ward_id = 1 AND kind = 'family' "
-            "AND name = 'x'"
+            "AND sort_key = 'x'"
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
-    assert "entity_ward_kind_name" in plan
+    assert "entity_ward_kind_sort" in plan
 
 
 @postgresql_only
@@ -100,7 +100,7 @@ def test_a_failed_load_leaves_the_indexes_as_they_were():
     before = _indexes()
     ward = AdministrativeUnit.objects.filter(level="ward").first()
     with pytest.raises(IntegrityError), transaction.atomic(), indexes_built_at_end(Entity):
-        assert "entity_ward_kind_name" not in _indexes()  # dropped while loading
+        assert "entity_ward_kind_sort" not in _indexes()  # dropped while loading
         row = {"kind": Kind.FAMILY, "province": ward.parent, "ward": ward, "name": "A"}
         Entity.objects.create(code="HGD1", **row)
         Entity.objects.create(code="HGD1", **row)  # the unique constraint still refuses it
