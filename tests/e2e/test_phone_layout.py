@@ -11,7 +11,7 @@ import datetime
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from titles.criteria_file import DEFAULTS_DIR
+from titles.rules.criteria_file import DEFAULTS_DIR
 
 from registry.models import Kind
 from tests.e2e.conftest import login
