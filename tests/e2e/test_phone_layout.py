@@ -11,13 +11,13 @@ import datetime
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from titles.rules.criteria_file import DEFAULTS_DIR
 
 from registry.models import Kind
 from tests.e2e.conftest import login
 from tests.factories import make_citizen, make_clan, make_community, make_family, make_unit
 from tests.titles.factories import registration
 from titles.models import Registration, State, Target
+from titles.rules.criteria_file import DEFAULTS_DIR
 from titles.services.criteria import criteria_load
 from titles.services.evaluate import registrations_evaluate
 from titles.services.review import decision_issue, registrations_approve_passed
