@@ -9,6 +9,9 @@
     return;
   }
   var url = section.getAttribute("data-poll-url");
+  // The translated "about {time} left" names where the time goes.
+  var timeSlot = "{time}";
+  var leftText = section.getAttribute("data-text-left");
   var bar = document.getElementById("job-bar");
   var state = document.getElementById("job-state");
   var done = document.getElementById("job-done");
@@ -35,7 +38,7 @@
       bar.textContent = job.percent + "%";
     }
     left.textContent = job.seconds_left === null ? "" :
-      "(" + section.getAttribute("data-text-left").replace("{time}", duration(job.seconds_left)) + ")";
+      "(" + leftText.replace(timeSlot, duration(job.seconds_left)) + ")";
   }
 
   function poll() {

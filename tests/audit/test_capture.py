@@ -246,7 +246,11 @@ def test_evidence_change_is_logged_from_to(ward_a, alice):
     reg = registration(make_family(ward_a, code="E").entity, evidence={"F2": "2"})
     evidence_save(registration=reg, values={"F1": "1", "F2": "3", "F3": ""}, user=alice)
     entry = AuditEntry.objects.get(action=Action.UPDATE, content_type__model="registration")
-    assert entry.changes == {"evidence": [{"F2": "2"}, {"F1": "1", "F2": "3"}]}
+    # Evidence entered on a form submits the registration; a yes/no is stored in its plain form.
+    assert entry.changes == {
+        "state": ["registered", "submitted"],
+        "evidence": [{"F2": "2"}, {"F1": "yes", "F2": "3"}],
+    }
     assert entry.detail == {"event": "evidence"}
 
 
@@ -378,7 +382,8 @@ def test_registrations_import_gets_one_summary(ward_a, alice):
         "updated": 0,
         "wards": ["00070"],
     }
-    assert Registration.objects.get().state == State.REGISTERED
+    # A registration imported with evidence counts as submitted.
+    assert Registration.objects.get().state == State.SUBMITTED
 
 
 def test_targets_load_is_summarised(province, tmp_path):

@@ -52,9 +52,11 @@ def _evidence_url(reg: Registration) -> str:
 
 
 def _self_assessment_url(client, staff, reg: Registration) -> str:
-    """The link as staff hand it over: read from the staff's self-assessment link page."""
+    """The link as staff hand it over: issued on the staff's self-assessment link page."""
     client.force_login(staff)
-    html = client.get(reverse("registration_self_link", args=[reg.pk])).content.decode()
+    html = client.post(
+        reverse("registration_self_link", args=[reg.pk]), {"action": "issue"}
+    ).content.decode()
     client.logout()
     found = re.search(r"/titles/self/[^\"'<\s]+/", html)
     assert found, "the self-link page shows the link"

@@ -328,7 +328,8 @@ def test_a_province_admin_sees_and_sets_their_provinces_targets_only(
 ):
     client.force_login(province_admin)
     assert listed(client) == {"01", "00070"}
-    assert client.get(f"{TARGETS}{targets['04825'].pk}/change/").status_code == 302
+    # Another province's target is out of scope: not found, as if it did not exist.
+    assert client.get(f"{TARGETS}{targets['04825'].pk}/change/").status_code == 404
     form = {"kind": "clan", "year": 2025, "min_rate": "65", "max_rate": "75", "source": "KH"}
     assert client.post(f"{TARGETS}add/", {**form, "unit": ward_b.pk}).status_code == 302
     assert Target.objects.filter(unit=ward_b, kind="clan").exists()
