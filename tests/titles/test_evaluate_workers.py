@@ -85,10 +85,11 @@ def snapshot(regs) -> tuple:
 def put_back(regs) -> None:
     """The registrations as they were before the first evaluation."""
     RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE).delete()
-    Registration.objects.filter(pk__in=[r.pk for r in regs]).update(
-        state=State.SUBMITTED, points=None, passed=None, eval_outstanding=None,
-        evaluation=None, evaluated_at=None, version=1,
-    )  # fmt: skip
+    for state in {r.state for r in regs}:  # each back to the state it was made in
+        Registration.objects.filter(pk__in=[r.pk for r in regs if r.state == state]).update(
+            state=state, points=None, passed=None, eval_outstanding=None,
+            evaluation=None, evaluated_at=None, version=1,
+        )  # fmt: skip
 
 
 def returned(run) -> list[tuple]:
