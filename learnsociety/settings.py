@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "registry.context_processors.role",
+                "registry.context_processors.sections",
             ],
         },
     },

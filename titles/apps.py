@@ -13,4 +13,10 @@ class TitlesConfig(AppConfig):
         from titles.services.rollups import rollups_refresh_wards
 
         on_wards_changed(rollups_refresh_wards)
+
+        from registry.sections import DashboardTab, register_dashboard_tab
+
+        register_dashboard_tab(
+            DashboardTab(key="titles", label=_("Learning titles"), url_name="dashboard", order=10)
+        )
         from titles import jobs  # noqa: F401  registers the titles' job kinds

@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.access import ward_units
 from registry.models import AdministrativeUnit, Kind, RollupLevel
+from registry.sections import report_sheet_writers
 from titles.rules.rounding import percent
 from titles.selectors import (
     KIND_ORDER,
@@ -468,6 +469,9 @@ def report_workbook(*, user, unit_code: str, year: int, progress: Progress | Non
             total=1,
         )
         progress(2 + index, steps)
+    # The other areas of work (groups, programmes) add their sheets after the titles'.
+    for write in report_sheet_writers():
+        write(workbook, user=user, unit_code=unit.code, year=year)
     workbook.properties.title = neutralise(
         _("Report on building learning models in %(year)s") % {"year": year}
     )
