@@ -258,6 +258,10 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
         # carry a chunk's results (megabytes each): let go of the previous ward's.
         reset_queries()
     report.evaluate_seconds = time.perf_counter() - started
+    # The evaluation moved registrations to "evaluated": without fresh statistics the planner
+    # expects none in that state and the review queue's plan (nested loops for "1 row") took
+    # seconds instead of milliseconds until the next autovacuum.
+    analyze(Registration, RegistrationEvent)
     started = time.perf_counter()
     # Registrations move no entity count: the registry's load (or its writes) keeps those.
     rollups_rebuild(province_id=province.pk, tallies=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 import pytest
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 from django.utils import timezone
 
 from jobs.models import WorkerBeat
@@ -124,3 +125,14 @@ def test_gunicorn_config_suits_the_jobs_design(monkeypatch):
     assert config["max_requests"] > 0 and config["max_requests_jitter"] > 0
     monkeypatch.delenv("WEB_CONCURRENCY")
     assert runpy.run_path(str(PROJECT / "gunicorn.conf.py"))["workers"] >= 3
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    """JIT compilation cost most of a list query's time at province scale: the app's own
+    connections turn it off (`PG_OPTIONS`), whatever the server's default."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
