@@ -17,7 +17,8 @@ whether the server acknowledged it (the redirect and success message a user woul
 
 Environment: LOAD_ACCOUNTS (the JSON written by prepare.py), LOAD_WRITES, LOAD_RUN (a short id
 for this run), LOAD_STAFF / LOAD_OFFICIALS / LOAD_VIEWERS (how many users of each kind; their
-sum is locust's --users).
+sum is locust's --users), LOAD_REQUESTS (every request's name, time and outcome, JSON lines:
+what report.py reads, so that requests still in flight when locust writes its CSV count too).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from locust import HttpUser, between, events, task
 ACCOUNTS = json.loads(open(os.environ["LOAD_ACCOUNTS"], encoding="utf-8").read())  # noqa: SIM115
 WRITES = open(os.environ["LOAD_WRITES"], "a", encoding="utf-8")  # noqa: SIM115 - whole run
 RUN = os.environ["LOAD_RUN"]
+REQUESTS = open(os.environ["LOAD_REQUESTS"], "a", encoding="utf-8")  # noqa: SIM115 - whole run
 YEAR = ACCOUNTS["year"]
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -53,9 +55,26 @@ def log_write(record: dict) -> None:
     WRITES.flush()
 
 
+@events.request.add_listener
+def _record(request_type, name, response_time, exception, **kwargs):
+    """Every request as it ends, during the ramp, the run and the drain after it."""
+    REQUESTS.write(
+        json.dumps(
+            {
+                "at": round(time.time(), 3),
+                "name": f"{request_type} {name}",
+                "ms": round(response_time, 1),
+                "error": None if exception is None else str(exception)[:200],
+            }
+        )
+        + "\n"
+    )
+
+
 @events.quitting.add_listener
 def _close(environment, **kwargs):
     WRITES.close()
+    REQUESTS.close()
 
 
 def forms(page: str) -> list[dict]:

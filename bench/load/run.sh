@@ -32,7 +32,7 @@ OFFICIALS=${OFFICIALS:-$(((USERS - STAFF) / 2))}
 VIEWERS=${VIEWERS:-$((USERS - STAFF - OFFICIALS))}
 WARDS=${WARDS:-10}
 RUN_TIME=${RUN_TIME:-2m}
-SPAWN_RATE=${SPAWN_RATE:-5}
+SPAWN_RATE=${SPAWN_RATE:-1}  # users started (and logged in) per second
 CORES=${CORES:-$(nproc)}
 WORKERS=${WORKERS:-$((2 * CORES + 1))}
 PORT=${PORT:-8765}
@@ -79,6 +79,7 @@ done
 echo "== locust: $USERS users ($STAFF staff, $OFFICIALS officials, $VIEWERS viewers) for $RUN_TIME"
 locust_status=0
 LOAD_ACCOUNTS="$OUT/accounts.json" LOAD_WRITES="$OUT/writes.jsonl" LOAD_RUN="$RUN" \
+  LOAD_REQUESTS="$OUT/requests.jsonl" \
   LOAD_STAFF="$STAFF" LOAD_OFFICIALS="$OFFICIALS" LOAD_VIEWERS="$VIEWERS" \
   "$VENV/bin/locust" -f bench/load/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
   --users "$USERS" --spawn-rate "$SPAWN_RATE" --run-time "$RUN_TIME" --stop-timeout 30 \
@@ -86,8 +87,8 @@ LOAD_ACCOUNTS="$OUT/accounts.json" LOAD_WRITES="$OUT/writes.jsonl" LOAD_RUN="$RU
 stop_gunicorn
 trap - EXIT
 
-echo "== latency per request (ms), from $OUT/locust_stats.csv"
-"$PY" bench/load/report.py "$OUT/locust"
+echo "== latency per request (ms), every request including those that drained after the run"
+"$PY" bench/load/report.py "$OUT/requests.jsonl" | tee "$OUT/report.txt"
 echo "== write check"
 check_status=0
 "$PY" bench/load/check_writes.py "$OUT/writes.jsonl" | tee "$OUT/write-check.txt" || check_status=$?
