@@ -204,7 +204,12 @@ class Entity(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["province", "kind"], name="entity_province_kind"),
+            # A province's list in its order (`registry.selectors.LIST_ORDER_COLUMNS`), walked
+            # by keyset pages; its prefix serves the province's counts per kind as before.
+            models.Index(
+                fields=["province", "kind", "ward", "sort_key"],
+                name="entity_province_kind_ward_sort",
+            ),
             models.Index(fields=["ward", "kind", "sort_key"], name="entity_ward_kind_sort"),
         ]
 

@@ -13,13 +13,15 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 
-from registry.access import scope_q, ward_units
+from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
     KIND_MODELS,
     AdministrativeUnit,
     Entity,
     EntityKindModel,
+    EntityTally,
     Kind,
+    RollupLevel,
     UnitSuccession,
 )
 from registry.text import fold
@@ -56,10 +58,34 @@ def _entity_scope(user) -> Q:
     return scope_q(user, ward="entity__ward", province="entity__province")
 
 
+# A list's order as SQL, for keyset pages (`registry.paging`): the entity's ward, its place in
+# a Vietnamese list, its id — what `_kind_rows` orders by, and what the entity_ward_kind_sort
+# and entity_province_kind_ward_sort indexes walk.
+LIST_ORDER_COLUMNS = (
+    '"registry_entity"."ward_id"',
+    '"registry_entity"."sort_key"',
+    '"registry_entity"."id"',
+)
+
+
+def list_order_key(obj: EntityKindModel) -> tuple[int, str, int]:
+    """An entity row's values of LIST_ORDER_COLUMNS."""
+    return (obj.entity.ward_id, obj.entity.sort_key, obj.entity_id)
+
+
+# At province scope a word of one or two letters matches too much to search on its own (the
+# trigram index cannot narrow it: it reads every entity of the province).
+SHORT_WORD = 2
+
+
+class SearchTooBroad(ValueError):
+    """Only short words to search a whole province by."""
+
+
 def _kind_rows(*, user, kind: str) -> QuerySet:
     model = KIND_MODELS[KIND_SLUGS[kind]]
     return (
-        model.objects.filter(_entity_scope(user))
+        model.objects.filter(_entity_scope(user), entity__kind=KIND_SLUGS[kind])
         .select_related("entity", "entity__ward", *_RELATED[kind])
         .order_by("entity__ward_id", "entity__sort_key", "entity_id")
     )
@@ -149,13 +175,24 @@ def entity_list(
     """Entities of `kind` in the user's scope, optionally searched and filtered.
 
     `q` matches diacritics-insensitively and every word must match ("nguyen van" finds
-    "Nguyễn Văn An"). `ward_code` outside the scope raises Http404. `filters` are the kind's
-    `LIST_FILTERS` (primary keys for related entities); empty values are ignored.
+    "Nguyễn Văn An"); words of one or two letters alone, over more than one ward and with no
+    other filter, raise SearchTooBroad. `ward_code` outside the scope raises Http404. `filters`
+    are the kind's `LIST_FILTERS` (primary keys for related entities); empty values are ignored.
     """
     rows = _kind_rows(user=user, kind=kind)
     if ward_code:
         rows = rows.filter(entity__ward=ward_get(user=user, code=ward_code))
-    for token in fold(q or "").split():
+    tokens = fold(q or "").split()
+    if tokens and all(len(token) <= SHORT_WORD for token in tokens):
+        grant = grant_of(user)
+        one_ward = ward_code or (
+            grant is not None
+            and grant.unit is not None
+            and grant.unit.level == AdministrativeUnit.Level.WARD
+        )
+        if not one_ward and not any(value not in (None, "") for value in filters.values()):
+            raise SearchTooBroad(q)
+    for token in tokens:
         rows = rows.filter(entity__search_text__contains=token)
     allowed = LIST_FILTERS[kind]
     for name, value in filters.items():
@@ -164,6 +201,25 @@ def entity_list(
         if value not in (None, ""):
             rows = rows.filter(**{name: value})
     return rows
+
+
+def entity_total(*, user, kind: str, ward_code: str | None = None) -> int:
+    """How many entities of `kind` the user's whole list holds (or one ward's), from the tallies:
+    one indexed read whatever the size of the province. Http404 for a ward outside the scope."""
+    grant = grant_of(user)
+    if grant is None:
+        return 0
+    tallies = EntityTally.objects.filter(kind=KIND_SLUGS[kind])
+    if ward_code:
+        ward = ward_get(user=user, code=ward_code)
+        tallies = tallies.filter(level=RollupLevel.WARD, unit_id=ward.pk)
+    elif grant.unit is None:
+        tallies = tallies.filter(level=RollupLevel.PROVINCE)
+    elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        tallies = tallies.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+    else:
+        tallies = tallies.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+    return tallies.aggregate(total=Sum("entities"))["total"] or 0
 
 
 def entity_get(*, user, kind: str, pk: int) -> EntityKindModel:

@@ -30,6 +30,7 @@ from registry.forms import (
     kind_name,
 )
 from registry.models import AdministrativeUnit
+from registry.paging import InvalidCursor, keyset_page
 from registry.services import entities as entity_services
 from registry.services import imports
 
@@ -132,9 +133,20 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
     form.is_valid()  # invalid values are shown as errors and left out of the query
     data = form.cleaned_data
     filters = {name: data.get(name) for name in selectors.LIST_FILTERS[kind]}
-    rows = selectors.entity_list(
-        user=user, kind=kind, q=data.get("q"), ward_code=data.get("ward") or None, **filters
-    )
+    ward_code = data.get("ward") or None
+    try:
+        rows = selectors.entity_list(
+            user=user, kind=kind, q=data.get("q"), ward_code=ward_code, **filters
+        )
+    except selectors.SearchTooBroad:
+        form.add_error(
+            "q",
+            _(
+                "Words of one or two letters find too much across many communes/wards: add a "
+                "longer word (a name, part of a code) or choose a commune/ward."
+            ),
+        )
+        rows = selectors.entity_list(user=user, kind=kind, ward_code=ward_code, **filters).none()
     # The entities a list is narrowed to ("families of clan X"), named on the page; one
     # outside the scope is a 404 like any other way of asking for it.
     narrowed_to = [
@@ -142,7 +154,18 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
         for name, related_kind in selectors.LIST_FILTERS[kind].items()
         if related_kind is not None and filters[name]
     ]
-    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        page = keyset_page(
+            rows,
+            columns=selectors.LIST_ORDER_COLUMNS,
+            key=selectors.list_order_key,
+            cursor=request.GET.get("cursor"),
+            size=LIST_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        message = _("The parameter “cursor” is not a page of this list.")
+        return render(request, "400.html", {"message": message}, status=400)
+    searched = bool(data.get("q")) or any(value not in (None, "") for value in filters.values())
     return render(
         request,
         "registry/entity_list.html",
@@ -150,6 +173,11 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
             **_kind_context(kind),
             "form": form,
             "page": page,
+            # The whole list's size from the tallies (a search or filter has none: counting it
+            # would read everything it matches).
+            "total": None if searched else selectors.entity_total(
+                user=user, kind=kind, ward_code=ward_code
+            ),
             "narrowed_to": narrowed_to,
             "show_ward": form.many_wards,
             "ward_code": data.get("ward") or "",

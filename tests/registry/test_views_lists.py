@@ -1,5 +1,9 @@
 """The five list pages: scope, diacritics-insensitive search, filters, pagination, query counts."""
 
+import re
+from html import unescape
+from urllib.parse import parse_qs
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -104,21 +108,68 @@ def test_unit_type_and_citizen_filters(client, alice, ward_a):
     assert _names(_list(client, "citizens", unit=school.pk)) == ["Có đơn vị"]
 
 
-def test_pagination_keeps_the_query_string(client, alice, ward_a):
+def _cursor(page: str, rel: str) -> str | None:
+    found = re.search(rf'href="\?([^"]*)" rel="{rel}"', page)
+    if found is None:
+        return None
+    return parse_qs(unescape(found.group(1)))["cursor"][0]
+
+
+def test_pages_go_by_cursor_and_keep_the_query_string(client, alice, ward_a):
     area = make_community(ward_a, code="TDP1")
     for i in range(52):
         make_family(ward_a, code=f"F{i:02d}", head_name=f"Nguyễn Hộ {i:02d}", community=area)
     make_family(ward_a, code="OTHER", head_name="Trần Khác", community=area)
     client.force_login(alice)
     first = _list(client, "families", q="nguyen")
-    assert first.context["page"].paginator.count == 52
+    page = first.content.decode()
     assert len(first.context["page"]) == 50
-    assert "?q=nguyen&amp;page=2" in first.content.decode()
-    second = _list(client, "families", q="nguyen", page=2)
-    assert len(second.context["page"]) == 2
-    assert "?q=nguyen&amp;page=1" in second.content.decode()
-    # An out-of-range page shows the last one rather than an error.
-    assert _list(client, "families", q="nguyen", page=99).context["page"].number == 2
+    assert _cursor(page, "prev") is None
+    assert re.search(r'href="\?q=nguyen&amp;cursor=[^"]+" rel="next"', page)
+    second = _list(client, "families", q="nguyen", cursor=_cursor(page, "next"))
+    shown = [row.entity.code for row in first.context["page"]] + [
+        row.entity.code for row in second.context["page"]
+    ]
+    # Every match once, in the list's order (Vietnamese order of the heads' names), none other.
+    assert shown == [f"F{i:02d}" for i in range(52)]
+    assert _cursor(second.content.decode(), "next") is None
+    back = _list(client, "families", q="nguyen", cursor=_cursor(second.content.decode(), "prev"))
+    assert [row.entity.code for row in back.context["page"]] == shown[:50]
+    assert "First page" in second.content.decode()
+
+
+def test_a_cursor_not_made_by_the_list_is_a_400_naming_it(client, alice, ward_a):
+    client.force_login(alice)
+    for bad in ("abc", "W10=", "WyJ4IiwxLDIsM10"):
+        response = _list(client, "families", cursor=bad)
+        assert response.status_code == 400
+        assert "cursor" in response.content.decode()
+
+
+def test_the_whole_list_is_counted_from_the_tallies_and_a_search_is_not(client, carol, ward_a):
+    for i in range(3):
+        make_family(ward_a, code=f"F{i}", head_name=f"Nguyễn Hộ {i}")
+    client.force_login(carol)
+    assert _list(client, "families").context["total"] == 3
+    assert "3 entries" in _list(client, "families").content.decode()
+    assert _list(client, "families", q="nguyen").context["total"] is None
+
+
+def test_short_words_alone_are_refused_across_a_province_but_not_in_one_ward(
+    client, carol, alice, ward_a
+):
+    make_family(ward_a, code="F1", head_name="Lê Văn Hà")
+    client.force_login(carol)
+    refused = _list(client, "families", q="le ha")
+    assert refused.status_code == 200
+    assert list(refused.context["page"]) == []
+    assert "longer word" in refused.content.decode()
+    # A longer word narrows the search: the short ones then only filter what it found.
+    assert [r.entity.code for r in _list(client, "families", q="le van").context["page"]] == ["F1"]
+    # One ward is small enough to search by any word.
+    assert len(_list(client, "families", q="le ha", ward=ward_a.code).context["page"]) == 1
+    client.force_login(alice)
+    assert len(_list(client, "families", q="le").context["page"]) == 1
 
 
 def _fill(ward, n: int, offset: int = 0) -> None:
