@@ -13,4 +13,9 @@ class TitlesConfig(AppConfig):
         from titles.services.rollups import rollups_refresh_wards
 
         on_wards_changed(rollups_refresh_wards)
+        # An entity's page in the registry shows its registrations and titles by year.
+        from registry.hooks import on_entity_detail
+        from titles.views.panels import entity_titles_panel
+
+        on_entity_detail(entity_titles_panel)
         from titles import jobs  # noqa: F401  registers the titles' job kinds
