@@ -422,6 +422,10 @@ class SelfCodeUnknown(RegistrationError):
     """No slip ever had this code (mistyped, or guessed)."""
 
 
+class SelfCodeMalformed(SelfCodeUnknown):
+    """Not a code at all (wrong length, a letter outside the alphabet): no guess was made."""
+
+
 class SelfCodeEnded(RegistrationError):
     """The code was printed on a slip whose link no longer works."""
 
@@ -429,8 +433,9 @@ class SelfCodeEnded(RegistrationError):
 def registration_from_code(code: str) -> Registration:
     """The registration a slip's short code opens, as its link would (`registration_from_token`).
 
-    Raises SelfCodeUnknown for a code no slip had and SelfCodeEnded for one whose link ended,
-    expired or whose year is signed off, so that the household is told which.
+    Raises SelfCodeUnknown for a code no slip had (SelfCodeMalformed when it cannot even be a
+    code) and SelfCodeEnded for one whose link ended, expired or whose year is signed off, so
+    that the household is told which.
 
     Why a 10-character code is safe to type in: 32 letters give 32¹⁰ ≈ 1,1·10¹⁵ codes. Even
     with a million links working at once (every household of a large province), one guess hits
@@ -441,7 +446,7 @@ def registration_from_code(code: str) -> Registration:
     """
     normalized = self_code_normalize(code)
     if normalized is None:
-        raise SelfCodeUnknown(_("A code has 10 letters and digits, as printed on the slip."))
+        raise SelfCodeMalformed(_("A code has 10 letters and digits, as printed on the slip."))
     link = (
         SelfAssessmentLink.objects.exclude(code_digest="")
         .filter(code_digest=_code_digest(normalized))

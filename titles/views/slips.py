@@ -22,6 +22,7 @@ from registry import selectors as registry_selectors
 from registry.access import require_register
 from registry.models import Community
 from titles.forms import SelfCodeForm, SlipSheetForm, current_year
+from titles.models import Registration
 from titles.services import registrations as registering
 from titles.views.staff import self_assessment_page, slip_of
 from titles.workflow import WorkflowError
@@ -101,20 +102,25 @@ def _count_wrong_try(request: HttpRequest) -> None:
             cache.add(key, 1, SELF_CODE_WINDOW)
 
 
-def _look_up(request: HttpRequest, code: str):
-    """(registration, None) for a working code, else (None, the message for the household)."""
+def _look_up(request: HttpRequest, code: str) -> tuple[Registration | None, str, int]:
+    """(registration, "", 200) for a working code; else (None, the message for the household,
+    404 for a wrong or ended code, 429 when this address has guessed too often)."""
     if _too_many_tries(request):
-        return None, _(
+        message = _(
             "Too many wrong codes were typed from this device. Please wait an hour, or scan the "
             "QR code on the slip instead."
         )
+        return None, message, 429
     try:
-        return registering.registration_from_code(code), None
+        return registering.registration_from_code(code), "", 200
+    except registering.SelfCodeMalformed as exc:  # not a guess: nothing to count
+        return None, str(exc), 404
     except registering.SelfCodeUnknown as exc:
         _count_wrong_try(request)
-        return None, str(exc)
+        return None, str(exc), 404
     except registering.SelfCodeEnded as exc:
-        return None, f"{exc} {_('Please ask your education-promotion association for a new slip.')}"
+        ask = _("Please ask your education-promotion association for a new slip.")
+        return None, f"{exc} {ask}", 404
 
 
 @require_http_methods(["GET", "POST"])
@@ -123,22 +129,20 @@ def self_code(request: HttpRequest) -> HttpResponse:
     form = SelfCodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        registration, problem = _look_up(request, form.cleaned_data["code"])
+        registration, problem, status = _look_up(request, form.cleaned_data["code"])
         if registration is not None:
             code = registering.self_code_normalize(form.cleaned_data["code"])
             return redirect("self_code_form", code=code)
         form.add_error("code", problem)
-        status = 429 if _too_many_tries(request) else 404
     return render(request, "titles/staff/self_code.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def self_code_form(request: HttpRequest, code: str) -> HttpResponse:
     """PUBLIC: the household's form, opened by the short code (as its link would open it)."""
-    registration, problem = _look_up(request, code)
+    registration, problem, status = _look_up(request, code)
     if registration is None:
         form = SelfCodeForm(initial={"code": code})
-        status = 429 if _too_many_tries(request) else 404
         return render(
             request,
             "titles/staff/self_code.html",
