@@ -438,11 +438,13 @@ def registration_from_code(code: str) -> Registration:
     that the household is told which.
 
     Why a 10-character code is safe to type in: 32 letters give 32¹⁰ ≈ 1,1·10¹⁵ codes. Even
-    with a million links working at once (every household of a large province), one guess hits
-    one with odds of 1 in 10⁹; the code page lets an address try `SELF_CODE_TRIES` wrong codes
-    an hour, so one address would need some 10⁵ years on average, and a thousand addresses a
-    century, to open one household's form — which lets them enter answers that staff check
-    anyway (self-assessed evidence counts only once staff confirm it).
+    with a million links working at once (every household of a large province; a link works for
+    90 days at most), one guess hits one with odds of 1 in 10⁹. The code page lets an address
+    try `SELF_CODE_TRIES` (10) wrong codes an hour, some 88.000 a year: one address would need
+    about ten thousand years on average, a thousand addresses about ten, to open one
+    household's form — where all they can do is enter answers that count only once staff have
+    checked and confirmed them. The codes' digests are keyed with the site's secret, so a copy
+    of the database does not shorten the search.
     """
     normalized = self_code_normalize(code)
     if normalized is None:
