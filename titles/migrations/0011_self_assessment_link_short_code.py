@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('titles', '0010_self_assessment_links'),
+        ("titles", "0010_self_assessment_links"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='selfassessmentlink',
-            name='code_digest',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="selfassessmentlink",
+            name="code_digest",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='selfassessmentlink',
-            constraint=models.UniqueConstraint(condition=models.Q(('code_digest', ''), _negated=True), fields=('code_digest',), name='self_link_code_unique'),
+            model_name="selfassessmentlink",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("code_digest", ""), _negated=True),
+                fields=("code_digest",),
+                name="self_link_code_unique",
+            ),
         ),
     ]
