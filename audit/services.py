@@ -28,6 +28,7 @@ OPERATIONS = {
     "registry_import": _("Registry import"),
     "registrations_import": _("Registrations import"),
     "registrations_register_area": _("Residential area registered"),
+    "self_assessment_slips": _("Self-assessment slips printed"),
     "registrations_approve_passed": _("Passed registrations approved"),
     "decision_issue": _("Recognition decision issued"),
     "evaluate": _("Evaluation"),

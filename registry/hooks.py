@@ -1,20 +1,31 @@
-"""Upkeep that the apps built on the registry run when the registry changes.
+"""Upkeep that the apps built on the registry run when the registry changes, and what they add
+to the registry's pages.
 
 `registry` is the ground layer and imports nothing from the apps above it. When a write here
 moves figures that an upper app keeps (the titles' roll-ups count a ward's households and their
 registrations by residential area), the upper app subscribes at start-up, in its
 `AppConfig.ready`, and the registry calls every subscriber in the writing transaction.
+
+Likewise an entity's page shows what the apps above know of it (a household's registrations
+and titles by year): an app registers a panel at start-up, and the page renders every panel
+under the entity's own facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.http import HttpRequest
+
 from registry.services.tallies import tallies_refresh
 
 WardsChanged = Callable[[set[int]], None]
+# panel(request=, kind=, obj=) → the panel's HTML for the entity `obj` of list slug `kind`, or ""
+# when it has nothing to show there. It reads through its app's selectors (the request's user).
+EntityPanel = Callable[..., str]
 
 _wards_changed: list[WardsChanged] = []
+_entity_panels: list[EntityPanel] = []
 
 
 def on_wards_changed(handler: WardsChanged) -> WardsChanged:
@@ -36,3 +47,16 @@ def wards_changed(*, ward_ids: Iterable[int]) -> None:
     tallies_refresh(ward_ids=wards)
     for handler in _wards_changed:
         handler(wards)
+
+
+def on_entity_detail(panel: EntityPanel) -> EntityPanel:
+    """Show `panel` on every entity's page (once, however often it is called)."""
+    if panel not in _entity_panels:
+        _entity_panels.append(panel)
+    return panel
+
+
+def entity_detail_panels(*, request: HttpRequest, kind: str, obj) -> list[str]:
+    """The HTML of every registered panel for this entity's page, in registration order."""
+    panels = (panel(request=request, kind=kind, obj=obj) for panel in _entity_panels)
+    return [html for html in panels if html]

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registry import selectors, uploads
+from registry import hooks, selectors, uploads
 from registry.access import grant_of, require_registry_edit
 from registry.forms import (
     ENTITY_FORMS,
@@ -201,6 +201,7 @@ def entity_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "related_label": kind_label(related.kind) if related else "",
             "detail_template": f"registry/kinds/{kind}_detail.html",
             "related_template": f"registry/kinds/{related.kind}_table.html" if related else "",
+            "panels": hooks.entity_detail_panels(request=request, kind=kind, obj=obj),
         },
     )
 
@@ -211,7 +212,8 @@ def entity_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
-    """New entity. A user covering several wards first picks the ward (`?ward=` in the URL)."""
+    """New entity. A user covering several wards first picks the ward (`?ward=` in the URL);
+    `?family=<household code>` fills in a new citizen's household."""
     require_registry_edit(request.user)
     ward = entry_ward(request)
     if ward is None:
@@ -221,8 +223,13 @@ def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
             "registry/ward_pick.html",
             {**_kind_context(kind), "form": WardPickForm(wards=wards)},
         )
+    # "Add a citizen" on a household's page opens the form with the household filled in.
+    household = request.GET.get("family", "") if kind == "citizens" else ""
     form = ENTITY_FORMS[kind](
-        request.POST if request.method == "POST" else None, user=request.user, ward=ward
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        ward=ward,
+        initial={"family": household} if household else None,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -233,6 +240,8 @@ def entity_create(request: HttpRequest, kind: str) -> HttpResponse:
             _add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved %(entity)s.") % {"entity": obj.entity})
+            if household and obj.family is not None:  # back to the household it was added to
+                return redirect("entity_detail", kind="families", pk=obj.family.pk)
             return redirect("entity_detail", kind=kind, pk=obj.pk)
     return render(
         request,

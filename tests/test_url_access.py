@@ -328,6 +328,7 @@ class Place:
     recognized: Any = None  # the unit's registration, recognised under `decision`
     decision: Any = None
     token: str = ""  # self-assessment link of `fresh`
+    self_code: str = ""  # the short code of that link
     user: Any = None  # a staff user of the ward (their grant, token and account)
     official: Any = None  # an official of the ward
     grant: Any = None
@@ -477,7 +478,8 @@ def _finish_place(place: Place) -> None:
     place.evaluated.refresh_from_db()
     place.event = RegistrationEvent.objects.filter(registration=place.evaluated).first()
     place.fresh = registration(place.family_new.entity, year=YEAR)
-    place.token = registering.self_assessment_token(registration=place.fresh)
+    issued = registering.self_assessment_link_issue(registration=place.fresh)
+    place.token, place.self_code = issued.token, issued.code
     place.approved = registration(place.citizen.entity, year=YEAR, state=State.APPROVED)
     place.recognized = registration(place.unit.entity, year=YEAR, state=State.RECOGNIZED)
     place.decision = place.recognized.decision
@@ -607,6 +609,20 @@ def _entity_urls() -> list[Url]:
                 data=lambda p, kind=kind: entity_form(kind, p),
             ),
         ]
+    # "Add a citizen to this household": the form with the household filled in.
+    urls.append(
+        Url(
+            "entity_create",
+            read(REGISTER, role_first=True),
+            kwargs={"kind": "citizens"},
+            variant="citizens?family",
+            query=lambda p: {"ward": p.ward.code, "family": p.family.entity.code},
+            post=write(REGISTER, role_first=True),
+            data=lambda p: entity_form(
+                "citizens", p, code=f"NEWH{p.tag}", family=p.family.entity.code
+            ),
+        )
+    )
     return urls
 
 
@@ -805,6 +821,42 @@ PAGES = [
         "self_assessment",
         same(404, anonymous=404),
         kwargs={"token": "forged"},
+        variant="forged",
+        post=same(404, anonymous=404),
+        data={"version": 1, "F1": YES},
+    ),
+    # A residential area's slip sheet; the short code of a slip, typed by the household.
+    Url(
+        "area_slips",
+        read(REGISTER),
+        kwargs=lambda p: {"pk": p.community.pk},
+        post=write(REGISTER, ok=200),
+        data={"year": YEAR},
+    ),
+    Url(
+        "self_code",
+        same(200, anonymous=200),
+        post=same(REDIRECT_UNCHANGED, anonymous=REDIRECT_UNCHANGED),
+        data=lambda p: {"code": p.self_code},
+    ),
+    Url(
+        "self_code",
+        same(200, anonymous=200),
+        variant="not-a-code",
+        post=same(404, anonymous=404),
+        data={"code": "forged"},
+    ),
+    Url(
+        "self_code_form",
+        same(200, anonymous=200),
+        kwargs=lambda p: {"code": p.self_code},
+        post=same(REDIRECT, anonymous=REDIRECT),
+        data=_version("fresh", F1=YES, F2="4", F3="25"),
+    ),
+    Url(
+        "self_code_form",
+        same(404, anonymous=404),
+        kwargs={"code": "forged"},
         variant="forged",
         post=same(404, anonymous=404),
         data={"version": 1, "F1": YES},

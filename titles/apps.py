@@ -19,4 +19,10 @@ class TitlesConfig(AppConfig):
         register_dashboard_tab(
             DashboardTab(key="titles", label=_("Learning titles"), url_name="dashboard", order=10)
         )
+
+        # An entity's page in the registry shows its registrations and titles by year.
+        from registry.hooks import on_entity_detail
+        from titles.views.panels import entity_titles_panel
+
+        on_entity_detail(entity_titles_panel)
         from titles import jobs  # noqa: F401  registers the titles' job kinds

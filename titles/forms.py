@@ -346,3 +346,36 @@ class RegistrationsImportForm(SpreadsheetUploadForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("year", current_year())
         super().__init__(*args, **kwargs)
+
+
+# --- self-assessment slips --------------------------------------------------------------------
+
+
+class SlipSheetForm(forms.Form):
+    """Print the slips of a residential area's households for a year."""
+
+    year = year_field()
+    replace_live = forms.BooleanField(
+        label=gettext_lazy(
+            "Also print new slips for the households whose link is working (their current link "
+            "and code stop working)"
+        ),
+        required=False,
+    )
+
+
+class SelfCodeForm(forms.Form):
+    """The short code of a self-assessment slip, typed by the household."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code on the slip"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "ABCDE-FGHJK",
+            }
+        ),
+    )

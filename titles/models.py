@@ -489,6 +489,9 @@ class SelfAssessmentLink(models.Model):
         Registration, on_delete=models.PROTECT, related_name="self_links", db_index=False
     )
     digest = models.CharField(max_length=64)
+    # The keyed digest of the short code printed on the slip for typing by hand (empty for
+    # links issued before there were codes); see `titles.services.registrations`.
+    code_digest = models.CharField(max_length=64, blank=True, default="")
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -506,6 +509,11 @@ class SelfAssessmentLink(models.Model):
         verbose_name_plural = _("self-assessment links")
         constraints = [
             models.UniqueConstraint(fields=["digest"], name="self_link_digest_unique"),
+            models.UniqueConstraint(
+                fields=["code_digest"],
+                condition=~Q(code_digest=""),
+                name="self_link_code_unique",
+            ),
             models.UniqueConstraint(
                 fields=["registration"],
                 condition=Q(ended_at__isnull=True),

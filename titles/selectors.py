@@ -351,3 +351,13 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
                 }
             )
     return rows
+
+
+def entity_registrations(*, user, entity_id: int) -> QuerySet[Registration]:
+    """One entity's registrations in the user's scope, newest year first, with their decisions:
+    its titles by year on the entity's page."""
+    return (
+        Registration.objects.filter(scope_q(user), entity_id=entity_id)
+        .select_related("decision")
+        .order_by("-year")
+    )

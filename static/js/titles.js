@@ -1,13 +1,21 @@
-// learnsociety titles pages: the copy button of the self-assessment link.
-// The page works without this file: the link is shown in a read-only box to select by hand.
+// learnsociety titles pages: the copy button of the self-assessment link, and the print buttons
+// of the slips. The page works without this file: the link is shown in a read-only box to select
+// by hand, and the browser's own menu prints.
 "use strict";
 
 (function () {
   function copyText(input) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(input.value);
+      // A browser may refuse the clipboard API (no permission): then try the older command.
+      return navigator.clipboard.writeText(input.value).catch(function () {
+        return copyBySelection(input);
+      });
     }
     // Plain-HTTP intranets have no clipboard API: select the text and use the older command.
+    return copyBySelection(input);
+  }
+
+  function copyBySelection(input) {
     input.focus();
     input.select();
     var copied = false;
@@ -37,6 +45,9 @@
           // Leave the link selected so that the user can copy it with the keyboard or menu.
           input.focus();
           input.select();
+          if (status) {
+            status.textContent = button.getAttribute("data-failed-text") || "";
+          }
         }
       );
     });
@@ -46,6 +57,13 @@
     var buttons = document.querySelectorAll("button[data-copy-target]");
     for (var i = 0; i < buttons.length; i++) {
       setUp(buttons[i]);
+    }
+    var printButtons = document.querySelectorAll("button[data-print]");
+    for (var j = 0; j < printButtons.length; j++) {
+      printButtons[j].hidden = false;
+      printButtons[j].addEventListener("click", function () {
+        window.print();
+      });
     }
   });
 })();

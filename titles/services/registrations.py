@@ -12,9 +12,11 @@ import datetime
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
@@ -34,6 +36,10 @@ from titles.workflow import WorkflowError, check_not_frozen
 
 SELF_ASSESSMENT_TOKEN_BYTES = 24  # 32 URL-safe characters
 SELF_ASSESSMENT_MAX_AGE = datetime.timedelta(days=90)
+# The short code's letters: no 0/O, 1/I that a person would mix up when typing it.
+SELF_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+SELF_CODE_LENGTH = 10
+SELF_CODE_GROUP = 5  # printed as "ABCDE-FGHJK"
 EVIDENCE_EDITABLE = workflow.EVIDENCE.sources
 
 
@@ -210,26 +216,162 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _code_digest(code: str) -> str:
+    """The short code's digest, keyed with the site's secret: with 50 bits, a code's plain hash
+    could be reversed by trying every code, so a copy of the database alone must not give the
+    codes away."""
+    return salted_hmac("titles.self_assessment_code", code, algorithm="sha256").hexdigest()
+
+
+def self_code_normalize(typed: str) -> str | None:
+    """The code as stored from what a person typed ("abcde fghjk", "ABCDE-FGHJK"), or None when
+    it cannot be a code: wrong length, or a character outside the alphabet."""
+    code = "".join(typed.split()).replace("-", "").upper()
+    if len(code) != SELF_CODE_LENGTH or any(c not in SELF_CODE_ALPHABET for c in code):
+        return None
+    return code
+
+
+def self_code_display(code: str) -> str:
+    """The code in groups, as printed on the slip."""
+    return "-".join(code[i : i + SELF_CODE_GROUP] for i in range(0, len(code), SELF_CODE_GROUP))
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(SELF_CODE_ALPHABET) for _ in range(SELF_CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A link just issued: its token (for the address and the QR code) and its short code. Both
+    are shown once; only their digests are stored."""
+
+    registration: Registration
+    token: str
+    code: str
+
+    @property
+    def code_display(self) -> str:
+        return self_code_display(self.code)
+
+
 def _end_live_link(registration: Registration, end: str) -> None:
     SelfAssessmentLink.objects.filter(registration=registration, ended_at__isnull=True).update(
         ended_at=timezone.now(), end=end
     )
 
 
+def _new_link(registration: Registration, user) -> tuple[SelfAssessmentLink, IssuedLink]:
+    """An unsaved link row and what it gives the household."""
+    token = secrets.token_urlsafe(SELF_ASSESSMENT_TOKEN_BYTES)
+    code = _new_code()
+    row = SelfAssessmentLink(
+        registration=registration,
+        digest=_digest(token),
+        code_digest=_code_digest(code),
+        issued_by=user,
+    )
+    return row, IssuedLink(registration=registration, token=token, code=code)
+
+
 @transaction.atomic
-def self_assessment_token(*, registration: Registration, user=None) -> str:
-    """Issue a new self-assessment link for the registration and return its token (shown once:
-    only its digest is stored). The registration's previous link, if any, stops working."""
+def self_assessment_link_issue(*, registration: Registration, user=None) -> IssuedLink:
+    """Issue a new self-assessment link for the registration: its token and short code (shown
+    once: only their digests are stored). The registration's previous link, if any, stops
+    working."""
     if registration.state not in EVIDENCE_EDITABLE:
         raise RegistrationError(_("A decided registration needs no self-assessment link."))
     check_not_frozen(ward_id=registration.ward_id, year=registration.year)
     Registration.objects.select_for_update().filter(pk=registration.pk).values_list("pk").get()
     _end_live_link(registration, SelfAssessmentLink.End.REISSUED)
-    token = secrets.token_urlsafe(SELF_ASSESSMENT_TOKEN_BYTES)
-    SelfAssessmentLink.objects.create(
-        registration=registration, digest=_digest(token), issued_by=user
+    row, issued = _new_link(registration, user)
+    row.save()
+    return issued
+
+
+def self_assessment_token(*, registration: Registration, user=None) -> str:
+    """Issue a new self-assessment link (as `self_assessment_link_issue`) and return its token."""
+    return self_assessment_link_issue(registration=registration, user=user).token
+
+
+@dataclass(frozen=True)
+class AreaSlips:
+    """A residential area's households for a year, as the slip sheet sees them.
+
+    `without_link`: registered, open for evidence, no working link (they get a new one);
+    `with_link`: registered, open for evidence, with a working link (a new one only if asked,
+    which stops the old one); `decided`: past evidence, no slip; `unregistered`: households of
+    the area not registered for the year, no slip.
+    """
+
+    without_link: list[Registration]
+    with_link: list[Registration]
+    decided: list[Registration]
+    unregistered: int
+
+
+def area_slips(*, community: Community, year: int) -> AreaSlips:
+    """Which of the area's households a slip sheet for `year` would cover, in list order."""
+    families = Family.objects.filter(community=community)
+    registrations = list(
+        Registration.objects.filter(
+            entity_id__in=families.values("entity_id"), year=year, kind=Kind.FAMILY
+        )
+        .select_related("entity", "ward")
+        .order_by("entity__sort_key", "entity__code")
     )
-    return token
+    cutoff = timezone.now() - SELF_ASSESSMENT_MAX_AGE
+    live = set(
+        SelfAssessmentLink.objects.filter(
+            registration__in=[r.pk for r in registrations],
+            ended_at__isnull=True,
+            issued_at__gt=cutoff,
+        ).values_list("registration_id", flat=True)
+    )
+    open_ = [r for r in registrations if r.state in EVIDENCE_EDITABLE]
+    return AreaSlips(
+        without_link=[r for r in open_ if r.pk not in live],
+        with_link=[r for r in open_ if r.pk in live],
+        decided=[r for r in registrations if r.state not in EVIDENCE_EDITABLE],
+        unregistered=families.count() - len(registrations),
+    )
+
+
+@transaction.atomic
+def self_assessment_links_issue_area(
+    *, community: Community, year: int, user, replace_live: bool
+) -> list[IssuedLink]:
+    """Issue a link to every household of the area registered for `year` and still open for
+    evidence that has no working link, and, with `replace_live`, a new one to those that have
+    one (their old link stops working). Returns the new links in list order, for the slips.
+
+    Refused in a signed-off year. Households not registered, and decided registrations, get
+    none. The registrations are locked first, so that a link issued meanwhile one at a time
+    cannot leave a registration with two live links.
+    """
+    check_not_frozen(ward_id=community.entity.ward_id, year=year)
+    slips = area_slips(community=community, year=year)
+    chosen = slips.without_link + (slips.with_link if replace_live else [])
+    ids = [r.pk for r in chosen]
+    list(Registration.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+    # A reissue ends the old link: every live row of these registrations, expired ones too.
+    SelfAssessmentLink.objects.filter(registration_id__in=ids, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end=SelfAssessmentLink.End.REISSUED
+    )
+    # The sheet follows the area's list: the two groups merged back into one order.
+    chosen.sort(key=lambda r: (r.entity.sort_key, r.entity.code))
+    made = [_new_link(r, user) for r in chosen]
+    SelfAssessmentLink.objects.bulk_create([row for row, _issued in made])
+    record_bulk(
+        "self_assessment_slips",
+        model=SelfAssessmentLink,
+        ward_ids=[community.entity.ward_id],
+        year=year,
+        area=community.entity.code,
+        issued=len(made),
+        replaced=len(slips.with_link) if replace_live else 0,
+    )
+    return [issued for _row, issued in made]
 
 
 @transaction.atomic
@@ -254,20 +396,77 @@ def self_assessment_link_live(*, registration: Registration) -> SelfAssessmentLi
     return link
 
 
+def _live_registration(link: SelfAssessmentLink | None) -> Registration | None:
+    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
+        return None
+    registration = link.registration
+    if workflow.ward_year_frozen(ward_id=registration.ward_id, year=registration.year):
+        return None
+    return registration
+
+
 def registration_from_token(token: str) -> Registration | None:
     """The registration a live self-assessment link opens, or None: unknown, ended (revoked,
     reissued, evidence confirmed), expired, or its ward's year signed off. A decided
     registration is returned: its page says it has been decided."""
     if not 20 <= len(token) <= 100:
         return None
-    link = (
+    return _live_registration(
         SelfAssessmentLink.objects.filter(digest=_digest(token), ended_at__isnull=True)
         .select_related("registration__entity", "registration__ward")
         .first()
     )
-    if link is None or link.issued_at + SELF_ASSESSMENT_MAX_AGE <= timezone.now():
-        return None
-    registration = link.registration
-    if workflow.ward_year_frozen(ward_id=registration.ward_id, year=registration.year):
-        return None
+
+
+class SelfCodeUnknown(RegistrationError):
+    """No slip ever had this code (mistyped, or guessed)."""
+
+
+class SelfCodeMalformed(SelfCodeUnknown):
+    """Not a code at all (wrong length, a letter outside the alphabet): no guess was made."""
+
+
+class SelfCodeEnded(RegistrationError):
+    """The code was printed on a slip whose link no longer works."""
+
+
+def registration_from_code(code: str) -> Registration:
+    """The registration a slip's short code opens, as its link would (`registration_from_token`).
+
+    Raises SelfCodeUnknown for a code no slip had (SelfCodeMalformed when it cannot even be a
+    code) and SelfCodeEnded for one whose link ended, expired or whose year is signed off, so
+    that the household is told which.
+
+    Why a 10-character code is safe to type in: 32 letters give 32¹⁰ ≈ 1,1·10¹⁵ codes. Even
+    with a million links working at once (every household of a large province; a link works for
+    90 days at most), one guess hits one with odds of 1 in 10⁹. The code page lets an address
+    try `SELF_CODE_TRIES` (10) wrong codes an hour, some 88.000 a year: one address would need
+    about ten thousand years on average, a thousand addresses about ten, to open one
+    household's form — where all they can do is enter answers that count only once staff have
+    checked and confirmed them. The codes' digests are keyed with the site's secret, so a copy
+    of the database does not shorten the search.
+    """
+    normalized = self_code_normalize(code)
+    if normalized is None:
+        raise SelfCodeMalformed(_("A code has 10 letters and digits, as printed on the slip."))
+    link = (
+        SelfAssessmentLink.objects.exclude(code_digest="")
+        .filter(code_digest=_code_digest(normalized))
+        .select_related("registration__entity", "registration__ward")
+        .first()
+    )
+    if link is None:
+        raise SelfCodeUnknown(
+            _("No slip has the code %(code)s. Please check each letter and digit.")
+            % {"code": self_code_display(normalized)}
+        )
+    registration = _live_registration(link) if link.ended_at is None else None
+    if registration is None:
+        raise SelfCodeEnded(
+            _(
+                "The code %(code)s no longer works: it may have expired, been replaced by a "
+                "newer slip, or your answers have already been checked by the association."
+            )
+            % {"code": self_code_display(normalized)}
+        )
     return registration

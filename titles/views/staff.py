@@ -44,6 +44,7 @@ from titles.forms import (
     share_lines,
 )
 from titles.models import Registration
+from titles.qr import qr_svg
 from titles.rules.evaluation import CriteriaSet, CriterionType
 from titles.selectors_signoff import ward_year_signoff
 from titles.services import imports
@@ -364,15 +365,15 @@ def registration_self_link(request: HttpRequest, pk: int) -> HttpResponse:
     """
     registration = selectors.registration_get(user=request.user, pk=pk)
     require_register(request.user)
-    link = None
+    slip = None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "issue":
-                token = registering.self_assessment_token(
+                issued = registering.self_assessment_link_issue(
                     registration=registration, user=request.user
                 )
-                link = request.build_absolute_uri(reverse("self_assessment", args=[token]))
+                slip = slip_of(request, issued)
             elif action == "revoke":
                 registering.self_assessment_link_revoke(
                     registration=registration, user=request.user
@@ -390,14 +391,28 @@ def registration_self_link(request: HttpRequest, pk: int) -> HttpResponse:
         "titles/staff/self_link.html",
         {
             "registration": registration,
-            "link": link,
+            "slip": slip,
+            "link": slip["link"] if slip else None,
             "live": registering.self_assessment_link_live(registration=registration),
             "editable": registration.state in EVIDENCE_EDITABLE and not frozen,
             "frozen": frozen,
-            "valid_until": timezone.localdate() + registering.SELF_ASSESSMENT_MAX_AGE,
             "registration_url": registration_url(registration.pk),
         },
     )
+
+
+def slip_of(request: HttpRequest, issued: registering.IssuedLink) -> dict:
+    """What a printed slip shows of a link just issued: the address and its QR code, the short
+    code and the page where it is typed, and until when it works."""
+    link = request.build_absolute_uri(reverse("self_assessment", args=[issued.token]))
+    return {
+        "registration": issued.registration,
+        "link": link,
+        "qr": qr_svg(link, title=_("QR code of the self-assessment link")),
+        "code": issued.code_display,
+        "code_page": request.build_absolute_uri(reverse("self_code")),
+        "valid_until": timezone.localdate() + registering.SELF_ASSESSMENT_MAX_AGE,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -412,16 +427,26 @@ def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
     registration = registering.registration_from_token(token)
     if registration is None:
         return render(request, "titles/staff/self_invalid.html", status=404)
+    return self_assessment_page(
+        request, registration, form_url=reverse("self_assessment", args=[token])
+    )
+
+
+def self_assessment_page(
+    request: HttpRequest, registration: Registration, *, form_url: str
+) -> HttpResponse:
+    """The household's form of `registration`, opened by its link or its slip's short code
+    (`form_url`, where the form posts and comes back to)."""
     criteria_set = criteria_for(registration)
     rules = parsed(criteria_set) if criteria_set is not None else None
-    context = {"registration": registration, "criteria_set": criteria_set}
+    context = {"registration": registration, "criteria_set": criteria_set, "form_url": form_url}
     if registration.state not in EVIDENCE_EDITABLE:
         return render(request, "titles/staff/self_decided.html", context)
     if rules is None:
         return render(request, "titles/staff/self_assessment.html", {**context, "form": None})
     form = _evidence_form(request, registration, rules)
     if _evidence_saved(request, form, registration, user=None, self_assessed=True):
-        return redirect(f"{reverse('self_assessment', args=[token])}?sent=1")
+        return redirect(f"{form_url}?sent=1")
     sent = request.method == "GET" and request.GET.get("sent") == "1"
     return render(
         request,
