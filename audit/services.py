@@ -30,6 +30,7 @@ OPERATIONS = {
     "registrations_register_area": _("Residential area registered"),
     "registrations_approve_passed": _("Passed registrations approved"),
     "decision_issue": _("Recognition decision issued"),
+    "certificates_number": _("Certificate numbers assigned"),
     "evaluate": _("Evaluation"),
     "divisions_load": _("Administrative units loaded"),
     "targets_load": _("Targets loaded"),
