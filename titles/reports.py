@@ -15,8 +15,8 @@ Every sheet prints as the paper form does: A4 landscape, fitted to the page's wi
 table's header row repeated on every page, the reporting association's letterhead (the same words
 as the printed lists, `titles.paper`) above the title and its signature block ("Người lập
 biểu", "Chủ tịch") under the table. Counts and rates carry the Vietnamese locale in their number
-formats (`[$-42A]`), so a spreadsheet that honours it shows 1.234 and 39,3%; dates are written
-dd/mm/yyyy.
+formats (`[$-42A]`); the separators themselves come from the reader's regional settings (a
+computer set to Vietnamese shows 1.234 and 39,3%). Dates are written dd/mm/yyyy.
 
 Nothing a user typed ever becomes a formula: every text cell passes through `neutralise`.
 """
