@@ -76,6 +76,16 @@ def place_name(unit_name: str) -> str:
     return unit_name
 
 
+def in_sentence(unit_name: str) -> str:
+    """ "Phường Khương Đình" → "phường Khương Đình": inside a sentence the kind of unit is a
+    common noun, written in lower case, the proper name keeps its capitals."""
+    lowered = unit_name.lower()
+    for prefix in _UNIT_PREFIXES:
+        if lowered.startswith(prefix) and len(unit_name) > len(prefix):
+            return prefix + unit_name[len(prefix) :]
+    return unit_name
+
+
 def date_words(date: datetime.date) -> str:
     """ "ngày 07 tháng 12 năm 2026": days below 10 and the months 1 and 2 take a leading zero,
     as the rules for administrative documents (Decree 30/2020) write them."""

@@ -228,8 +228,10 @@ def test_every_certificate_of_a_decision_prints_on_one_page(client, bob, decisio
         assert "TM. ỦY BAN NHÂN DÂN" in sheet and "CHỦ TỊCH" in sheet, name
         assert "Theo Quyết định số 15/QĐ-UBND" in sheet, name
     # The household and the citizen in it live in a residential area; the certificate says so.
-    assert "Tổ dân phố Một, Phường Hoàn Kiếm" in by_name["Gia đình ông/bà Nguyễn Văn An"]
-    assert "Tổ dân phố Một, Phường Hoàn Kiếm" in by_name["Ông/Bà Trần Thị Bình"]
+    address = "Tổ dân phố Một, phường Hoàn Kiếm, thành phố Hà Nội"
+    assert address in by_name["Gia đình ông/bà Nguyễn Văn An"]
+    assert address in by_name["Ông/Bà Trần Thị Bình"]
+    assert "Chủ tịch Ủy ban nhân dân phường Hoàn Kiếm chứng nhận" in by_name["Dòng họ Lê Quang"]
     assert "Tổ dân phố Một" not in by_name["Dòng họ Lê Quang"]
     # One Print button, run by the print script (no inline script), and the landscape sheets.
     assert html.count("data-print") == 1
@@ -371,6 +373,12 @@ def test_formal_names(kind, name, expected):
 )
 def test_place_and_date_line(date, expected):
     assert paper.place_date("Phường Khương Đình", date) == expected
+
+
+def test_inside_a_sentence_the_kind_of_unit_is_lower_case():
+    assert paper.in_sentence("Phường Khương Đình") == "phường Khương Đình"
+    assert paper.in_sentence("Thành phố Hà Nội") == "thành phố Hà Nội"
+    assert paper.in_sentence("Khương Đình") == "Khương Đình"
 
 
 def test_place_names_drop_the_kind_of_unit():

@@ -50,6 +50,12 @@ def residential_area(entity) -> str:
 
 
 @register.filter
+def in_sentence(unit_name: str) -> str:
+    """`{{ ward.name|in_sentence }}`: "phường Hoàn Kiếm" inside a sentence."""
+    return paper.in_sentence(unit_name)
+
+
+@register.filter
 def formal_name(entity) -> str:
     """`{{ r.entity|formal_name }}`: "Gia đình ông/bà …", "Ông/Bà …", "Dòng họ …"."""
     return paper.formal_name(entity.kind, entity.name)
