@@ -4,7 +4,8 @@ each numbered ("Số: N/GCN-KH") and naming who holds the title as the paper doe
 button (run by a script file, as the Content Security Policy requires) opens the print dialog;
 printed, each certificate is one A4 landscape sheet.
 
-A screenshot of each width is kept in tests/e2e/artifacts/print-certificates-<width>.png.
+Screenshots of each width are kept in tests/e2e/artifacts/ (decision-list-<width>.png,
+print-certificates-<width>[-full|-print].png).
 """
 
 import datetime
@@ -74,6 +75,8 @@ def test_official_prints_every_certificate_of_a_decision(
     # The decision's list carries the letterhead and the certificate numbers too.
     expect(page.locator(".letterhead")).to_contain_text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
     expect(page.locator(".letterhead")).to_contain_text(f"Hoàn Kiếm, ngày 07 tháng 12 năm {YEAR}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"decision-list-{width}.png"), full_page=True)
     vietnamese.check()
 
     page.locator("#print-certificates").click()
@@ -101,7 +104,6 @@ def test_official_prints_every_certificate_of_a_decision(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, overflow
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"print-certificates-{width}.png"), full_page=False)
     page.screenshot(path=str(ARTIFACTS / f"print-certificates-{width}-full.png"), full_page=True)
 
@@ -127,6 +129,7 @@ def test_official_prints_every_certificate_of_a_decision(
     expect(page.locator("header.site-header")).to_be_hidden()
     expect(button).to_be_hidden()
     expect(certificates.first.locator(".certificate-name")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"print-certificates-{width}-print.png"), full_page=True)
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 4
     for width_pt, height_pt in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf):
