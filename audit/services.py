@@ -31,6 +31,7 @@ OPERATIONS = {
     "self_assessment_slips": _("Self-assessment slips printed"),
     "registrations_approve_passed": _("Passed registrations approved"),
     "decision_issue": _("Recognition decision issued"),
+    "certificates_number": _("Certificate numbers assigned"),
     "evaluate": _("Evaluation"),
     "divisions_load": _("Administrative units loaded"),
     "targets_load": _("Targets loaded"),

@@ -935,6 +935,12 @@ PAGES = [
         shows=lambda p: p.unit.entity.name,
     ),
     Url(
+        "decision_certificates",
+        read(),
+        kwargs=lambda p: {"pk": p.decision.pk},
+        shows=lambda p: p.unit.entity.name,
+    ),
+    Url(
         "public_list",
         read(),
         query=lambda p: {"ward": p.ward.code, "year": YEAR},

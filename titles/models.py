@@ -328,6 +328,39 @@ class RegistrationEvent(models.Model):
         return f"{self.registration_id} {self.action} {self.from_state}→{self.to_state}"
 
 
+class Certificate(models.Model):
+    """The number of a recognised registration's certificate ("Số: 15/GCN-KH", `titles.paper`).
+
+    Numbers run 1, 2, 3 … per ward and year, in the order the ward's decisions recognised the
+    registrations (`titles.services.certificates`). A row is written once and never changed, so
+    a reprint carries the number of the first print; the database keeps a number unique in its
+    ward and year. The ward and year repeat the registration's, for that constraint.
+    """
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.PROTECT, primary_key=True, related_name="certificate"
+    )
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("certificate number"))
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward", "year", "number"], name="certificate_number_unique_per_ward_year"
+            ),
+            models.CheckConstraint(condition=Q(number__gt=0), name="certificate_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.year} ({self.registration_id})"
+
+
 class Override(models.Model):
     """An official's ruling on one criterion of one registration, with the reason.
 

@@ -11,6 +11,13 @@ citizens) have one row per area, the others the ward's own row. Every title shee
 TOTAL row written as values computed here, never as Excel formulas, that equals the sum of the
 rows above it and the unit's own figures; its rates are computed from its totals.
 
+Every sheet prints as the paper form does: A4 landscape, fitted to the page's width, the
+table's header row repeated on every page, the reporting association's letterhead (the same words
+as the printed lists, `titles.paper`) above the title and its signature block ("Người lập
+biểu", "Chủ tịch") under the table. Counts and rates carry the Vietnamese locale in their number
+formats (`[$-42A]`); the separators themselves come from the reader's regional settings (a
+computer set to Vietnamese shows 1.234 and 39,3%). Dates are written dd/mm/yyyy.
+
 Nothing a user typed ever becomes a formula: every text cell passes through `neutralise`.
 """
 
@@ -32,11 +39,13 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.access import ward_units
 from registry.models import AdministrativeUnit, Kind, RollupLevel
 from registry.sections import report_sheet_writers
+from titles import paper
 from titles.rules.rounding import percent
 from titles.selectors import (
     KIND_ORDER,
@@ -66,14 +75,20 @@ STATUS_LABELS = {
     "above": gettext_lazy("Above target"),
     "no_target": gettext_lazy("No target"),
 }
-# Where the title block ends and the table starts (1-based rows, as Excel counts).
-HEADER_ROW = 6
+# Where the title block ends and the table starts (1-based rows, as Excel counts): the
+# letterhead takes rows 1–3, the report's title, unit, subject and export date rows 5–8.
+TITLE_ROW = 5
+HEADER_ROW = 10
 FIRST_DATA_ROW = HEADER_ROW + 1
+# The letterhead's and the signature block's two sides span this many columns at either edge.
+SIDE_COLUMNS = {"left": 3, "right": 5}
 # What makes a spreadsheet treat a cell as a formula (tab and CR too: some programs strip them).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-_COUNT_FORMAT = "#,##0"
-_RATE_FORMAT = "0.0%"
+# Vietnamese (locale 0x042A): "." groups thousands, "," marks decimals: 1.234 and 39,3%.
+VI_LOCALE = "[$-42A]"
+COUNT_FORMAT = VI_LOCALE + "#,##0"
+RATE_FORMAT = VI_LOCALE + "0.0%"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="999999")
@@ -380,23 +395,90 @@ def _figure_headers() -> list[str]:
 _FIGURE_WIDTHS = [12, 12, 13, 12, 14, 14, 12, 16]
 
 
-def _title_block(ws: Worksheet, *, unit: ReportUnit, year: int, subject: str) -> None:
+def _side(ws: Worksheet, *, row: int, side: str, width: int, value: str, font: Font) -> None:
+    """`value` across the left or right `SIDE_COLUMNS` of a table `width` columns wide."""
+    span = SIDE_COLUMNS[side]
+    first = 1 if side == "left" else width - span + 1
+    cell = ws.cell(row=row, column=first, value=neutralise(value))
+    cell.font = font
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=first + span - 1)
+
+
+def _across(ws: Worksheet, *, row: int, width: int, value: str, font: Font) -> None:
+    cell = ws.cell(row=row, column=1, value=neutralise(value))
+    cell.font = font
+    cell.alignment = Alignment(horizontal="center", vertical="center")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def _letterhead(unit: ReportUnit) -> paper.Letterhead:
+    """The reporting association's letterhead, in the words of the printed lists."""
+    return paper.letterhead(
+        unit_name=unit.name,
+        province_name=unit.province_name,
+        issuer=paper.ASSOCIATION,
+        date=timezone.localdate(),
+        of_province=unit.is_province,
+    )
+
+
+def _title_block(ws: Worksheet, *, unit: ReportUnit, year: int, subject: str, width: int) -> None:
+    """The letterhead (rows 1–3), then the report's title, unit, subject and export date."""
+    head = _letterhead(unit)
+    bold = Font(bold=True)
+    _side(ws, row=1, side="left", width=width, value=head.above, font=Font())
+    _side(ws, row=2, side="left", width=width, value=head.issuer, font=bold)
+    _side(ws, row=1, side="right", width=width, value=head.motto, font=bold)
+    _side(ws, row=2, side="right", width=width, value=head.motto_line, font=bold)
+    _side(ws, row=3, side="right", width=width, value=head.place_date, font=Font(italic=True))
     if unit.is_province:
         unit_line = f"{unit.name} ({unit.code})"
     else:
         unit_line = f"{unit.name} ({unit.code}) — {unit.province_name}"
-    ws.cell(row=1, column=1, value=neutralise(unit_line)).font = Font(bold=True)
     title = _("Report on building learning models in %(year)s") % {"year": year}
-    ws.cell(row=2, column=1, value=neutralise(title.upper())).font = Font(bold=True, size=14)
-    ws.cell(row=3, column=1, value=neutralise(subject)).font = Font(italic=True)
+    _across(ws, row=TITLE_ROW, width=width, value=title.upper(), font=Font(bold=True, size=14))
+    _across(ws, row=TITLE_ROW + 1, width=width, value=unit_line, font=bold)
+    _across(ws, row=TITLE_ROW + 2, width=width, value=subject, font=Font(italic=True))
     exported = formats.date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
-    ws.cell(row=4, column=1, value=neutralise(_("Exported on %(date)s") % {"date": exported}))
+    _across(
+        ws,
+        row=TITLE_ROW + 3,
+        width=width,
+        value=_("Exported on %(date)s") % {"date": exported},
+        font=Font(),
+    )
+
+
+def _signature_block(ws: Worksheet, *, row: int, width: int) -> None:
+    """Who drew the report up (left) and who signs it for the association (right)."""
+    sign = paper.signatures(issuer=paper.ASSOCIATION)
+    bold, note = Font(bold=True), Font(italic=True)
+    _side(ws, row=row, side="left", width=width, value=sign.prepared_by, font=bold)
+    _side(ws, row=row + 1, side="left", width=width, value=sign.prepared_note, font=note)
+    _side(ws, row=row, side="right", width=width, value=sign.on_behalf, font=bold)
+    _side(ws, row=row + 1, side="right", width=width, value=sign.signer, font=bold)
+    _side(ws, row=row + 2, side="right", width=width, value=sign.signer_note, font=note)
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, the header row on every page, page numbers in the foot."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.oddFooter.center.text = "&P / &N"
 
 
 def _table(
     ws: Worksheet, *, headers: list[str], widths: list[int], rows: list[list[Any]], total: int
 ) -> None:
-    """Header row and data rows, the last `total` of them totals (bold).
+    """Header row and data rows, the last `total` of them totals (bold), then the signature
+    block two rows below the table, and the sheet's print settings.
 
     The figure columns are the last eight: four counts, two rates, the target and the status.
     """
@@ -416,15 +498,17 @@ def _table(
             cell = ws.cell(row=row, column=column, value=_value(value))
             cell.border = _BORDER
             if column in rate_columns:
-                cell.number_format = _RATE_FORMAT
+                cell.number_format = RATE_FORMAT
             elif column in count_columns:
-                cell.number_format = _COUNT_FORMAT
+                cell.number_format = COUNT_FORMAT
             if is_total:
                 cell.font = Font(bold=True)
                 cell.fill = _TOTAL_FILL
     for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
+    _signature_block(ws, row=FIRST_DATA_ROW + len(rows) + 1, width=last)
+    _print_setup(ws)
 
 
 Progress = Callable[[int, int], None]
@@ -448,22 +532,24 @@ def report_workbook(*, user, unit_code: str, year: int, progress: Progress | Non
     workbook = Workbook()
     ws = workbook.active
     ws.title = SUMMARY_SHEET
-    _title_block(ws, unit=unit, year=year, subject=_("Summary by title"))
+    headers = [_("No."), _("Title"), *_figure_headers()]
+    _title_block(ws, unit=unit, year=year, subject=_("Summary by title"), width=len(headers))
     _table(
         ws,
-        headers=[_("No."), _("Title"), *_figure_headers()],
+        headers=headers,
         widths=[6, 24, *_FIGURE_WIDTHS],
         rows=[[n, line.name, *_figures(line)] for n, line in enumerate(summary.values(), 1)],
         total=0,
     )
     for index, sheet in enumerate(sheets):
         ws = workbook.create_sheet(SHEET_NAMES[sheet.kind])
-        _title_block(ws, unit=unit, year=year, subject=sheet.subject)
+        headers = [_("No."), _("Code"), sheet.name_header, *_figure_headers()]
+        _title_block(ws, unit=unit, year=year, subject=sheet.subject, width=len(headers))
         rows = [[n, line.code, line.name, *_figures(line)] for n, line in enumerate(sheet.lines, 1)]
         rows.append(["", "", sheet.total.name, *_figures(sheet.total)])
         _table(
             ws,
-            headers=[_("No."), _("Code"), sheet.name_header, *_figure_headers()],
+            headers=headers,
             widths=[6, 16, 36, *_FIGURE_WIDTHS],
             rows=rows,
             total=1,

@@ -96,7 +96,11 @@ def decision_list(*, user, year: int | None = None) -> QuerySet[Decision]:
 
 
 def decision_get(*, user, pk: int) -> Decision:
-    decision = Decision.objects.filter(scope_q(user), pk=pk).select_related("ward").first()
+    decision = (
+        Decision.objects.filter(scope_q(user), pk=pk)
+        .select_related("ward__parent", "province")
+        .first()
+    )
     if decision is None:
         raise Http404
     return decision

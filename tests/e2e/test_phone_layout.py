@@ -120,6 +120,7 @@ def _journeys(world, ward) -> dict[str, list[str]]:
             "/titles/decisions/new/",
             f"/titles/decisions/{world['decision'].pk}/",
             f"/titles/registrations/{reg}/certificate/",
+            f"/titles/decisions/{world['decision'].pk}/certificates/",
             f"/titles/public-list/?year={YEAR}",
             "/titles/signoff/",
             f"/titles/signoff/{ward.code}/{YEAR}/",

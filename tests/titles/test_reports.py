@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from registry.models import Kind, RollupLevel
@@ -29,6 +32,7 @@ from titles.reports import (
     HEADER_ROW,
     SHEET_NAMES,
     SUMMARY_SHEET,
+    TITLE_ROW,
     neutralise,
     report_workbook,
 )
@@ -98,9 +102,20 @@ def _workbook(response):
     return load_workbook(io.BytesIO(response.content))
 
 
+def _table(ws) -> list[tuple]:
+    """The rows of a sheet's table, as values: from the first data row to the first blank one
+    (the signature block follows the table after a blank row)."""
+    rows = []
+    for row in ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True):
+        if all(value in (None, "") for value in row):
+            break
+        rows.append(row)
+    return rows
+
+
 def _rows(ws) -> tuple[list[tuple], tuple]:
     """The data rows and the TOTAL row (the last one) of a title sheet, as values."""
-    rows = list(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
+    rows = _table(ws)
     assert rows[-1][NAME - 1] == "TOTAL"
     return rows[:-1], rows[-1]
 
@@ -139,9 +154,9 @@ def test_province_workbook_opens_with_the_forms_sheets(client, carol, world):
         "Công dân học tập",
     ]
     summary = workbook[SUMMARY_SHEET]
-    assert summary["A1"].value == "Thành phố Hà Nội (01)"
-    assert summary["A2"].value == "REPORT ON BUILDING LEARNING MODELS IN 2025"
-    assert summary["A4"].value.startswith("Exported on ")
+    assert summary.cell(TITLE_ROW, 1).value == "REPORT ON BUILDING LEARNING MODELS IN 2025"
+    assert summary.cell(TITLE_ROW + 1, 1).value == "Thành phố Hà Nội (01)"
+    assert summary.cell(TITLE_ROW + 3, 1).value.startswith("Exported on ")
     assert summary.freeze_panes == f"A{FIRST_DATA_ROW}"
     assert [c.value for c in summary[HEADER_ROW]][:4] == ["No.", "Title", "Entities", "Registered"]
 
@@ -166,7 +181,7 @@ def test_each_title_sheets_total_is_the_sum_of_its_rows(client, dave, world, uni
 @pytest.mark.parametrize("unit", ["01", "00070"])
 def test_each_title_sheets_total_equals_the_summary_row(client, dave, world, unit):
     workbook = _workbook(_get(client, dave, unit=unit))
-    summary = list(workbook[SUMMARY_SHEET].iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
+    summary = _table(workbook[SUMMARY_SHEET])
     assert len(summary) == 5
     for summary_row, name in zip(summary, TITLE_SHEETS, strict=True):
         _rows_above, total = _rows(workbook[name])
@@ -176,10 +191,7 @@ def test_each_title_sheets_total_equals_the_summary_row(client, dave, world, uni
 
 def test_summary_equals_the_province_rollup(client, carol, world):
     workbook = _workbook(_get(client, carol, unit="01"))
-    summary = {
-        row[1]: row
-        for row in workbook[SUMMARY_SHEET].iter_rows(min_row=FIRST_DATA_ROW, values_only=True)
-    }
+    summary = {row[1]: row for row in _table(workbook[SUMMARY_SHEET])}
     expected = rollup_rows(user=carol, year=YEAR, level=RollupLevel.PROVINCE, unit_code="01")
     assert {row["kind"] for row in expected} == set(Kind.values)
     for row in expected:
@@ -221,7 +233,8 @@ def test_province_sheet_has_a_row_per_ward_with_its_figures(client, carol, world
 
 def test_ward_report_has_a_row_per_residential_area_for_area_titles(client, alice, world):
     workbook = _workbook(_get(client, alice, unit="00070"))
-    assert workbook[SUMMARY_SHEET]["A1"].value == "Phường Hoàn Kiếm (00070) — Thành phố Hà Nội"
+    summary = workbook[SUMMARY_SHEET]
+    assert summary.cell(TITLE_ROW + 1, 1).value == "Phường Hoàn Kiếm (00070) — Thành phố Hà Nội"
     family_rows, family_total = _rows(workbook["Gia đình học tập"])
     assert [(r[1], r[2], r[3], r[5]) for r in family_rows] == [
         ("00070/-3", "Tổ dân phố 3", 1, 0),
@@ -250,14 +263,16 @@ def test_ward_report_has_a_row_per_residential_area_for_area_titles(client, alic
 def test_rates_and_counts_have_number_formats(client, carol, world):
     ws = _workbook(_get(client, carol, unit="01"))["Gia đình học tập"]
     row = FIRST_DATA_ROW
-    assert ws.cell(row, RATE).number_format == "0.0%"
-    assert ws.cell(row, REG_RATE).number_format == "0.0%"
+    # Vietnamese number formats: the locale tag makes "." group thousands and "," mark
+    # decimals (1.234; 39,3%) in a spreadsheet that reads it.
+    assert ws.cell(row, RATE).number_format == "[$-42A]0.0%"
+    assert ws.cell(row, REG_RATE).number_format == "[$-42A]0.0%"
     for column in COUNTS:
-        assert ws.cell(row, column).number_format == "#,##0"
+        assert ws.cell(row, column).number_format == "[$-42A]#,##0"
     summary = _workbook(_get(client, carol, unit="01"))[SUMMARY_SHEET]
     assert [summary.cell(FIRST_DATA_ROW, c).number_format for c in range(3, 9)] == [
-        *["#,##0"] * 4,
-        *["0.0%"] * 2,
+        *["[$-42A]#,##0"] * 4,
+        *["[$-42A]0.0%"] * 2,
     ]
     assert isinstance(ws.cell(row, COUNTS[0]).value, int)
     assert ws.column_dimensions["C"].width == 36
@@ -282,7 +297,10 @@ def test_no_cell_of_the_workbook_starts_a_formula(client, dave, world, unit):
 def test_a_hostile_unit_name_is_neutralised_in_the_title_block(dave, world):
     content = report_workbook(user=dave, unit_code="00099", year=YEAR)
     summary = load_workbook(io.BytesIO(content))[SUMMARY_SHEET]
-    assert summary["A1"].value == "'+1 Phường Thử (00099) — Thành phố Hà Nội"
+    assert summary.cell(TITLE_ROW + 1, 1).value == "'+1 Phường Thử (00099) — Thành phố Hà Nội"
+    # The letterhead names the ward too, and cannot start a formula either.
+    assert summary["A2"].value == "HỘI KHUYẾN HỌC +1 PHƯỜNG THỬ"
+    assert summary["F3"].value.startswith("'+1 Phường Thử, ngày ")
 
 
 @pytest.mark.parametrize(
@@ -474,3 +492,82 @@ def test_choosing_page_without_a_role(client, nobody, world):
 def test_choosing_page_needs_a_login(client, world):
     response = client.get(reverse("reports"))
     assert response.status_code == 302
+
+
+# --- the workbook on paper ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unit", ["01", "00070"])
+def test_every_sheet_prints_landscape_one_page_wide_with_its_header_repeated(
+    client, dave, world, unit
+):
+    workbook = _workbook(_get(client, dave, unit=unit))
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert str(ws.page_setup.paperSize) == "9", ws.title  # A4
+        assert ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title  # as many pages down as it takes
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", ws.title
+
+
+def _merged_text(ws) -> dict[str, str]:
+    """{range: text} of the merged ranges that hold text (the letterhead, signatures, titles)."""
+    return {
+        str(merged): ws.cell(merged.min_row, merged.min_col).value
+        for merged in ws.merged_cells.ranges
+        if ws.cell(merged.min_row, merged.min_col).value
+    }
+
+
+def test_a_ward_report_carries_its_association_letterhead(client, alice, world):
+    workbook = _workbook(_get(client, alice, unit="00070"))
+    today = timezone.localdate()
+    for ws in workbook.worksheets:
+        last = "J" if ws.title == SUMMARY_SHEET else "K"
+        first_right = "F" if ws.title == SUMMARY_SHEET else "G"
+        merged = _merged_text(ws)
+        assert merged["A1:C1"] == "HỘI KHUYẾN HỌC THÀNH PHỐ HÀ NỘI", ws.title
+        assert merged["A2:C2"] == "HỘI KHUYẾN HỌC PHƯỜNG HOÀN KIẾM", ws.title
+        assert merged[f"{first_right}1:{last}1"] == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+        assert merged[f"{first_right}2:{last}2"] == "Độc lập - Tự do - Hạnh phúc"
+        month = f"{today.month:02d}" if today.month < 3 else str(today.month)
+        assert merged[f"{first_right}3:{last}3"] == (
+            f"Hoàn Kiếm, ngày {today.day:02d} tháng {month} năm {today.year}"
+        )
+        assert ws.cell(1, 1).font.b is False and ws.cell(2, 1).font.b is True
+
+
+def test_a_province_report_speaks_for_the_province_association(client, carol, world):
+    summary = _workbook(_get(client, carol, unit="01"))[SUMMARY_SHEET]
+    assert summary["A1"].value == "TRUNG ƯƠNG HỘI KHUYẾN HỌC VIỆT NAM"
+    assert summary["A2"].value == "HỘI KHUYẾN HỌC THÀNH PHỐ HÀ NỘI"
+    assert summary["F3"].value.startswith("Hà Nội, ngày ")
+
+
+@pytest.mark.parametrize("unit", ["01", "00070"])
+def test_every_table_is_followed_by_the_signature_block(client, dave, world, unit):
+    workbook = _workbook(_get(client, dave, unit=unit))
+    for ws in workbook.worksheets:
+        table = _table(ws)
+        below = FIRST_DATA_ROW + len(table)
+        assert all(c.value is None for c in ws[below]), ws.title  # one blank row
+        first_right = "F" if ws.title == SUMMARY_SHEET else "G"
+        sign = below + 1
+        assert ws[f"A{sign}"].value == "NGƯỜI LẬP BIỂU", ws.title
+        assert ws[f"A{sign + 1}"].value == "(Ký, ghi rõ họ tên)", ws.title
+        assert ws[f"{first_right}{sign}"].value == "TM. BAN CHẤP HÀNH", ws.title
+        assert ws[f"{first_right}{sign + 1}"].value == "CHỦ TỊCH", ws.title
+        assert ws[f"A{sign}"].font.b and ws[f"{first_right}{sign + 1}"].font.b
+        # Nothing follows the signature block.
+        assert ws.max_row == sign + 2, ws.title
+
+
+def test_the_number_formats_in_the_file_carry_the_vietnamese_locale(dave, world):
+    """What openpyxl writes into the file's styles, read back from the XML itself."""
+    content = report_workbook(user=dave, unit_code="01", year=YEAR)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        styles = archive.read("xl/styles.xml").decode()
+    codes = set(re.findall(r'formatCode="([^"]*)"', styles))
+    assert {"[$-42A]#,##0", "[$-42A]0.0%"} <= codes
+    assert not {"#,##0", "0.0%"} & codes

@@ -145,6 +145,7 @@ def test_prints_have_no_untranslated_english(client, bob, ward_a, decided):
         "decision": f"/titles/decisions/{decided.pk}/",
         "public list": f"/titles/public-list/?ward={ward_a.code}&year={YEAR}",
         "certificate": f"/titles/registrations/{first.pk}/certificate/",
+        "certificates": f"/titles/decisions/{decided.pk}/certificates/",
     }
     for where, path in prints.items():
         response = client.get(path)
@@ -168,7 +169,27 @@ def test_workbook_has_no_untranslated_english(client, carol, decided):
     ]
     texts += [sheet.title for sheet in workbook.worksheets]
     assert texts
+    # The letterhead and the signature block are among the cells read.
+    assert "HỘI KHUYẾN HỌC THÀNH PHỐ HÀ NỘI" in texts and "NGƯỜI LẬP BIỂU" in texts
     _no_english(texts, "workbook")
+    # A ward's workbook too (its sheets list residential areas).
+    ward = load_workbook(
+        io.BytesIO(
+            client.get(
+                "/titles/reports/", {"unit": "00070", "year": YEAR, "format": "xlsx"}
+            ).content
+        )
+    )
+    _no_english(
+        [
+            str(cell.value)
+            for sheet in ward.worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+            if isinstance(cell.value, str)
+        ],
+        "ward workbook",
+    )
 
 
 def _order_on(html: str, names: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ from audit.services import record_bulk
 from registry.models import AdministrativeUnit
 from titles import workflow
 from titles.models import Decision, Override, Registration, State
+from titles.services.certificates import certificates_number
 from titles.services.rollups import rollups_count_recognized
 from titles.workflow import ConcurrentChange, WorkflowError, check_not_frozen
 
@@ -154,8 +155,9 @@ def decision_issue(
 ) -> Decision:
     """Issue a recognition decision for approved registrations of one ward and year.
 
-    Each becomes recognised under the decision; outstanding ones are marked so. All or nothing:
-    if any of them changed meanwhile, nothing is issued.
+    Each becomes recognised under the decision; outstanding ones are marked so, and each gets
+    its certificate number (`certificates_number`). All or nothing: if any of them changed
+    meanwhile, nothing is issued.
     """
     number = number.strip()
     if not number:
@@ -198,4 +200,5 @@ def decision_issue(
         decision=number,
         recognized=len(registrations),
     )
+    certificates_number(decision=decision)
     return decision

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -29,8 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
-from titles import selectors, workflow
-from titles.models import CriteriaSet, Override, Registration, State
+from titles import paper, selectors, workflow
+from titles.models import Certificate, CriteriaSet, Override, Registration, State
 from titles.review_forms import (
     ApproveForm,
     ApprovePassedForm,
@@ -47,6 +47,7 @@ from titles.review_forms import (
 from titles.rules import evaluation
 from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
+from titles.services.certificates import certificates_number
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import registrations_evaluate
 from titles.services.registrations import EVIDENCE_EDITABLE
@@ -582,7 +583,11 @@ def decision_create(request: HttpRequest) -> HttpResponse:
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A decision and the registrations it recognised, printable, with their certificates."""
     decision = selectors.decision_get(user=request.user, pk=pk)
-    rows = list(selectors.recognised_list(decision=decision))
+    rows = list(
+        selectors.recognised_list(decision=decision)
+        .select_related(*paper.AREA_RELATED)
+        .annotate(certificate_number=F("certificate__number"))
+    )
     by_kind: dict[str, int] = {}
     for row in rows:
         by_kind[row.kind] = by_kind.get(row.kind, 0) + 1
@@ -622,7 +627,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
             community_id=filters["area"],
         )
         .filter(PUBLIC_STATES)
-        .select_related("entity__family__community__entity")
+        .select_related(*paper.AREA_RELATED)
         .order_by("kind", "entity__sort_key", "pk")
     )
     posted_from = filters["posted_from"]
@@ -646,6 +651,49 @@ def public_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class CertificateSheet:
+    """One certificate as it prints: the registration, its number, who holds the title, where
+    they live and the title's name on paper."""
+
+    registration: Registration
+    number: int | None
+    holder: str
+    area: str
+    title: str
+
+    @property
+    def number_label(self) -> str:
+        return paper.certificate_label(self.number)
+
+
+def _sheet(registration: Registration) -> CertificateSheet:
+    try:
+        number = registration.certificate.number
+    except Certificate.DoesNotExist:
+        number = None
+    entity = registration.entity
+    return CertificateSheet(
+        registration=registration,
+        number=number,
+        holder=paper.formal_name(entity.kind, entity.name),
+        area=paper.residential_area(entity),
+        title=CERTIFICATE_TITLES[registration.kind],
+    )
+
+
+def _certificates_of(decision, *, pk: int | None = None) -> list[CertificateSheet]:
+    """The decision's certificates (only registration `pk`'s if given), numbered: those without
+    a number get theirs now, all of the decision's at once."""
+    certificates_number(decision=decision)
+    rows = selectors.recognised_list(decision=decision).select_related(
+        *paper.AREA_RELATED, "certificate"
+    )
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    return [_sheet(row) for row in rows]
+
+
 @login_required
 @require_GET
 def certificate(request: HttpRequest, pk: int) -> HttpResponse:
@@ -653,20 +701,24 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
     registration = selectors.registration_get(user=request.user, pk=pk)
     if registration.state != State.RECOGNIZED:
         raise Http404
-    family = None
-    if registration.kind == Kind.FAMILY:
-        family = registry_selectors.entity_get(
-            user=request.user, kind="families", pk=registration.entity_id
-        )
+    decision = selectors.decision_get(user=request.user, pk=registration.decision_id)
+    sheets = _certificates_of(decision, pk=registration.pk)
+    if not sheets:
+        raise Http404
+    return render(
+        request, "titles/review/certificate.html", {"sheet": sheets[0], "decision": decision}
+    )
+
+
+@login_required
+@require_GET
+def decision_certificates(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every certificate of a decision, one A4 landscape sheet each, to print at once."""
+    decision = selectors.decision_get(user=request.user, pk=pk)
     return render(
         request,
-        "titles/review/certificate.html",
-        {
-            "registration": registration,
-            "decision": registration.decision,
-            "title_vi": CERTIFICATE_TITLES[registration.kind],
-            "family": family,
-        },
+        "titles/review/decision_certificates.html",
+        {"decision": decision, "sheets": _certificates_of(decision)},
     )
 
 
@@ -681,5 +733,8 @@ urlpatterns = [
     path("review/approve-passed/", review_approve_passed, name="review_approve_passed"),
     path("decisions/new/", decision_create, name="decision_create"),
     path("decisions/<int:pk>/", decision_detail, name="decision_detail"),
+    path(
+        "decisions/<int:pk>/certificates/", decision_certificates, name="decision_certificates"
+    ),
     path("public-list/", public_list, name="public_list"),
 ]
