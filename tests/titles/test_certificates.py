@@ -178,7 +178,7 @@ def test_the_migration_numbers_earlier_decisions_in_date_then_list_order(provinc
         registration(family.entity, year=decision.year, state=State.RECOGNIZED, decision=decision)
     rejected = make_family(ward_a, code="F5", head_name="Ngô Văn Lỗi", community=area)
     registration(rejected.entity, year=YEAR, state=State.REJECTED)
-    migration = importlib.import_module("titles.migrations.0011_certificate_numbers")
+    migration = importlib.import_module("titles.migrations.0012_certificate_numbers")
     migration.number_existing(apps, None)
     assert _numbers(earlier) == [("Vũ Văn Sơn", 1)]
     assert _numbers(later) == [("Lê Thị An", 2), ("Trần Văn Bình", 3)]
