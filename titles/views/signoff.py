@@ -196,14 +196,15 @@ def _signoff_confirmation(request: HttpRequest, ward: AdministrativeUnit, year: 
             % {"count": undecided_total}
         )
     undecided_of = {row["kind"]: row["unreviewed"] + row["approved"] for row in undecided}
+    figures_of = {row["kind"]: row for row in figures}
     rows = [
         {
-            "kind": row["kind"],
-            "registered": row["registered"],
-            "recognized": row["recognized"],
-            "undecided": undecided_of.get(row["kind"], 0),
+            "kind": kind,
+            "registered": figures_of[kind]["registered"] if kind in figures_of else 0,
+            "recognized": figures_of[kind]["recognized"] if kind in figures_of else 0,
+            "undecided": undecided_of.get(kind, 0),
         }
-        for row in figures
+        for kind in figures_of.keys() | undecided_of.keys()
     ]
     return confirming.confirm(
         request,
