@@ -454,3 +454,18 @@ def test_a_signed_off_year_offers_none_of_these_actions(client, alice, bob, worl
     assert 'id="signed-off"' in html
     for form in ("approve", "reject", "override"):
         assert f"/titles/registrations/{world.regs['e1'].pk}/{form}/" not in html
+
+
+def test_a_decided_registration_offers_no_confirmation_of_its_self_assessment(
+    client, alice, world
+):
+    """Confirming self-assessed evidence applies to undecided registrations only."""
+    approved = world.regs["a1"]
+    Registration.objects.filter(pk=approved.pk).update(evidence_self_assessed=True)
+    client.force_login(alice)
+    html = client.get(reverse("registration_evidence", args=[approved.pk])).content.decode()
+    assert reverse("registration_confirm", args=[approved.pk]) not in html
+    undecided = world.regs["p1"]
+    Registration.objects.filter(pk=undecided.pk).update(evidence_self_assessed=True)
+    html = client.get(reverse("registration_evidence", args=[undecided.pk])).content.decode()
+    assert reverse("registration_confirm", args=[undecided.pk]) in html

@@ -363,6 +363,7 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             "criteria_set": criteria_set,
             "form": form,
             "signoff": signoff,
+            "editable": editable,
             "shares": shares,
             "values": evidence_display(rules, registration.evidence) if rules else [],
             "registration_url": registration_url(registration.pk),
