@@ -5,7 +5,8 @@ Every view reads the same way: decorators → access (a selector that raises Htt
 user's scope; `require_review` for officials' pages and actions, 403 for the other roles) →
 form → one service call → redirect after POST with a message. Actions on one registration carry
 the version the page showed: acting on a page someone else changed meanwhile is refused with
-`ConcurrentChange`'s message and changes nothing.
+`ConcurrentChange`'s message and changes nothing. The mass actions (evaluate now, approve what
+passed, issue a decision) first show their confirmation (`titles.views.confirming`).
 """
 
 from __future__ import annotations

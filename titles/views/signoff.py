@@ -72,7 +72,8 @@ def _back(ward: AdministrativeUnit, year: int) -> HttpResponse:
 def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpResponse:
     """A ward's year: its figures, what is still undecided, the sign-off and its history.
 
-    POST `action=sign_off`, or `action=reopen` with a `reason`.
+    POST `action=sign_off` with `confirmed=1` (without it, the answer is the sign-off's
+    confirmation, as `ward_signoff_confirm` shows it), or `action=reopen` with a `reason`.
     """
     _check_year(year)
     user = request.user
