@@ -1,5 +1,7 @@
 """An official's year-end review in a real browser: log in, evaluate, override a criterion with a
-reason, approve the batch, issue a decision, print a certificate.
+reason, approve the batch, issue a decision, print a certificate. Evaluating, approving the batch
+and issuing the decision each go through their confirmation (read at 390 px and 1366 px), and
+come back to the queue as it was filtered.
 
 The official switches the site to Vietnamese with the header's switch; every page is read for
 untranslated English (`vietnamese` fixture). Elements are found by id and name, not by their
@@ -74,7 +76,12 @@ def test_official_reviews_decides_and_prints(
     expect(page.locator("#count-registered .count")).to_have_text("4")
     vietnamese.check()
 
+    # Evaluate now: the confirmation counts the four ready households, then the queue again.
     page.click("#evaluate-now")
+    expect(page.locator("#confirm-counts tbody th")).to_have_text(["Gia đình học tập"])
+    expect(page.locator("#confirm-counts tbody td")).to_have_text(["4"])
+    vietnamese.check()
+    page.click("#confirm-button")
     expect(page.locator("#count-evaluated .count")).to_have_text("4")
     expect(page.locator("#approve-all")).to_be_enabled()
     vietnamese.check()
@@ -101,8 +108,25 @@ def test_official_reviews_decides_and_prints(
     vietnamese.check()
 
     page.click("#back-to-queue")
+    # Narrowed to families, the queue sends its filters through the confirmation and back.
+    page.select_option("#id_kind", "family")
+    page.locator("form.filters button[type=submit]").click()
+    page.wait_for_url(re.compile(r"kind=family"))
+    filtered = page.url
     page.click("#approve-all")
+    page.wait_for_url(re.compile(r"/titles/review/approve-passed/\?"))
+    expect(page.locator("#confirm-counts tbody td")).to_have_text(["3"])  # one is approved
+    for width in (390, 1366):  # a phone, then a desktop: the page fits, its button is in view
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        expect(page.locator("#confirm-button")).to_be_in_viewport()
+        expect(page.locator("#confirm-cancel")).to_be_visible()
+    vietnamese.check()
+    page.click("#confirm-button")
+    page.wait_for_url(lambda url: url == filtered)
     expect(page.locator("#count-approved .count")).to_have_text("4")
+    expect(page.locator("#id_kind")).to_have_value("family")
+    page.set_viewport_size({"width": 390, "height": 844})
     vietnamese.check()
 
     page.click("#new-decision")
@@ -111,6 +135,13 @@ def test_official_reviews_decides_and_prints(
     page.fill("#id_date", timezone.localdate().isoformat())
     vietnamese.check()
     page.click("#issue-decision")
+    # The decision's confirmation lists the four households it will recognise.
+    expect(page.locator("#confirm-rows tbody tr")).to_have_count(4)
+    expect(page.locator("#confirmation")).to_contain_text(number)
+    vietnamese.check()
+    page.click("#confirm-button")
+    page.wait_for_url(lambda url: url == filtered)
+    page.locator("#decisions a", has_text=number).click()
     expect(page.locator("#decision-number")).to_have_text(number)
     expect(page.locator("#recognised tbody tr")).to_have_count(4)
     vietnamese.check()
@@ -155,6 +186,8 @@ def test_official_reviews_decides_and_prints(
         reverse("review_queue"),
         reverse("registration_detail", args=[failing.pk]),
         reverse("decision_create"),
+        reverse("ward_evaluate"),
+        reverse("review_approve_passed"),
         reverse("decision_detail", args=[decision.pk]),
         reverse("certificate", args=[failing.pk]),
     }

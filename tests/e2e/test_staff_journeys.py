@@ -159,9 +159,11 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     assert page.input_value("input[name=year]") == str(YEAR)
     vietnamese.check()
     page.locator("form.stacked button[type=submit]").click()
-
-    # Back on the list, narrowed to the area: its three households are registered.
-    page.wait_for_url("**/titles/registrations/?*")
+    # The confirmation counts the three households, then back on the list.
+    expect(page.locator("#confirm-counts tbody td").first).to_have_text("3")
+    vietnamese.check()
+    page.click("#confirm-button")
+    page.wait_for_url(f"**{reverse('registration_list')}")
     expect(page.locator(".message.success")).to_contain_text("3")
     expect(page.locator("table.data tbody tr")).to_have_count(3)
     assert Registration.objects.filter(year=YEAR, state=State.REGISTERED).count() == 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -271,7 +272,9 @@ def evaluated_registration(client, bob, family_registration):
     client.force_login(bob)
     family_registration.evidence = {"F1": "có", "F2": "3"}
     family_registration.save()
-    response = client.post(reverse("ward_evaluate"), {"ward": "00070", "year": THIS_YEAR})
+    response = client.post(
+        reverse("ward_evaluate"), {"ward": "00070", "year": THIS_YEAR, "confirmed": "1"}
+    )
     assert response.status_code == 302
     family_registration.refresh_from_db()
     assert family_registration.state == State.EVALUATED
@@ -326,6 +329,7 @@ def test_decision_number_is_saved_verbatim_and_shown_escaped(
         "number": number,
         "date": date,
         "registrations": approved.pk if chosen == "own" else chosen,
+        "confirmed": "1",
     }
     with rolled_back():
         status, response = _post(client, url, post)
@@ -381,6 +385,13 @@ _ANY = st.one_of(numberish, hostile_text(max_size=30))
             "q": _ANY,
             "scope": st.sampled_from(["all", "selected", "", "<x>"]),
             "ids": st.one_of(st.lists(_ANY, max_size=3), st.just("1")),
+            "confirmed": st.sampled_from(["1", "", "0"]),
+            "next": st.one_of(
+                st.sampled_from(
+                    ["/titles/review/?ward=00070", "https://evil.example/", "//evil.example/"]
+                ),
+                _ANY,
+            ),
         },
     ),
 )
@@ -393,7 +404,12 @@ def test_queue_actions_never_fail(client, bob, dave, family_registration, who, u
     client.force_login({"bob": bob, "dave": dave}[who])
     with rolled_back():
         response = client.post(reverse(url_name), post)
-        assert response.status_code in (302, 404), (response.status_code, post)
+        # Not confirmed, a valid form answers with its confirmation; nothing else is a page.
+        assert response.status_code in (200, 302, 404), (response.status_code, post)
+        if response.status_code == 200:
+            assert post.get("confirmed") != "1", post
+        if response.status_code == 302:
+            assert urlsplit(response["Location"]).netloc == "", response["Location"]
 
 
 # --- uploads and login -----------------------------------------------------------------------

@@ -324,7 +324,7 @@ def test_official_signs_off_from_the_page_and_history_is_shown(client, world, wa
     assert "4 registrations are not decided yet" in _text(page)
     assert 'id="reopen-form"' not in html
 
-    response = client.post(_page(ward_a), {"action": "sign_off"})
+    response = client.post(_page(ward_a), {"action": "sign_off", "confirmed": "1"})
     assert response.status_code == 302
     assert response["Location"] == _page(ward_a)
     assert _messages(response) == [f"The figures of {ward_a.name} for {YEAR} are signed off."]
@@ -338,7 +338,7 @@ def test_official_signs_off_from_the_page_and_history_is_shown(client, world, wa
     assert 'id="reopen-form"' not in html
     assert re.search(r'<tr data-action="sign_off">.*?bob', html, flags=re.S)
 
-    again = client.post(_page(ward_a), {"action": "sign_off"})
+    again = client.post(_page(ward_a), {"action": "sign_off", "confirmed": "1"})
     assert "already signed off" in _messages(again)[0]
     assert WardSignOff.objects.count() == 1
 
@@ -414,6 +414,7 @@ def test_review_pages_tell_why_a_frozen_registration_cannot_be_decided(client, w
             "number": "01/QĐ-UBND",
             "date": f"{YEAR}-12-01",
             "registrations": [world["approved"].pk],
+            "confirmed": "1",
         },
     )
     assert response.status_code == 200

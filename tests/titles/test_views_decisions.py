@@ -65,11 +65,14 @@ def _url(**params) -> str:
     return f"{reverse('decision_create')}?{query}"
 
 
-def _issue(client, registrations, number="125/QĐ-UBND", date="2025-12-10", **params):
-    return client.post(
-        _url(**params),
-        {"number": number, "date": date, "registrations": [r.pk for r in registrations]},
-    )
+def _issue(
+    client, registrations, number="125/QĐ-UBND", date="2025-12-10", confirmed=True, **params
+):
+    """Post the decision form, confirmed (the confirmation's button) unless told otherwise."""
+    data = {"number": number, "date": date, "registrations": [r.pk for r in registrations]}
+    if confirmed:
+        data["confirmed"] = "1"
+    return client.post(_url(**params), data)
 
 
 def test_form_offers_every_approved_registration_ticked(client, bob, approved):

@@ -538,12 +538,19 @@ def test_queue_query_count_does_not_grow_with_rows(
 # --- evaluate now and bulk approval -----------------------------------------------------------
 
 
+def _evaluate(client, **data):
+    """Evaluate now, confirmed (the confirmation's button)."""
+    return client.post(
+        reverse("ward_evaluate"), {"ward": "00070", "year": YEAR, "confirmed": "1", **data}
+    )
+
+
 def test_evaluate_now(client, bob, ward_a, ward_b, english):
     load(FAMILY_DOC)
     mine = registration(make_family(ward_a).entity, evidence={"F1": "1", "F2": "2"})
     other = registration(make_family(ward_b, code="B").entity, evidence={"F1": "1"})
     client.force_login(bob)
-    response = client.post(reverse("ward_evaluate"), {"ward": "00070", "year": YEAR})
+    response = _evaluate(client)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('review_queue')}?ward=00070&year={YEAR}"
     assert _messages(response) == ["Evaluated 1 registration: 1 passed."]
@@ -556,7 +563,7 @@ def test_evaluate_now(client, bob, ward_a, ward_b, english):
 def test_evaluate_reports_missing_criteria(client, bob, ward_a, english):
     registration(make_family(ward_a).entity, state=State.SUBMITTED)  # no criteria set loaded
     client.force_login(bob)
-    response = client.post(reverse("ward_evaluate"), {"ward": "00070", "year": YEAR})
+    response = _evaluate(client)
     assert _messages(response)[1] == (
         "1 registration for Learning Family was not evaluated: no criteria set is in force "
         "for 2025."
@@ -568,14 +575,18 @@ def test_evaluate_access(client, alice, carol, oscar, ward_a):
     reg = registration(make_family(ward_a).entity)
     for user, status in ((alice, 403), (carol, 403), (oscar, 404)):
         client.force_login(user)
-        response = client.post(reverse("ward_evaluate"), {"ward": "00070", "year": YEAR})
+        response = _evaluate(client)
         assert response.status_code == status
-    assert client.get(reverse("ward_evaluate")).status_code == 405
+    client.force_login(alice)
+    assert client.get(reverse("ward_evaluate")).status_code == 403
     assert Registration.objects.get(pk=reg.pk).state == State.REGISTERED
 
 
 def _approve_passed(client, **data):
-    return client.post(reverse("review_approve_passed"), {"ward": "00070", "year": YEAR, **data})
+    """Approve, confirmed (the confirmation's button)."""
+    return client.post(
+        reverse("review_approve_passed"), {"ward": "00070", "year": YEAR, "confirmed": "1", **data}
+    )
 
 
 def test_approve_all_that_passed(client, bob, ward_a, regs, english):

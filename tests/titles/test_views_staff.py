@@ -210,11 +210,12 @@ def test_nobody_sees_an_empty_list(client, nobody, two_wards):
 def test_list_query_count_does_not_grow_with_rows(
     client, request, who, params, ward_a, ward_b, area, family_set, django_assert_num_queries
 ):
-    """Session, user, grant, wards, (the chosen ward), areas, count, rows, and the request's
-    savepoint and its release (ATOMIC_REQUESTS): 9 or 10, whatever the number of rows."""
+    """Session, user, grant, wards, (the chosen ward), areas, the ward-year's sign-off, count,
+    rows, and the request's savepoint and its release (ATOMIC_REQUESTS): 10 or 11, whatever
+    the number of rows."""
     _login(client, request, who)
     params = {k: area.pk if v == "AREA" else v for k, v in params.items()}
-    expected = 10 if "ward" in params else 9
+    expected = 11 if "ward" in params else 10
     for i in range(3):
         registration(make_family(ward_a, code=f"S{i}", community=area).entity, year=YEAR)
     with django_assert_num_queries(expected):
@@ -328,7 +329,7 @@ def test_staff_registers_every_household_of_an_area(client, alice, households, a
     assert page.status_code == 200
     assert "Tổ dân phố Một (TDP1)" in _html(page)
     with translation.override("en"):
-        response = client.post(url, {"area": area.pk, "year": YEAR}, follow=True)
+        response = client.post(url, {"area": area.pk, "year": YEAR, "confirmed": "1"}, follow=True)
     assert response.redirect_chain[0][0].startswith(reverse("registration_list"))
     assert "2 registered, 1 already registered." in _html(response)
     assert Registration.objects.filter(year=YEAR, entity__family__community=area).count() == 3
@@ -365,7 +366,9 @@ def test_admin_covering_several_wards_picks_the_ward_first(
     assert 'name="ward"' in _html(client.get(url))
     page = client.get(url, {"ward": ward_a.code})
     assert "Tổ dân phố Một" in _html(page)
-    response = client.post(f"{url}?ward={ward_a.code}", {"area": area.pk, "year": YEAR})
+    response = client.post(
+        f"{url}?ward={ward_a.code}", {"area": area.pk, "year": YEAR, "confirmed": "1"}
+    )
     assert response.status_code == 302
     assert Registration.objects.count() == 3
 

@@ -201,7 +201,10 @@ PATHS: dict[str, tuple[Callable, set[str] | None]] = {
         REGISTER,
     ),  # fmt: skip
     "register an area": (
-        _post("registration_register_area", lambda w: {"area": w.area.pk, "year": YEAR}),
+        _post(
+            "registration_register_area",
+            lambda w: {"area": w.area.pk, "year": YEAR, "confirmed": "1"},
+        ),
         REGISTER,
     ),
     "enter evidence": (
@@ -240,19 +243,25 @@ PATHS: dict[str, tuple[Callable, set[str] | None]] = {
     ),
     "approve all": (
         _post(
-            "review_approve_passed", lambda w: {"ward": w.ward.code, "year": YEAR, "scope": "all"}
+            "review_approve_passed",
+            lambda w: {"ward": w.ward.code, "year": YEAR, "scope": "all", "confirmed": "1"},
         ),
         REVIEW,
     ),  # fmt: skip
     "issue a decision": (
         lambda client, w: client.post(
             reverse("decision_create") + f"?ward={w.ward.code}&year={YEAR}",
-            {"number": "QD-1", "date": f"{YEAR}-12-01", "registrations": [w.approved.pk]},
+            {
+                "number": "QD-1",
+                "date": f"{YEAR}-12-01",
+                "registrations": [w.approved.pk],
+                "confirmed": "1",
+            },
         ),
         REVIEW,
     ),
     "evaluate now": (
-        _post("ward_evaluate", lambda w: {"ward": w.ward.code, "year": YEAR}),
+        _post("ward_evaluate", lambda w: {"ward": w.ward.code, "year": YEAR, "confirmed": "1"}),
         REVIEW,
     ),
     "import page": (_import_page, REGISTER),

@@ -841,21 +841,57 @@ def _evaluate_in_parallel(parts: list, *, kind: str, year: int, user, run: Evalu
         raise EvaluationWorkerError("an evaluation worker failed:\n" + "\n".join(failures))
 
 
+def _ready(queryset, *, year: int, frozen: set[int]):
+    """The registrations of `queryset` that evaluating `year` takes: ready for it
+    (`workflow.READY`) and not of a signed-off ward-year, whose figures stay as signed off."""
+    return queryset.filter(workflow.READY, year=year).exclude(ward_id__in=frozen)
+
+
+def _not_submitted(queryset, *, year: int, frozen: set[int]) -> int:
+    """How many of them wait without evidence (they stay registered)."""
+    return queryset.filter(workflow.NOT_SUBMITTED, year=year).exclude(ward_id__in=frozen).count()
+
+
+@dataclass(frozen=True)
+class EvaluationPreview:
+    """What evaluating a ward's year would do, for its confirmation."""
+
+    ready: dict[str, int]  # kind -> registrations it would evaluate
+    not_submitted: int  # registered without evidence: they would stay registered
+    no_criteria: list[str]  # kinds with registrations to evaluate but no criteria set in force
+
+
+def evaluation_preview(*, year: int, ward) -> EvaluationPreview:
+    """Count what `registrations_evaluate(year=year, ward=ward)` would take, by title, with
+    the same selection it runs on; nothing is evaluated."""
+    frozen = workflow.frozen_ward_ids(year=year)
+    scope = Registration.objects.filter(ward=ward)
+    ready = dict(
+        _ready(scope, year=year, frozen=frozen)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    not_submitted = _not_submitted(scope, year=year, frozen=frozen)
+    no_criteria = [
+        kind
+        for kind in BOTTOM_UP
+        if ready.get(kind)
+        and criteria_in_force(title=kind, year=year, province_id=ward.parent_id) is None
+    ]
+    return EvaluationPreview(ready=ready, not_submitted=not_submitted, no_criteria=no_criteria)
+
+
 def _evaluate(queryset, *, year: int, user, workers: int = 1) -> EvaluationRun:
     run = EvaluationRun(rows=[], no_criteria={}, changed_meanwhile=0)
     memo = _Memo()
     # A signed-off ward-year's figures are frozen: its results stay as they were signed off.
     frozen = workflow.frozen_ward_ids(year=year)
-    scope = queryset.filter(year=year)
-    run.not_submitted = scope.filter(workflow.NOT_SUBMITTED).exclude(ward_id__in=frozen).count()
+    run.not_submitted = _not_submitted(queryset, year=year, frozen=frozen)
     if frozen:
-        run.frozen = scope.filter(workflow.READY, ward_id__in=frozen).count()
+        run.frozen = queryset.filter(workflow.READY, year=year, ward_id__in=frozen).count()
     for kind in BOTTOM_UP:
-        qs = (
-            queryset.filter(workflow.READY, year=year, kind=kind)
-            .exclude(ward_id__in=frozen)
-            .order_by("pk")
-        )
+        qs = _ready(queryset, year=year, frozen=frozen).filter(kind=kind).order_by("pk")
         parts = _parts(qs, workers) if _can_share_out(workers) else [qs]
         if len(parts) > 1:
             _evaluate_in_parallel(parts, kind=kind, year=year, user=user, run=run)

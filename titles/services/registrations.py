@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -116,13 +117,7 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
     """
     registration_window_check(user=user, province_id=community.entity.province_id, year=year)
     check_not_frozen(ward_id=community.entity.ward_id, year=year)
-    entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
-    already = set(
-        Registration.objects.filter(entity_id__in=entity_ids, year=year).values_list(
-            "entity_id", flat=True
-        )
-    )
-    entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(pk__in=already)
+    entities, already = area_households(community=community, year=year)
     new = [_new_registration(e, year, user) for e in entities]
     created = workflow.registrations_create(
         registrations=new, user=user, details=[{"area": community.entity.code}] * len(new)
@@ -136,7 +131,20 @@ def registrations_register_area(*, user, community: Community, year: int) -> tup
         area=community.entity.code,
         registered=len(created),
     )
-    return len(created), len(already)
+    return len(created), already
+
+
+def area_households(*, community: Community, year: int) -> tuple[QuerySet[Entity], int]:
+    """The households of the residential area that registering the area registers for `year`
+    (those not registered yet), and how many are registered already: what its confirmation
+    counts and what it then registers."""
+    entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
+    registered = Registration.objects.filter(entity_id__in=entity_ids, year=year)
+    already = registered.count()
+    entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(
+        pk__in=registered.values("entity_id")
+    )
+    return entities, already
 
 
 def evidence_clean(*, registration: Registration, values: Mapping[str, object]) -> dict[str, str]:

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from audit.services import record_bulk
@@ -23,6 +24,22 @@ from titles.workflow import ConcurrentChange, WorkflowError, check_not_frozen
 
 ReviewError = WorkflowError
 """A review action that is not allowed now; the message says why, for the user."""
+
+APPROVABLE = Q(state__in=workflow.APPROVE.sources, passed=True)
+"""Registrations an official may approve: evaluated, and passed (after any overrides)."""
+
+
+def registrations_approvable(
+    *, ward: AdministrativeUnit, year: int, kind: str | None = None, ids=None
+) -> QuerySet[Registration]:
+    """The ward's registrations of `year` that "approve what passed" approves, limited to
+    `kind` and/or `ids` when given: what its confirmation counts and what it then approves."""
+    qs = Registration.objects.filter(APPROVABLE, ward=ward, year=year)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs
 
 
 @transaction.atomic
@@ -75,11 +92,7 @@ def registrations_approve_passed(
     off.
     """
     check_not_frozen(ward_id=ward.pk, year=year)
-    qs = Registration.objects.filter(ward=ward, year=year, state=State.EVALUATED, passed=True)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
+    qs = registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
     approved = skipped = 0
     for registration in qs.order_by("pk"):
         try:

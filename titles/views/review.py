@@ -5,7 +5,8 @@ Every view reads the same way: decorators → access (a selector that raises Htt
 user's scope; `require_review` for officials' pages and actions, 403 for the other roles) →
 form → one service call → redirect after POST with a message. Actions on one registration carry
 the version the page showed: acting on a page someone else changed meanwhile is refused with
-`ConcurrentChange`'s message and changes nothing.
+`ConcurrentChange`'s message and changes nothing. The mass actions (evaluate now, approve what
+passed, issue a decision) first show their confirmation (`titles.views.confirming`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
 from titles.services.certificates import certificates_number
 from titles.services.criteria import criteria_for, parsed
-from titles.services.evaluate import registrations_evaluate
+from titles.services.evaluate import evaluation_preview, registrations_evaluate
 from titles.services.registrations import EVIDENCE_EDITABLE
 from titles.templatetags.titles_tags import in_language
+from titles.views import confirming
 
 QUEUE_PAGE_SIZE = 50
 DECISIONS_SHOWN = 20
@@ -329,7 +331,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.registration_list(**scope).aggregate(
         total=Count("pk"),
-        approvable=Count("pk", filter=Q(state=State.EVALUATED, passed=True)),
+        approvable=Count("pk", filter=review.APPROVABLE),
         **{state.value: Count("pk", filter=Q(state=state)) for state in State},
     )
     decisions = (
@@ -350,26 +352,58 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "state_counts": [(state, counts[state.value]) for state in State],
             "decisions": decisions,
             "signoff": ward_year_signoff(ward_id=ward.pk, year=year),
+            "here": request.get_full_path(),
             "evaluable_states": (State.REGISTERED, State.SUBMITTED, State.EVALUATED),
             "ward_year_form": WardYearForm(initial={"ward": ward.code, "year": year}),
         },
     )
 
 
+def _ward_subtitle(ward: AdministrativeUnit, year: int) -> str:
+    return f"{ward.name} ({ward.code}) · {year}"
+
+
+def _refuse_frozen(
+    request: HttpRequest, ward: AdministrativeUnit, year: int, heading: str, back: str
+) -> HttpResponse | None:
+    """In a signed-off ward-year: the confirmation (GET, or a POST not confirmed) is the page
+    that says so, the confirmed action a message on the list. None while the year is open."""
+    signoff = ward_year_signoff(ward_id=ward.pk, year=year)
+    if signoff is None:
+        return None
+    if confirming.is_confirmed(request):
+        messages.error(request, workflow.frozen_message(year))
+        return redirect(back)
+    return confirming.refuse_frozen(
+        request,
+        heading=heading,
+        subtitle=_ward_subtitle(ward, year),
+        signoff=signoff,
+        back=back,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ward_evaluate(request: HttpRequest) -> HttpResponse:
-    """ "Evaluate now": score every undecided registration of the ward and year."""
+    """ "Evaluate now": score every registration of the ward and year that is ready for it.
+
+    GET (or a POST not confirmed) shows how many it will evaluate, by title; the confirmed POST
+    evaluates and returns to the queue (`next`).
+    """
     require_review(request.user)
-    form = WardYearForm(request.POST)
+    form = WardYearForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         messages.error(request, _("Choose a commune/ward and a year first."))
         return redirect("review_queue")
     ward = registry_selectors.ward_get(user=request.user, code=form.cleaned_data["ward"])
     year = form.cleaned_data["year"]
-    if workflow.ward_year_frozen(ward_id=ward.pk, year=year):
-        messages.error(request, workflow.frozen_message(year))
-        return redirect(_queue_url(ward, year))
+    back = confirming.next_url(request, _queue_url(ward, year))
+    heading = _("Evaluate now")
+    if (refused := _refuse_frozen(request, ward, year, heading, back)) is not None:
+        return refused
+    if not confirming.is_confirmed(request):
+        return _evaluate_confirmation(request, ward, year, heading, back)
     run = registrations_evaluate(year=year, ward=ward, user=request.user)
     evaluated = len(run.rows)
     passed = sum(1 for row in run.rows if row.passed)
@@ -418,15 +452,75 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
             )
             % {"count": run.changed_meanwhile},
         )
-    return redirect(_queue_url(ward, year))
+    return redirect(back)
+
+
+def _evaluate_confirmation(
+    request: HttpRequest, ward: AdministrativeUnit, year: int, heading: str, back: str
+) -> HttpResponse:
+    preview = evaluation_preview(year=year, ward=ward)
+    total = sum(preview.ready.values())
+    notes = []
+    if preview.not_submitted:
+        notes.append(
+            ngettext(
+                "%(count)s registration is not yet submitted (no evidence) and will stay "
+                "registered.",
+                "%(count)s registrations are not yet submitted (no evidence) and will stay "
+                "registered.",
+                preview.not_submitted,
+            )
+            % {"count": preview.not_submitted}
+        )
+    for kind in preview.no_criteria:
+        notes.append(
+            _(
+                "No criteria set is in force for %(title)s in %(year)s: those registrations "
+                "will not be evaluated."
+            )
+            % {"title": Kind(kind).label, "year": year}
+        )
+    return confirming.confirm(
+        request,
+        confirming.Confirmation(
+            heading=heading,
+            subtitle=_ward_subtitle(ward, year),
+            lead=ngettext(
+                "%(count)s registration is ready and will be evaluated with the criteria in "
+                "force; a result that does not change is left as it is.",
+                "%(count)s registrations are ready and will be evaluated with the criteria in "
+                "force; a result that does not change is left as it is.",
+                total,
+            )
+            % {"count": total},
+            counts=confirming.Counts(
+                columns=[_("To evaluate")],
+                rows=confirming.by_kind(
+                    ({"kind": kind, "n": n} for kind, n in preview.ready.items()), "n"
+                ),
+            ),
+            notes=notes,
+            nothing=_("No registration of this commune/ward and year is ready to be evaluated.")
+            if not total
+            else "",
+            action=reverse("ward_evaluate"),
+            fields=[("ward", ward.code), ("year", year)],
+            button=_("Evaluate"),
+            cancel=back,
+        ),
+    )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def review_approve_passed(request: HttpRequest) -> HttpResponse:
-    """Approve the ticked registrations that passed, or all that passed under the filters."""
+    """Approve the ticked registrations that passed, or all that passed under the filters.
+
+    GET (or a POST not confirmed) shows how many it will approve, by title; the confirmed POST
+    approves and returns to the queue as it was filtered (`next`).
+    """
     require_review(request.user)
-    form = ApprovePassedForm(request.POST)
+    form = ApprovePassedForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         errors = form.non_field_errors() or [_("Choose a commune/ward and a year first.")]
         messages.error(request, errors[0])
@@ -435,12 +529,18 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
         year = form.cleaned_data.get("year")
         if ward_code and year:
             ward = registry_selectors.ward_get(user=request.user, code=ward_code)
-            return redirect(_queue_url(ward, year))
+            return redirect(confirming.next_url(request, _queue_url(ward, year)))
         return redirect("review_queue")
     data = form.cleaned_data
     user = request.user
     ward = registry_selectors.ward_get(user=user, code=data["ward"])
     year = data["year"]
+    back = confirming.next_url(
+        request, _queue_url(ward, year, kind=data["kind"], area=data["area"], q=data["q"])
+    )
+    heading = _("Approve what passed")
+    if (refused := _refuse_frozen(request, ward, year, heading, back)) is not None:
+        return refused
     kind = data["kind"] or None
     ids: list[int] | None
     if data["scope"] == "selected":
@@ -455,19 +555,46 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
                 ward_id=ward.pk,
                 community_id=data["area"],
                 q=data["q"],
-                state=State.EVALUATED,
-                result="passed",
-            ).values_list("pk", flat=True)
+            )
+            .filter(review.APPROVABLE)
+            .values_list("pk", flat=True)
         )
     else:
         ids = None
+    if not confirming.is_confirmed(request):
+        approvable = review.registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
+        rows = confirming.by_kind(approvable.values("kind").annotate(n=Count("pk")), "n")
+        total = sum(figures[0] for _label, figures in rows)
+        fields = [(name, data[name] or "") for name in ("ward", "year", "kind", "area", "q")]
+        fields += [("scope", data["scope"]), *(("ids", pk) for pk in data["ids"])]
+        return confirming.confirm(
+            request,
+            confirming.Confirmation(
+                heading=heading,
+                subtitle=_ward_subtitle(ward, year),
+                lead=ngettext(
+                    "%(count)s registration that passed its evaluation will be approved.",
+                    "%(count)s registrations that passed their evaluation will be approved.",
+                    total,
+                )
+                % {"count": total},
+                counts=confirming.Counts(columns=[_("To approve")], rows=rows),
+                nothing=_("No registration among these has passed and waits for approval.")
+                if not total
+                else "",
+                action=reverse("review_approve_passed"),
+                fields=fields,
+                button=_("Approve"),
+                cancel=back,
+            ),
+        )
     try:
         approved, skipped = review.registrations_approve_passed(
             user=user, ward=ward, year=year, kind=kind, ids=ids
         )
     except review.ReviewError as exc:
         messages.error(request, str(exc))
-        return redirect(_queue_url(ward, year, kind=data["kind"], area=data["area"], q=data["q"]))
+        return redirect(back)
     if approved:
         messages.success(
             request,
@@ -490,7 +617,7 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
             )
             % {"count": skipped},
         )
-    return redirect(_queue_url(ward, year, kind=data["kind"], area=data["area"], q=data["q"]))
+    return redirect(back)
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -512,13 +639,28 @@ def _kind_param(request: HttpRequest) -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decision_create(request: HttpRequest) -> HttpResponse:
-    """Issue a recognition decision for approved registrations of a ward and year."""
+    """Issue a recognition decision for approved registrations of a ward and year.
+
+    The form's POST shows the decision and the list of registrations it will recognise; the
+    confirmed POST issues it and returns to the queue it came from (`next`), or else to the
+    decision's page. In a signed-off year the page says so and offers no form.
+    """
     require_review(request.user)
     ward = _chosen_ward(request, request.GET)
     if ward is None:
         return _ward_pick(request, "decision_create", _("New decision"))
     user = request.user
     year, kind = _year_param(request), _kind_param(request)
+    queue = confirming.next_url(request, _queue_url(ward, year))
+    signoff = ward_year_signoff(ward_id=ward.pk, year=year)
+    if signoff is not None:
+        return confirming.refuse_frozen(
+            request,
+            heading=_("New decision"),
+            subtitle=_ward_subtitle(ward, year),
+            signoff=signoff,
+            back=queue,
+        )
     approved = selectors.registration_list(
         user=user, year=year, kind=kind, state=State.APPROVED, ward_id=ward.pk
     )
@@ -533,6 +675,8 @@ def decision_create(request: HttpRequest) -> HttpResponse:
                 "number",
                 _("Decision number %(number)s already exists in this ward.") % {"number": number},
             )
+        elif not confirming.is_confirmed(request):
+            return _decision_confirmation(request, ward, year, kind, data)
         else:
             try:
                 decision = review.decision_issue(
@@ -556,7 +700,9 @@ def decision_create(request: HttpRequest) -> HttpResponse:
                     )
                     % {"number": decision.number, "count": count},
                 )
-                return redirect("decision_detail", pk=decision.pk)
+                return redirect(
+                    confirming.next_url(request, reverse("decision_detail", args=[decision.pk]))
+                )
     rows = list(approved)
     if form.is_bound:
         chosen = {str(value) for value in form.data.getlist("registrations")}
@@ -574,7 +720,66 @@ def decision_create(request: HttpRequest) -> HttpResponse:
             "kinds": Kind.choices,
             "rows": rows,
             "selected": selected,
+            "next": confirming.next_param(request),
+            "queue": queue,
         },
+    )
+
+
+def _decision_url(ward: AdministrativeUnit, year: int, kind: str | None, next_: str) -> str:
+    params = {"ward": ward.code, "year": year, "kind": kind or "", confirming.NEXT: next_}
+    return f"{reverse('decision_create')}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+def _decision_confirmation(
+    request: HttpRequest, ward: AdministrativeUnit, year: int, kind: str | None, data: dict
+) -> HttpResponse:
+    """The decision about to be issued: its number and date, and every registration it will
+    recognise, counted by title (outstanding ones too)."""
+    chosen = sorted(
+        data["registrations"],
+        key=lambda r: (selectors.KIND_ORDER.index(r.kind), r.entity.sort_key, r.pk),
+    )
+    counted: dict[str, dict] = {}
+    for registration in chosen:
+        row = counted.setdefault(
+            registration.kind, {"kind": registration.kind, "n": 0, "outstanding": 0}
+        )
+        row["n"] += 1
+        row["outstanding"] += bool(registration.eval_outstanding)
+    next_ = confirming.next_param(request)
+    return confirming.confirm(
+        request,
+        confirming.Confirmation(
+            heading=_("Issue decision %(number)s") % {"number": data["number"]},
+            subtitle=_ward_subtitle(ward, year),
+            lead=ngettext(
+                "Decision %(number)s of %(date)s will recognise %(count)s registration. Once "
+                "issued, a decision cannot be withdrawn here.",
+                "Decision %(number)s of %(date)s will recognise %(count)s registrations. Once "
+                "issued, a decision cannot be withdrawn here.",
+                len(chosen),
+            )
+            % {
+                "number": data["number"],
+                "date": data["date"].strftime("%d/%m/%Y"),
+                "count": len(chosen),
+            },
+            counts=confirming.Counts(
+                columns=[_("To recognise"), _("Outstanding")],
+                rows=confirming.by_kind(counted.values(), "n", "outstanding"),
+            ),
+            rows=chosen,
+            action=_decision_url(ward, year, kind, ""),
+            fields=[
+                ("number", data["number"]),
+                ("date", data["date"].isoformat()),
+                *(("registrations", r.pk) for r in chosen),
+            ],
+            button=_("Issue the decision"),
+            cancel=_decision_url(ward, year, kind, next_),
+            next=next_,
+        ),
     )
 
 

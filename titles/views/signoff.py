@@ -15,9 +15,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from registry import selectors as registry_selectors
@@ -28,6 +28,7 @@ from titles.models import WardSignOff
 from titles.review_forms import REASON_MAX, YEAR_MAX, YEAR_MIN, current_year
 from titles.services.review import ReviewError
 from titles.services.signoff import can_reopen, can_sign_off, ward_reopen, ward_sign_off
+from titles.views import confirming
 
 STATUS_LABELS = {
     "below": gettext_lazy("below target"),
@@ -58,8 +59,12 @@ def _check_year(year: int) -> None:
         raise Http404
 
 
+def _page(ward: AdministrativeUnit, year: int) -> str:
+    return reverse("ward_signoff", kwargs={"ward_code": ward.code, "year": year})
+
+
 def _back(ward: AdministrativeUnit, year: int) -> HttpResponse:
-    return redirect("ward_signoff", ward_code=ward.code, year=year)
+    return redirect(_page(ward, year))
 
 
 @login_required
@@ -67,7 +72,8 @@ def _back(ward: AdministrativeUnit, year: int) -> HttpResponse:
 def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpResponse:
     """A ward's year: its figures, what is still undecided, the sign-off and its history.
 
-    POST `action=sign_off`, or `action=reopen` with a `reason`.
+    POST `action=sign_off` with `confirmed=1` (without it, the answer is the sign-off's
+    confirmation, as `ward_signoff_confirm` shows it), or `action=reopen` with a `reason`.
     """
     _check_year(year)
     user = request.user
@@ -79,6 +85,8 @@ def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpRespons
             raise PermissionDenied
         action = request.POST.get("action")
         if action == WardSignOff.Action.SIGN_OFF and may_sign_off:
+            if not confirming.is_confirmed(request):
+                return _signoff_confirmation(request, ward, year)
             try:
                 ward_sign_off(user=user, ward=ward, year=year)
             except ReviewError as exc:
@@ -89,7 +97,7 @@ def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpRespons
                     _("The figures of %(ward)s for %(year)s are signed off.")
                     % {"ward": ward.name, "year": year},
                 )
-            return _back(ward, year)
+            return redirect(confirming.next_url(request, _page(ward, year)))
         if action == WardSignOff.Action.REOPEN and may_reopen:
             reopen_form = ReopenForm(request.POST, auto_id="reopen_%s")
             if reopen_form.is_valid():
@@ -143,6 +151,83 @@ def ward_signoff(request: HttpRequest, ward_code: str, year: int) -> HttpRespons
             "reopen_form": reopen_form,
             "years": (year - 1, year + 1),
         },
+    )
+
+
+@login_required
+@require_GET
+def ward_signoff_confirm(request: HttpRequest, ward_code: str, year: int) -> HttpResponse:
+    """What signing off the ward's year will freeze, before the official confirms it."""
+    _check_year(year)
+    user = request.user
+    ward = registry_selectors.ward_get(user=user, code=ward_code)
+    if not can_sign_off(user, ward):
+        raise PermissionDenied
+    return _signoff_confirmation(request, ward, year)
+
+
+def _signoff_confirmation(request: HttpRequest, ward: AdministrativeUnit, year: int):
+    """The figures the sign-off freezes and what is still undecided; in a year already signed
+    off, who did it and when, and no button."""
+    back = confirming.next_url(request, _page(ward, year))
+    heading = _("Sign off the figures of %(year)s") % {"year": year}
+    subtitle = f"{ward.name} ({ward.code}) · {year}"
+    signoff = selectors_signoff.ward_year_signoff(ward_id=ward.pk, year=year)
+    if signoff is not None:
+        return confirming.refuse_frozen(
+            request, heading=heading, subtitle=subtitle, signoff=signoff, back=back
+        )
+    undecided = selectors_signoff.undecided_counts(ward=ward, year=year)
+    undecided_total = sum(row["unreviewed"] + row["approved"] for row in undecided)
+    figures = selectors.rollup_rows(
+        user=request.user, year=year, level=RollupLevel.WARD, unit_code=ward.code
+    )
+    notes = []
+    if undecided_total:
+        notes.append(
+            ngettext(
+                "%(count)s registration is not decided yet. Once the figures are signed off it "
+                "cannot be approved, rejected or recognised until a province administrator "
+                "reopens them.",
+                "%(count)s registrations are not decided yet. Once the figures are signed off "
+                "they cannot be approved, rejected or recognised until a province "
+                "administrator reopens them.",
+                undecided_total,
+            )
+            % {"count": undecided_total}
+        )
+    undecided_of = {row["kind"]: row["unreviewed"] + row["approved"] for row in undecided}
+    figures_of = {row["kind"]: row for row in figures}
+    rows = [
+        {
+            "kind": kind,
+            "registered": figures_of[kind]["registered"] if kind in figures_of else 0,
+            "recognized": figures_of[kind]["recognized"] if kind in figures_of else 0,
+            "undecided": undecided_of.get(kind, 0),
+        }
+        for kind in figures_of.keys() | undecided_of.keys()
+    ]
+    return confirming.confirm(
+        request,
+        confirming.Confirmation(
+            heading=heading,
+            subtitle=subtitle,
+            lead=_(
+                "The figures of %(ward)s for %(year)s will be frozen as they are now: no "
+                "registration or decision of this commune/ward and year can change until a "
+                "province administrator reopens them."
+            )
+            % {"ward": ward.name, "year": year},
+            counts=confirming.Counts(
+                columns=[_("Registered"), _("Recognised"), _("Not decided yet")],
+                rows=confirming.by_kind(rows, "registered", "recognized", "undecided"),
+            ),
+            notes=notes,
+            action=_page(ward, year),
+            fields=[("action", WardSignOff.Action.SIGN_OFF)],
+            button=_("Sign off"),
+            cancel=back,
+        ),
     )
 
 
@@ -201,4 +286,9 @@ def signoff_overview(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("signoff/", signoff_overview, name="signoff_overview"),
     path("signoff/<str:ward_code>/<int:year>/", ward_signoff, name="ward_signoff"),
+    path(
+        "signoff/<str:ward_code>/<int:year>/sign-off/",
+        ward_signoff_confirm,
+        name="ward_signoff_confirm",
+    ),
 ]

@@ -24,13 +24,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import selectors as registry_selectors
 from registry import uploads
 from registry.access import can_register, require_register, scope_q
 from registry.forms import WARD_SELECT_MAX, WardPickForm
-from registry.models import AdministrativeUnit, Community, Entity
+from registry.models import AdministrativeUnit, Community, Entity, Kind
 from registry.views import entry_ward
 from titles import selectors, workflow
 from titles.forms import (
@@ -54,6 +55,7 @@ from titles.services.evaluate import shares_for
 from titles.services.registrations import EVIDENCE_EDITABLE, EvidenceInvalid
 from titles.services.review import ReviewError
 from titles.services.review import registration_submit as review_submit
+from titles.views import confirming
 
 LIST_PAGE_SIZE = 50
 SESSION_IMPORT_MAX_BYTES = uploads.SESSION_MAX_BYTES
@@ -118,6 +120,8 @@ def registration_list(request: HttpRequest) -> HttpResponse:
         q=data.get("q"),
     )
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A signed-off ward-year offers no registering: it would be refused.
+    signoff = ward_year_signoff(ward_id=ward.pk, year=year) if ward is not None else None
     return render(
         request,
         "titles/staff/registration_list.html",
@@ -126,9 +130,12 @@ def registration_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "year": year,
             "ward": ward,
+            "area": area if ward is not None else None,
             "narrowed_to": narrowed_to,
             "show_ward": form.many_wards,
-            "can_register": can_register(user),
+            "signoff": signoff,
+            "can_register": can_register(user) and signoff is None,
+            "here": request.get_full_path(),
         },
     )
 
@@ -194,7 +201,12 @@ def _entity_in_scope(request: HttpRequest) -> Entity | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registration_register_area(request: HttpRequest) -> HttpResponse:
-    """Register every household of a residential area that is not registered for the year yet."""
+    """Register every household of a residential area that is not registered for the year yet.
+
+    The form (sent by GET) leads to the confirmation: how many households will be registered
+    and how many already are; the confirmed POST registers them and returns to the list the
+    user came from (`next`), else to the list of the area.
+    """
     require_register(request.user)
     ward = entry_ward(request)
     if ward is None:
@@ -203,14 +215,17 @@ def registration_register_area(request: HttpRequest) -> HttpResponse:
     areas = registry_selectors.ward_entities(
         user=request.user, kind="communities", ward=ward
     ).annotate(households=Count("families"))
-    form = RegisterAreaForm(
-        request.POST if request.method == "POST" else None,
-        areas=areas,
-        initial={"year": _year(request)},
-    )
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    if data is None and "area" in request.GET:
+        data = request.GET
+    form = RegisterAreaForm(data, areas=areas, initial={"year": _year(request)})
+    if data is not None and form.is_valid():
         community: Community = form.community
         year = form.cleaned_data["year"]
+        query = urlencode({"year": year, "ward": ward.code, "area": community.pk})
+        back = confirming.next_url(request, f"{reverse('registration_list')}?{query}")
+        if not confirming.is_confirmed(request):
+            return _register_area_confirmation(request, form, ward, back)
         try:
             created, already = registering.registrations_register_area(
                 user=request.user, community=community, year=year
@@ -228,9 +243,84 @@ def registration_register_area(request: HttpRequest) -> HttpResponse:
                     "already": already,
                 },
             )
-            query = urlencode({"year": year, "ward": ward.code, "area": community.pk})
-            return redirect(f"{reverse('registration_list')}?{query}")
-    return render(request, "titles/staff/register_area.html", {"form": form, "ward": ward})
+            return redirect(back)
+    return _register_area_form(request, form, ward)
+
+
+def _register_area_form(
+    request: HttpRequest, form: RegisterAreaForm, ward: AdministrativeUnit
+) -> HttpResponse:
+    """The form choosing the area and year; sent by GET, it leads to the confirmation."""
+    return render(
+        request,
+        "titles/staff/register_area.html",
+        {
+            "form": form,
+            "ward": ward,
+            "ward_param": request.GET.get("ward", ""),
+            "next": confirming.next_param(request),
+            "cancel": confirming.next_url(request, reverse("registration_list")),
+        },
+    )
+
+
+def _register_area_confirmation(
+    request: HttpRequest, form: RegisterAreaForm, ward: AdministrativeUnit, back: str
+) -> HttpResponse:
+    """How many households registering the area will register; the form again, with the
+    reason, when it would be refused (the registration window is closed)."""
+    community: Community = form.community
+    year = form.cleaned_data["year"]
+    heading = _("Register an area")
+    subtitle = f"{community.entity.name} · {ward.name} ({ward.code}) · {year}"
+    signoff = ward_year_signoff(ward_id=ward.pk, year=year)
+    if signoff is not None:
+        return confirming.refuse_frozen(
+            request, heading=heading, subtitle=subtitle, signoff=signoff, back=back
+        )
+    try:
+        registering.registration_window_check(
+            user=request.user, province_id=ward.parent_id, year=year
+        )
+    except ReviewError as exc:
+        form.add_error(None, str(exc))
+        return _register_area_form(request, form, ward)
+    entities, already = registering.area_households(community=community, year=year)
+    count = entities.count()
+    action = reverse("registration_register_area")
+    if request.GET.get("ward"):
+        action = f"{action}?{urlencode({'ward': ward.code})}"
+    return confirming.confirm(
+        request,
+        confirming.Confirmation(
+            heading=heading,
+            subtitle=subtitle,
+            lead=ngettext(
+                "%(count)s household of %(area)s will be registered for the Learning Family "
+                "title in %(year)s; households already registered are left as they are.",
+                "%(count)s households of %(area)s will be registered for the Learning Family "
+                "title in %(year)s; households already registered are left as they are.",
+                count,
+            )
+            % {"count": count, "area": community.entity.name, "year": year},
+            counts=confirming.Counts(
+                columns=[_("To register"), _("Already registered")],
+                rows=confirming.by_kind(
+                    [{"kind": Kind.FAMILY, "new": count, "already": already}], "new", "already"
+                ),
+            ),
+            nothing=_(
+                "Every household of this residential area is already registered for %(year)s."
+            )
+            % {"year": year}
+            if not count
+            else "",
+            action=action,
+            fields=[("area", community.pk), ("year", year)],
+            button=_("Register the households"),
+            cancel=back,
+        ),
+    )
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -274,6 +364,7 @@ def registration_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             "criteria_set": criteria_set,
             "form": form,
             "signoff": signoff,
+            "editable": editable,
             "shares": shares,
             "values": evidence_display(rules, registration.evidence) if rules else [],
             "registration_url": registration_url(registration.pk),
