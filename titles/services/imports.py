@@ -785,12 +785,15 @@ def registrations_import(
     dry_run: bool,
     user=None,
     progress: Progress | None = None,
+    ward: str | None = None,
 ) -> ImportReport:
     """Parse, check and (unless dry_run or any error) write all rows in one transaction.
 
     The file type comes from `filename`'s extension. With `user` (the web upload) the user must
     be allowed to register (else PermissionDenied, before the file is read) and every row's ward
-    must be in their scope; without one (the command) every ward in force is open. Problems never
+    must be in their scope; without one (the command) every ward in force is open. `ward` (the
+    command's --ward), or the user's only ward, is the file's: its ward column may be left out
+    (`registry.imports.pipeline.ward_fill`). Problems never
     raise: they are the report's errors, sorted by row, and then nothing is written. On a dry
     run the counts say what a real run would do.
     """
@@ -839,4 +842,6 @@ def registrations_import(
         apply=apply,
         report=report,
         progress=progress,
+        user=user,
+        ward=ward,
     )
