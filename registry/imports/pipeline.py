@@ -100,7 +100,7 @@ class Column:
 
 
 # The Vietnamese headers of a commune/ward code column, the same in every kind of file.
-WARD_ALIASES = ("Mã phường/xã", "Mã xã/phường", "Phường/xã", "Xã/phường", "Mã phường", "Mã xã")
+WARD_ALIASES = ("Mã xã/phường", "Mã phường/xã", "Xã/phường", "Phường/xã", "Mã phường", "Mã xã")
 
 
 def ward_column() -> Column:
@@ -541,9 +541,21 @@ def references_find(
                     same_name=tuple(sorted(code for code, _pk in matches))
                 )
             else:
-                closest = difflib.get_close_matches(fold(text), list(names), n=SUGGESTIONS)
-                found[(ward_id, text)] = Reference(closest=tuple(names[f] for f in closest))
+                found[(ward_id, text)] = Reference(closest=_closest(fold(text), names))
     return found
+
+
+def _closest(text: str, names: dict[str, str]) -> tuple[str, ...]:
+    """Up to SUGGESTIONS of `names` (folded -> as stored, in list order) nearest to `text`, the
+    nearest first, equally near ones in list order."""
+    matcher = difflib.SequenceMatcher(b=text)
+    scored = []
+    for order, folded in enumerate(names):
+        matcher.set_seq1(folded)
+        score = matcher.ratio()
+        if score >= 0.6:
+            scored.append((-score, order, names[folded]))
+    return tuple(name for _score, _order, name in sorted(scored)[:SUGGESTIONS])
 
 
 _NO_REFERENCE = {
@@ -555,6 +567,8 @@ _NO_REFERENCE = {
     Kind.UNIT: gettext_lazy("no unit with the code %(code)s in commune/ward %(ward)s"),
     Kind.CITIZEN: gettext_lazy("no citizen with the code %(code)s in commune/ward %(ward)s"),
 }
+
+
 def reference_refusal(kind: str, text: str, *, ward: AdministrativeUnit, found: Reference) -> str:
     """Why a cell naming an entity of `kind` in `ward` names none: unknown (with the closest
     names), or a name several entities share (asking for the code)."""
@@ -643,6 +657,17 @@ class WardFill:
     missing: str = ""
 
 
+def only_ward(user: User) -> str:
+    """The code of the user's commune/ward when they have exactly one in force, else ""."""
+    codes = list(
+        ward_units(user)
+        .filter(valid_to__isnull=True)
+        .order_by("code")
+        .values_list("code", flat=True)[:2]
+    )
+    return codes[0] if len(codes) == 1 else ""
+
+
 def ward_fill(*, user: User | None, ward: str | None, report: ImportReport) -> WardFill | None:
     """The file's commune/ward: `ward` when given (the command's `--ward`; it must be in force,
     and in the user's scope when a user imports), else the user's only ward when they have one.
@@ -668,20 +693,15 @@ def ward_fill(*, user: User | None, ward: str | None, report: ImportReport) -> W
         return WardFill(code=code)
     if user is None:
         return WardFill()
-    codes = list(
-        ward_units(user)
-        .filter(valid_to__isnull=True)
-        .order_by("code")
-        .values_list("code", flat=True)[:2]
-    )
-    if len(codes) == 1:
-        return WardFill(code=codes[0])
+    code = only_ward(user)
+    if code:
+        return WardFill(code=code)
     return WardFill(
         missing=_(
-            "the file needs a commune/ward column (%(accepted)s): you work for several "
+            "the file needs a commune/ward column (%(header)s): you work for several "
             "communes/wards, so each row must say which one it is for"
         )
-        % {"accepted": ", ".join(WARD_ALIASES[:2])}
+        % {"header": WARD_ALIASES[0]}
     )
 
 

@@ -85,42 +85,43 @@ _WARD_ALIASES = WARD_ALIASES
 # Vietnamese headers accepted for each contract column, per kind. Matching ignores case,
 # diacritics, "_"/"-" versus spaces and spaces around "/" ("ma ho", "MÃ HỘ" and "Mã  hộ" are all
 # "Mã hộ"). Within a kind no header means two columns (a test holds this), so a header like
-# "Mã đơn vị" may be the code in a units file and the unit in a citizens file.
+# "Mã đơn vị" may be the code in a units file and the unit in a citizens file. The first header
+# of a column is the one its template writes.
 HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "communities": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã thôn", "Mã tổ dân phố", "Mã khu dân cư"),
-        "name": ("Tên", "Tên thôn/tổ dân phố", "Thôn/Tổ dân phố", "Tên khu dân cư"),
-        "area_type": ("Loại", "Loại địa bàn", "Loại khu dân cư"),
+        "code": ("Mã khu dân cư", "Mã", "Mã thôn", "Mã tổ dân phố"),
+        "name": ("Tên khu dân cư", "Tên", "Tên thôn/tổ dân phố", "Thôn/Tổ dân phố"),
+        "area_type": ("Loại khu dân cư", "Loại", "Loại địa bàn"),
     },
     "families": {
         "ward": _WARD_ALIASES,
         "code": ("Mã hộ", "Mã", "Mã hộ gia đình"),
         "head_name": ("Họ tên chủ hộ", "Chủ hộ", "Tên chủ hộ"),
         "members": ("Số nhân khẩu", "Nhân khẩu", "Số thành viên"),
-        "community": ("Tổ dân phố", "Thôn/Tổ dân phố", "Mã thôn", "Mã tổ dân phố", "Thôn"),
+        "community": ("Thôn/Tổ dân phố", "Tổ dân phố", "Mã thôn", "Mã tổ dân phố", "Thôn"),
         "clan": ("Dòng họ", "Mã dòng họ"),
     },
     "clans": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã dòng họ"),
-        "name": ("Tên", "Tên dòng họ", "Dòng họ"),
+        "code": ("Mã dòng họ", "Mã"),
+        "name": ("Tên dòng họ", "Tên", "Dòng họ"),
         "head_name": ("Trưởng họ", "Họ tên trưởng họ"),
     },
     "units": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã đơn vị"),
-        "name": ("Tên", "Tên đơn vị", "Đơn vị"),
+        "code": ("Mã đơn vị", "Mã"),
+        "name": ("Tên đơn vị", "Tên", "Đơn vị"),
         "unit_type": ("Loại đơn vị", "Loại"),
         "staff": ("Số cán bộ", "Số người lao động", "Số cán bộ, công nhân viên"),
     },
     "citizens": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã công dân"),
+        "code": ("Mã công dân", "Mã"),
         "full_name": ("Họ và tên", "Họ tên"),
         "birth_year": ("Năm sinh",),
         "family": ("Hộ gia đình", "Mã hộ gia đình", "Mã hộ"),
-        "unit": ("Mã đơn vị", "Đơn vị"),
+        "unit": ("Đơn vị", "Mã đơn vị"),
     },
 }
 
