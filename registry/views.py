@@ -313,7 +313,7 @@ def registry_import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """The template workbook of one kind of registry file."""
     require_registry_edit(request.user)
     with translation.override("vi"):
-        title = kind_label(kind)
+        title = str(kind_label(kind))
     return uploads.template_download(request, imports.IMPORT_KINDS[kind], title=title)
 
 

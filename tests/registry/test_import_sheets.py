@@ -16,6 +16,9 @@ import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
@@ -24,6 +27,7 @@ from registry.imports.report import ImportReport
 from registry.imports.templates import template_header, template_workbook
 from registry.models import Citizen, Entity, Family, Kind
 from registry.services.imports import IMPORT_KINDS, KINDS, registry_import
+from registry.uploads import XLSX
 from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load
@@ -342,3 +346,88 @@ def test_a_template_explains_every_column_in_vietnamese(kind):
         assert header == template_header(column)
         assert required.startswith("Có" if column.required else "Không")
         assert allowed
+
+
+# --- The commands ------------------------------------------------------------------------------
+
+
+def _write(path, rows: list[list[Any]]):
+    path.write_bytes(csv_bytes(rows))
+    return str(path)
+
+
+def test_import_registry_takes_a_ward(ward_a, ward_b, areas, tmp_path):
+    path = _write(tmp_path / "ho.csv", [VI_HEADER, ["H1", "An", 4, "Tổ dân phố 1", ""]])
+    out = io.StringIO()
+    call_command("import_registry", path, "--kind=families", "--ward=00070", stdout=out)
+    assert "1 created" in out.getvalue()
+    assert Entity.objects.get(kind=Kind.FAMILY, code="H1").ward == ward_a
+    other = _write(tmp_path / "b.csv", [["ward", *VI_HEADER], ["00004", "H2", "Bình", 3, "B09"]])
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem found"):
+        call_command(
+            "import_registry", other, "--kind=families", "--ward=70", stdout=out, stderr=err
+        )
+    assert "row 2, column ward: this file is for commune/ward 00070 only" in err.getvalue()
+    assert not Entity.objects.filter(kind=Kind.FAMILY, code="H2").exists()
+
+
+def test_import_registry_without_a_ward_needs_the_column(ward_a, areas, tmp_path):
+    path = _write(tmp_path / "ho.csv", [VI_HEADER, ["H1", "An", 4, "TDP01", ""]])
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_registry", path, "--kind=families", stdout=io.StringIO(), stderr=err)
+    assert "row 1, column ward: required column is missing" in err.getvalue()
+
+
+def test_import_registrations_takes_a_ward(ward_a, ward_b, tmp_path):
+    load(FAMILY_DOC)
+    make_family(ward_a, code="H1")
+    path = _write(tmp_path / "dk.csv", [["Loại", "Mã"], ["Gia đình", "H1"]])
+    out = io.StringIO()
+    call_command("import_registrations", path, "--year=2025", "--ward=00070", stdout=out)
+    assert "1 created" in out.getvalue()
+    assert Registration.objects.get().ward == ward_a
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_registrations", path, "--year=2025", "--ward=12345", stdout=out, stderr=err
+        )
+    assert "No commune/ward in force has the code “12345”." in err.getvalue()
+
+
+# --- The upload pages --------------------------------------------------------------------------
+
+
+def test_the_upload_pages_offer_the_templates(client, alice, ward_a):
+    client.force_login(alice)
+    html = client.get(reverse("registry_import")).content.decode()
+    for kind in KINDS:
+        assert reverse("registry_import_template", kwargs={"kind": kind}) in html
+    html = client.get(reverse("registrations_import")).content.decode()
+    assert reverse("registrations_import_template") in html
+
+
+def test_a_template_downloads_with_the_user_s_ward(client, alice, ward_a):
+    client.force_login(alice)
+    response = client.get(reverse("registry_import_template", kwargs={"kind": "families"}))
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert response["Content-Disposition"] == 'attachment; filename="mau-ho-gia-dinh.xlsx"'
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.worksheets[0]["A2"].value == "00070"
+    response = client.get(reverse("registrations_import_template"))
+    assert response["Content-Disposition"] == 'attachment; filename="mau-dang-ky.xlsx"'
+
+
+def test_staff_upload_a_file_without_a_ward_column(client, alice, ward_a, areas):
+    client.force_login(alice)
+    file = SimpleUploadedFile("ho.csv", csv_bytes([VI_HEADER, ["H1", "An", 4, "TDP01", ""]]))
+    response = client.post(
+        reverse("registry_import"), {"step": "check", "kind": "families", "file": file}
+    )
+    report = response.context["report"]
+    assert report.ok and report.created == 1, report.errors
+    assert "Rows without a commune/ward code are for commune/ward 00070." in (
+        response.content.decode()
+    )
