@@ -31,8 +31,9 @@ from registry.uploads import XLSX
 from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load
-from titles.models import Registration
+from titles.models import Registration, Target
 from titles.services.imports import REGISTRATIONS, registrations_import
+from titles.services.targets import targets_load
 
 VI_HEADER = ["Mã hộ", "Họ tên chủ hộ", "Số nhân khẩu", "Tổ dân phố", "Dòng họ"]
 TITLES = [["UBND PHƯỜNG HOÀN KIẾM"], ["DANH SÁCH HỘ GIA ĐÌNH ĐĂNG KÝ NĂM 2026"]]
@@ -132,6 +133,21 @@ def test_a_file_with_its_header_on_row_1_reads_as_before(ward_a, areas):
         )
     )
     assert errors(report) == [(2, "members", "“x” is not a whole number")]
+
+
+def test_a_targets_file_with_title_rows_loads(ward_a):
+    rows = [
+        ["KẾ HOẠCH 291/KH-UBND"],
+        [],
+        ["Mã đơn vị hành chính", "Danh hiệu", "Năm", "Tỷ lệ tối thiểu", "Tỷ lệ tối đa"],
+        ["00070", "Gia đình", 2030, 90, 95],
+        ["00070", "Dòng họ", 2030, 95, 90],
+    ]
+    report = targets_load(file=io.BytesIO(csv_bytes(rows)), filename="chi-tieu.csv")
+    assert [(row, column) for row, column, _ in errors(report)] == [(5, "max_rate")]
+    report = targets_load(file=io.BytesIO(csv_bytes(rows[:4])), filename="chi-tieu.csv")
+    assert report.ok, report.errors
+    assert Target.objects.get().unit == ward_a
 
 
 # --- The ward column ---------------------------------------------------------------------------
