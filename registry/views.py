@@ -27,6 +27,7 @@ from registry.forms import (
     ImportForm,
     ListFilterForm,
     WardPickForm,
+    kind_choices,
     kind_label,
     kind_name,
 )
@@ -303,8 +304,8 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 
 
 def _templates() -> dict:
-    """The upload page's template links: (kind slug, label) for each kind."""
-    return {"templates": [(kind, kind_label(kind)) for kind in imports.KINDS]}
+    """The upload page's template links: (kind slug, label) for each kind, as its select."""
+    return {"templates": kind_choices()}
 
 
 @login_required
