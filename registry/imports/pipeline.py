@@ -293,6 +293,10 @@ def _header_keys(kind: ImportKind) -> dict[str, str]:
     }
 
 
+def _any_cell(line: list[Cell]) -> bool:
+    return not all(is_blank(cell) for cell in line)
+
+
 def _holds_columns(line: list[Cell], *, kind: ImportKind, wanted: set[str]) -> bool:
     """Whether a row names every column of `wanted` (as a header row would)."""
     by_key = _header_keys(kind)
@@ -316,13 +320,11 @@ def find_header(
     """
     fill = fill or {}
     wanted = {c.name for c in kind.columns if c.required and c.name not in fill} - {"ward"}
-    top = table[:HEADER_SEARCH_ROWS]
+    filled = [(i, line) for i, line in enumerate(table[:HEADER_SEARCH_ROWS]) if _any_cell(line)]
     index = next(
-        (i for i, line in enumerate(top) if _holds_columns(line, kind=kind, wanted=wanted)),
-        None,
+        (i for i, line in filled if _holds_columns(line, kind=kind, wanted=wanted)),
+        filled[0][0] if filled else None,
     )
-    if index is None:
-        index = next((i for i, line in enumerate(top) if not all(map(is_blank, line))), None)
     if index is None:
         report.errors.append(
             RowError(
