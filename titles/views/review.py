@@ -385,8 +385,10 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         messages.info(
             request,
             ngettext(
-                "%(count)s registration is not yet submitted (no evidence) and stays registered.",
-                "%(count)s registrations are not yet submitted (no evidence) and stay registered.",
+                "%(count)s registration is not yet submitted (no evidence) and stays "
+                "registered.",
+                "%(count)s registrations are not yet submitted (no evidence) and stay "
+                "registered.",
                 run.not_submitted,
             )
             % {"count": run.not_submitted},
