@@ -310,6 +310,23 @@ def test_a_registration_of_a_clan_may_name_it(ward_a, areas, alice):
     assert report.created == 1
 
 
+def test_a_clan_named_by_code_and_by_name_is_one_registration_repeated(ward_a, areas, alice):
+    load(CLAN_DOC)
+    report = registrations_import(
+        file=io.BytesIO(
+            csv_bytes([["Loại", "Mã"], ["dòng họ", "DH01"], ["dòng họ", "Dòng họ Nguyễn"]])
+        ),
+        filename="dk.csv",
+        year=2025,
+        dry_run=False,
+        user=alice,
+    )
+    assert errors(report) == [
+        (3, "code", "the same clan as row 2 (Dòng họ Nguyễn of commune/ward 00070)")
+    ]
+    assert not Registration.objects.exists()
+
+
 # --- Templates ---------------------------------------------------------------------------------
 
 

@@ -386,6 +386,9 @@ def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
                         "ward": row.ward.code,
                     },
                 )
+    # One entity named by its code on one row and by its name on another is repeated too.
+    found_rows = [row for row in keyed if row.entity_id is not None and "code" not in row.bad]
+    duplicates(found_rows, key=lambda row: row.entity_id, refuse=refuse_repeated)
 
 
 def _evidence_text(raw: Cell) -> str:
