@@ -2,7 +2,8 @@
 
 Shared by every import. Cells are data, never formulas: a workbook is read without evaluating
 anything (a formula cell yields its formula's text, as typed, never a value). Reports name rows as
-the spreadsheet does (the header is row 1) so a user can find them.
+the spreadsheet does (its first row is row 1, whatever title rows stand above the header) so a
+user can find them.
 
 A file is untrusted: a few hundred kilobytes of zip can expand to gigabytes of XML, a row can
 hold millions of cells and a cell hundreds of megabytes. Before any parser builds anything, the
@@ -67,9 +68,10 @@ def normalize_ward_code(text: str) -> str:
 def read_table(
     *, file: BinaryIO, filename: str, notes: list[str], columns: Iterable[str]
 ) -> list[list[Cell]]:
-    """The file's rows (header first), refusing oversized, empty and header-less files.
+    """The file's rows (index i is spreadsheet row i + 1), refusing oversized and empty files.
 
-    `columns` are the column names a header-less file is told to start with.
+    The header may stand below title rows; the import pipeline finds it. `columns` are the
+    column names a file is told it needs.
     """
     limit = settings.IMPORT_MAX_BYTES
     data = file.read(limit + 1)
@@ -81,11 +83,6 @@ def read_table(
     table = read_rows(data=data, filename=filename, notes=notes)
     if all(is_blank(cell) for row in table for cell in row):
         raise ImportFileError(_("The file is empty."))
-    if all(is_blank(cell) for cell in table[0]):
-        raise ImportFileError(
-            _("The first row must hold the column names (%(columns)s).")
-            % {"columns": ", ".join(columns)}
-        )
     return table
 
 

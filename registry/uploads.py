@@ -6,6 +6,8 @@ form carries back; a file too large for the session (base64 grows it by a third)
 again with the confirmation instead, which is as safe: an import is all-or-nothing and checks
 the file again when it runs.
 
+Each page also offers its kinds' template workbooks (`template_download`).
+
 The page's forms post `step`: "check" for a new file, CONFIRM for the file waiting in the
 session, or IMPORT for a large checked file chosen again.
 """
@@ -19,11 +21,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from registry.forms import ImportConfirmForm, SpreadsheetUploadForm
+from registry.imports.pipeline import ImportKind, only_ward
 from registry.imports.report import ImportReport
+from registry.imports.templates import template_workbook
+from registry.text import fold
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CONFIRM, IMPORT = "confirm", "import"
 # A checked file waits in the session for its confirmation only up to this size.
@@ -114,3 +122,13 @@ def message_imported(request: HttpRequest, report: ImportReport) -> None:
         _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
         % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
     )
+
+
+def template_download(request: HttpRequest, kind: ImportKind, *, title: str) -> HttpResponse:
+    """The kind's template workbook as a download named after `title` ("Hộ gia đình" ->
+    mau-ho-gia-dinh.xlsx); a user of one commune/ward gets its code in the example row."""
+    data = template_workbook(kind, ward=only_ward(request.user))
+    response = HttpResponse(data, content_type=XLSX)
+    name = slugify(fold(title)) or kind.name
+    response["Content-Disposition"] = f'attachment; filename="mau-{name}.xlsx"'
+    return response

@@ -25,6 +25,11 @@ urlpatterns = [
     path("wards/<str:code>/", views.ward_overview, name="ward_overview"),
     path("wards/before-2025/<str:code>/", views.ward_before_2025, name="ward_before_2025"),
     path("registry/import/", views.registry_import, name="registry_import"),
+    path(
+        "registry/import/template/<kind:kind>/",
+        views.registry_import_template,
+        name="registry_import_template",
+    ),
     path("registry/<kind:kind>/", views.entity_list, name="entity_list"),
     path("registry/<kind:kind>/new/", views.entity_create, name="entity_create"),
     path("registry/<kind:kind>/<int:pk>/", views.entity_detail, name="entity_detail"),

@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -26,6 +27,7 @@ from registry.forms import (
     ImportForm,
     ListFilterForm,
     WardPickForm,
+    kind_choices,
     kind_label,
     kind_name,
 )
@@ -333,9 +335,24 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         request.FILES if request.method == "POST" else None,
     )
     if not form.is_valid():
-        return render(request, "registry/import.html", {"form": form})
+        return render(request, "registry/import.html", {"form": form, **_templates()})
     # The second step for a large file: the user chose it again, so import it for real.
     return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
+
+
+def _templates() -> dict:
+    """The upload page's template links: (kind slug, label) for each kind, as its select."""
+    return {"templates": kind_choices()}
+
+
+@login_required
+@require_GET
+def registry_import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """The template workbook of one kind of registry file."""
+    require_registry_edit(request.user)
+    with translation.override("vi"):
+        title = str(kind_label(kind))
+    return uploads.template_download(request, imports.IMPORT_KINDS[kind], title=title)
 
 
 def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
@@ -358,6 +375,7 @@ def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> H
         request,
         "registry/import.html",
         {
+            **_templates(),
             "form": form,
             "report": report,
             "filename": upload.filename,

@@ -746,6 +746,7 @@ PAGES = [
         post=write(REGISTER, ok=200, role_first=True),
         data={"step": "check"},
     ),
+    Url("registry_import_template", read(REGISTER, role_first=True), kwargs={"kind": "families"}),
     *_entity_urls(),
     # titles: staff
     Url(
@@ -790,6 +791,7 @@ PAGES = [
         post=write(REGISTER, ok=200, role_first=True),
         data={"step": "check"},
     ),
+    Url("registrations_import_template", read(REGISTER, role_first=True)),
     Url(
         "registration_evidence",
         read(REGISTER),

@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 @dataclass
 class RowError:
-    row: int  # spreadsheet row number (header is row 1; 0 for a problem with the whole file)
+    row: int  # spreadsheet row number (as the file numbers it; 0 for a problem with the whole file)
     column: str  # the contract column, or an extra column's header as written ("" for the file)
     reason: str  # human message, already translated into the active language
 
@@ -30,6 +30,8 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The one commune/ward the file is for (ward staff, or the command's --ward), else "".
+    ward: str = ""
 
     @property
     def ok(self) -> bool:

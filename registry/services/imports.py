@@ -50,8 +50,8 @@ from registry.imports.pipeline import (
     Row,
     User,
     chunks,
-    codes_in_wards,
     duplicates,
+    references_resolve,
     resolve_wards,
     run_import,
     ward_column,
@@ -85,42 +85,43 @@ _WARD_ALIASES = WARD_ALIASES
 # Vietnamese headers accepted for each contract column, per kind. Matching ignores case,
 # diacritics, "_"/"-" versus spaces and spaces around "/" ("ma ho", "MÃ HỘ" and "Mã  hộ" are all
 # "Mã hộ"). Within a kind no header means two columns (a test holds this), so a header like
-# "Mã đơn vị" may be the code in a units file and the unit in a citizens file.
+# "Mã đơn vị" may be the code in a units file and the unit in a citizens file. The first header
+# of a column is the one its template writes.
 HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "communities": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã thôn", "Mã tổ dân phố", "Mã khu dân cư"),
-        "name": ("Tên", "Tên thôn/tổ dân phố", "Thôn/Tổ dân phố", "Tên khu dân cư"),
-        "area_type": ("Loại", "Loại địa bàn", "Loại khu dân cư"),
+        "code": ("Mã khu dân cư", "Mã", "Mã thôn", "Mã tổ dân phố"),
+        "name": ("Tên khu dân cư", "Tên", "Tên thôn/tổ dân phố", "Thôn/Tổ dân phố"),
+        "area_type": ("Loại khu dân cư", "Loại", "Loại địa bàn"),
     },
     "families": {
         "ward": _WARD_ALIASES,
         "code": ("Mã hộ", "Mã", "Mã hộ gia đình"),
         "head_name": ("Họ tên chủ hộ", "Chủ hộ", "Tên chủ hộ"),
         "members": ("Số nhân khẩu", "Nhân khẩu", "Số thành viên"),
-        "community": ("Tổ dân phố", "Thôn/Tổ dân phố", "Mã thôn", "Mã tổ dân phố", "Thôn"),
+        "community": ("Thôn/Tổ dân phố", "Tổ dân phố", "Mã thôn", "Mã tổ dân phố", "Thôn"),
         "clan": ("Dòng họ", "Mã dòng họ"),
     },
     "clans": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã dòng họ"),
-        "name": ("Tên", "Tên dòng họ", "Dòng họ"),
+        "code": ("Mã dòng họ", "Mã"),
+        "name": ("Tên dòng họ", "Tên", "Dòng họ"),
         "head_name": ("Trưởng họ", "Họ tên trưởng họ"),
     },
     "units": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã đơn vị"),
-        "name": ("Tên", "Tên đơn vị", "Đơn vị"),
+        "code": ("Mã đơn vị", "Mã"),
+        "name": ("Tên đơn vị", "Tên", "Đơn vị"),
         "unit_type": ("Loại đơn vị", "Loại"),
         "staff": ("Số cán bộ", "Số người lao động", "Số cán bộ, công nhân viên"),
     },
     "citizens": {
         "ward": _WARD_ALIASES,
-        "code": ("Mã", "Mã công dân"),
+        "code": ("Mã công dân", "Mã"),
         "full_name": ("Họ và tên", "Họ tên"),
         "birth_year": ("Năm sinh",),
         "family": ("Hộ gia đình", "Mã hộ gia đình", "Mã hộ"),
-        "unit": ("Mã đơn vị", "Đơn vị"),
+        "unit": ("Đơn vị", "Mã đơn vị"),
     },
 }
 
@@ -192,58 +193,135 @@ def _columns(kind: str, *columns: Column) -> tuple[Column, ...]:
 
 
 _WARD = ward_column()
-_CODE_COLUMN = Column("code", _CODE)
+
+
+def _code_column(example: str) -> Column:
+    return Column(
+        "code",
+        _CODE,
+        example=example,
+        allowed=gettext_lazy("The code of the record in the commune/ward, unique in it."),
+    )
+
+
+def _name_column(name: str, example: str) -> Column:
+    return Column(name, _NAME, example=example, allowed=gettext_lazy("Text."))
+
+
+def _words(words: dict[str, str]) -> str:
+    """The Vietnamese cell words of a choice column, for the template's guide."""
+    return ", ".join(word for word in words if not word.isascii())
+
+
+_AREA_BY_CODE_OR_NAME = gettext_lazy(
+    "The code, or the exact name in the commune/ward (any case, with or without diacritics), "
+    "of a residential area entered before."
+)
+_CLAN_BY_CODE_OR_NAME = gettext_lazy(
+    "The code, or the exact name in the commune/ward (any case, with or without diacritics), "
+    "of a clan entered before."
+)
+_UNIT_BY_CODE_OR_NAME = gettext_lazy(
+    "The code, or the exact name in the commune/ward (any case, with or without diacritics), "
+    "of a unit entered before."
+)
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "communities": _columns(
         "communities",
         _WARD,
-        _CODE_COLUMN,
-        Column("name", _NAME),
+        _code_column("TDP01"),
+        _name_column("name", "Tổ dân phố 1"),
         Column(
             "area_type",
             cells.choice(AREA_TYPE_WORDS),
             required=False,
             empty=Community.AreaType.OTHER,
+            example="Tổ dân phố",
+            allowed=_words(AREA_TYPE_WORDS),
         ),
     ),
     "families": _columns(
         "families",
         _WARD,
-        _CODE_COLUMN,
-        Column("head_name", _NAME),
-        Column("members", _count),
-        Column("community", _CODE, refers_to=Kind.COMMUNITY),
-        Column("clan", _CODE, required=False, refers_to=Kind.CLAN),
+        _code_column("HGD001"),
+        _name_column("head_name", "Nguyễn Văn An"),
+        Column(
+            "members",
+            _count,
+            example=4,
+            allowed=gettext_lazy("A whole number of 1 or more."),
+        ),
+        Column(
+            "community",
+            _CODE,
+            refers_to=Kind.COMMUNITY,
+            example="Tổ dân phố 1",
+            allowed=_AREA_BY_CODE_OR_NAME,
+        ),
+        Column(
+            "clan",
+            _CODE,
+            required=False,
+            refers_to=Kind.CLAN,
+            example="Dòng họ Nguyễn",
+            allowed=_CLAN_BY_CODE_OR_NAME,
+        ),
     ),
     "clans": _columns(
         "clans",
         _WARD,
-        _CODE_COLUMN,
-        Column("name", _NAME),
+        _code_column("DH001"),
+        _name_column("name", "Dòng họ Nguyễn"),
         Column(
             "head_name",
             cells.text(Clan._meta.get_field("head_name").max_length),
             required=False,
             empty="",
+            example="Nguyễn Văn Cường",
+            allowed=gettext_lazy("Text."),
         ),
     ),
     "units": _columns(
         "units",
         _WARD,
-        _CODE_COLUMN,
-        Column("name", _NAME),
-        Column("unit_type", cells.choice(UNIT_TYPE_WORDS)),
-        Column("staff", _count),
+        _code_column("DV001"),
+        _name_column("name", "Trường Tiểu học Khương Đình"),
+        Column(
+            "unit_type",
+            cells.choice(UNIT_TYPE_WORDS),
+            example="Trường học",
+            allowed=_words(UNIT_TYPE_WORDS),
+        ),
+        Column("staff", _count, example=45, allowed=gettext_lazy("A whole number of 1 or more.")),
     ),
     "citizens": _columns(
         "citizens",
         _WARD,
-        _CODE_COLUMN,
-        Column("full_name", _NAME),
-        Column("birth_year", _birth_year),
-        Column("family", _CODE, required=False, refers_to=Kind.FAMILY),
-        Column("unit", _CODE, required=False, refers_to=Kind.UNIT),
+        _code_column("CD001"),
+        _name_column("full_name", "Nguyễn Thị Bình"),
+        Column(
+            "birth_year",
+            _birth_year,
+            example=1990,
+            allowed=gettext_lazy("A year from 1900 to this year."),
+        ),
+        Column(
+            "family",
+            _CODE,
+            required=False,
+            refers_to=Kind.FAMILY,
+            example="HGD001",
+            allowed=gettext_lazy("The code of a family entered before."),
+        ),
+        Column(
+            "unit",
+            _CODE,
+            required=False,
+            refers_to=Kind.UNIT,
+            example="Trường Tiểu học Khương Đình",
+            allowed=_UNIT_BY_CODE_OR_NAME,
+        ),
     ),
 }
 
@@ -289,43 +367,6 @@ class _Row(Row):
 # --- Checking --------------------------------------------------------------------------------
 
 
-_MISSING_REFERENCE = {
-    Kind.COMMUNITY: gettext_lazy(
-        "no residential area with the code %(code)s in commune/ward %(ward)s"
-    ),
-    Kind.CLAN: gettext_lazy("no clan with the code %(code)s in commune/ward %(ward)s"),
-    Kind.FAMILY: gettext_lazy("no family with the code %(code)s in commune/ward %(ward)s"),
-    Kind.UNIT: gettext_lazy("no unit with the code %(code)s in commune/ward %(ward)s"),
-}
-
-
-def _resolve_references(rows: list[_Row], *, kind: str, report: ImportReport) -> None:
-    """Replace each reference code by the entity id; it must exist in the row's own ward."""
-    for column in COLUMNS[kind]:
-        if column.refers_to is None:
-            continue
-        refs = [
-            row
-            for row in rows
-            if row.ward is not None
-            and column.name not in row.bad
-            and row.values.get(column.name) is not None
-        ]
-        found = codes_in_wards(
-            column.refers_to, ((row.ward.pk, row.values[column.name]) for row in refs)
-        )
-        for row in refs:
-            code = row.values[column.name]
-            pk = found.get((row.ward.pk, code))
-            if pk is None:
-                reason = _MISSING_REFERENCE[column.refers_to] % {
-                    "code": cells.quote(code),
-                    "ward": row.ward.code,
-                }
-                row.refuse(report, column.name, reason)
-            row.values[column.name] = pk
-
-
 def _check_duplicates(rows: list[_Row], *, report: ImportReport) -> None:
     def refuse(row: _Row, first: int) -> None:
         report.errors.append(
@@ -354,7 +395,7 @@ def _check(rows: list[_Row], *, kind: str, user: User | None, report: ImportRepo
     wards = resolve_wards(rows, user=user, report=report)
     for row in rows:
         row.ward = wards.get(row.number)
-    _resolve_references(rows, kind=kind, report=report)
+    references_resolve(rows, kind=IMPORT_KINDS[kind], report=report, ward_of=lambda row: row.ward)
     _check_duplicates(rows, report=report)
 
 
@@ -480,13 +521,16 @@ def registry_import(
     dry_run: bool,
     user: User | None = None,
     progress: Progress | None = None,
+    ward: str | None = None,
 ) -> ImportReport:
     """Parse, validate and (unless dry_run or any error) upsert all rows in one transaction.
 
     `kind` is one of KINDS; the file type comes from `filename`'s extension. With `user` (the
     web upload) the user must be allowed to edit the registry (else PermissionDenied, before the
     file is read) and every row's ward must be in their scope; without one (the command) every
-    ward in force is open. Problems never raise: they are the report's errors, sorted by row.
+    ward in force is open. `ward` (the command's --ward), or the user's only ward, is the
+    file's: its ward column may be left out (`registry.imports.pipeline.ward_fill`). Problems
+    never raise: they are the report's errors, sorted by row.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
@@ -510,4 +554,6 @@ def registry_import(
         check=lambda rows, _header, report: _check(rows, kind=kind, user=user, report=report),
         apply=apply,
         progress=progress,
+        user=user,
+        ward=ward,
     )

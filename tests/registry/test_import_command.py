@@ -129,7 +129,8 @@ def test_errors_are_printed_as_row_column_reason(ward_a, ward_a_areas, tmp_path)
         )
     assert err.getvalue().splitlines() == [
         "row 3, column members: must be at least 1, not -3",
-        "row 5, column community: no residential area with the code “TDP99” in commune/ward 00070",
+        "row 5, column community: no residential area with the code “TDP99” in commune/ward 00070"
+        ", and none is named so",
     ]
     assert Entity.objects.filter(kind=Kind.FAMILY).count() == 0
 

@@ -450,9 +450,9 @@ def test_a_header_only_file_is_refused(world):
     assert_refused(report, row=0, column="", reason="header row but no data rows")
 
 
-def test_a_blank_first_row_is_refused(world):
-    data = csv_bytes([["", "", ""], ["kind", "ward", "code"], ["family", "70", "H1"]])
-    assert_refused(run([], data=data), row=0, column="", reason="must hold the column names")
+def test_a_blank_row_above_the_header_is_skipped(world):
+    data = csv_bytes([["", "", ""], ["kind", "ward", "code"], ["family", "70", "NOPE"]])
+    assert_refused(run([], data=data), row=3, column="code", reason="no family with the code")
 
 
 def test_an_unknown_file_type_is_refused(world):

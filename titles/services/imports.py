@@ -57,6 +57,7 @@ from registry.access import can_register, grant_of
 from registry.imports import cells
 from registry.imports.cells import BadCell
 from registry.imports.pipeline import (
+    NAMED_KINDS,
     WARD_ALIASES,
     Column,
     ExtraColumns,
@@ -65,8 +66,9 @@ from registry.imports.pipeline import (
     Progress,
     Row,
     chunks,
-    codes_in_wards,
     duplicates,
+    reference_refusal,
+    references_find,
     resolve_wards,
     run_import,
     ward_column,
@@ -86,12 +88,12 @@ from titles.services.rollups import rollups_refresh
 
 # Vietnamese headers accepted for each contract column. Matching ignores case, diacritics,
 # "_"/"-" versus spaces and spaces around "/" ("MA PHUONG / XA" is "Mã phường/xã"); no header
-# means two columns (a test holds this). Evidence columns are `c.<CRITERION>`, or
-# `tc.<CRITERION>` (tiêu chí), the prefix in any case.
+# means two columns (a test holds this); the first header of a column is its template's.
+# Evidence columns are `c.<CRITERION>`, or `tc.<CRITERION>` (tiêu chí), the prefix in any case.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "kind": ("Loại", "Loại đối tượng", "Danh hiệu", "Danh hiệu đăng ký"),
+    "kind": ("Loại đối tượng", "Loại", "Danh hiệu", "Danh hiệu đăng ký"),
     "ward": WARD_ALIASES,
-    "code": ("Mã", "Mã số", "Mã đối tượng"),
+    "code": ("Mã đối tượng", "Mã", "Mã số"),
     "outcome": ("Kết quả", "Kết quả công nhận"),
     "decision_no": ("Số quyết định", "Số QĐ", "Quyết định số"),
     "decision_date": ("Ngày quyết định", "Ngày QĐ", "Ngày ký quyết định"),
@@ -177,9 +179,20 @@ REGISTRATIONS = ImportKind(
                 gettext_lazy("“%(value)s” is not a kind: family, clan, community, unit or citizen"),
             ),
             aliases=HEADER_ALIASES["kind"],
+            example="Gia đình",
+            allowed="gia đình, dòng họ, cộng đồng, đơn vị, công dân",
         ),
         ward_column(),
-        Column("code", cells.text(_CODE_MAX), aliases=HEADER_ALIASES["code"]),
+        Column(
+            "code",
+            cells.text(_CODE_MAX),
+            aliases=HEADER_ALIASES["code"],
+            example="HGD001",
+            allowed=gettext_lazy(
+                "The code of the family, clan, residential area, unit or citizen in the "
+                "commune/ward; a residential area, clan or unit may be named by its exact name."
+            ),
+        ),
         Column(
             "outcome",
             cells.choice(
@@ -190,16 +203,36 @@ REGISTRATIONS = ImportKind(
             ),
             aliases=HEADER_ALIASES["outcome"],
             required=False,
+            allowed=gettext_lazy(
+                "Past years only: công nhận, tiêu biểu or không công nhận; leave it empty for "
+                "this year's registrations."
+            ),
         ),
         # Checked with the outcome (`_check_outcome`): a recognition needs them, others not.
-        Column("decision_no", cells.raw, aliases=HEADER_ALIASES["decision_no"], required=False),
-        Column("decision_date", cells.raw, aliases=HEADER_ALIASES["decision_date"], required=False),
+        Column(
+            "decision_no",
+            cells.raw,
+            aliases=HEADER_ALIASES["decision_no"],
+            required=False,
+            allowed=gettext_lazy("The number of the recognition decision, with an outcome."),
+        ),
+        Column(
+            "decision_date",
+            cells.raw,
+            aliases=HEADER_ALIASES["decision_date"],
+            required=False,
+            allowed=gettext_lazy("The decision's date, as 15/12/2024."),
+        ),
     ),
     extra=ExtraColumns(
         prefixes=EVIDENCE_PREFIXES,
         label="c.<CRITERION>",
         missing_key=gettext_lazy("an evidence column needs a criterion code, like c.F1"),
         same_key=gettext_lazy("columns “%(first)s” and “%(second)s” are the same criterion"),
+        allowed=gettext_lazy(
+            "Evidence for a criterion, e.g. c.F1a: yes/no (có/không, 1/0) or a number; an empty "
+            "cell is missing evidence."
+        ),
     ),
     conflict=_CONFLICT,
 )
@@ -308,7 +341,8 @@ def _place_in_split(
 
 
 def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
-    """Find each row's entity by (kind, ward, code); refuse unknown codes and repeated rows."""
+    """Find each row's entity by (kind, ward, code), or for a residential area, clan or unit by
+    its exact name in the ward (`references_find`); refuse unknown ones and repeated rows."""
     keyed = [row for row in rows if row.kind and row.ward and row.code and "code" not in row.bad]
 
     def refuse_repeated(row: _Row, first: int) -> None:
@@ -331,10 +365,17 @@ def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
         if "code" not in row.bad:
             by_kind[row.kind].append(row)
     for kind, kind_rows in by_kind.items():
-        found = codes_in_wards(kind, ((row.ward.pk, row.code) for row in kind_rows))
+        found = references_find(kind, ((row.ward.pk, row.code) for row in kind_rows))
         for row in kind_rows:
-            row.entity_id = found.get((row.ward.pk, row.code))
-            if row.entity_id is None:
+            reference = found[(row.ward.pk, row.code)]
+            row.entity_id = reference.pk
+            if row.entity_id is None and kind in NAMED_KINDS:
+                row.refuse(
+                    report,
+                    "code",
+                    reference_refusal(kind, row.code, ward=row.ward, found=reference),
+                )
+            elif row.entity_id is None:
                 row.refuse(
                     report,
                     "code",
@@ -345,6 +386,9 @@ def _resolve_entities(rows: list[_Row], *, report: ImportReport) -> None:
                         "ward": row.ward.code,
                     },
                 )
+    # One entity named by its code on one row and by its name on another is repeated too.
+    found_rows = [row for row in keyed if row.entity_id is not None and "code" not in row.bad]
+    duplicates(found_rows, key=lambda row: row.entity_id, refuse=refuse_repeated)
 
 
 def _evidence_text(raw: Cell) -> str:
@@ -785,12 +829,15 @@ def registrations_import(
     dry_run: bool,
     user=None,
     progress: Progress | None = None,
+    ward: str | None = None,
 ) -> ImportReport:
     """Parse, check and (unless dry_run or any error) write all rows in one transaction.
 
     The file type comes from `filename`'s extension. With `user` (the web upload) the user must
     be allowed to register (else PermissionDenied, before the file is read) and every row's ward
-    must be in their scope; without one (the command) every ward in force is open. Problems never
+    must be in their scope; without one (the command) every ward in force is open. `ward` (the
+    command's --ward), or the user's only ward, is the file's: its ward column may be left out
+    (`registry.imports.pipeline.ward_fill`). Problems never
     raise: they are the report's errors, sorted by row, and then nothing is written. On a dry
     run the counts say what a real run would do.
     """
@@ -839,4 +886,6 @@ def registrations_import(
         apply=apply,
         report=report,
         progress=progress,
+        user=user,
+        ward=ward,
     )

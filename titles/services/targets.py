@@ -52,7 +52,7 @@ from registry.imports.pipeline import (
     Row,
     chunks,
     duplicates,
-    map_header,
+    find_header,
     no_data_rows,
     parse_rows,
     run_import,
@@ -299,7 +299,7 @@ def _checked_rows(
 ) -> list[_Row]:
     """The rows of a table read already, every problem reported; use them only if the report
     has no error."""
-    header = map_header(table[0], kind=TARGETS, report=report)
+    header = find_header(table, kind=TARGETS, report=report)
     if header is None:
         return []
     rows = parse_rows(table, kind=TARGETS, header=header, report=report, row_type=_Row)

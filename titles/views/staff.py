@@ -576,6 +576,14 @@ def registrations_import(request: HttpRequest) -> HttpResponse:
     return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
 
 
+@login_required
+@require_GET
+def registrations_import_template(request: HttpRequest) -> HttpResponse:
+    """The registrations file's template workbook."""
+    require_register(request.user)
+    return uploads.template_download(request, imports.REGISTRATIONS, title="đăng ký")
+
+
 def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
     """Check or import the file; the report, or the year's list of registrations."""
     year = upload.params["year"]
@@ -621,6 +629,11 @@ urlpatterns = [
         name="registration_register_area",
     ),
     path("registrations/import/", registrations_import, name="registrations_import"),
+    path(
+        "registrations/import/template/",
+        registrations_import_template,
+        name="registrations_import_template",
+    ),
     path("registrations/<int:pk>/evidence/", registration_evidence, name="registration_evidence"),
     path("registrations/<int:pk>/submit/", registration_submit, name="registration_submit"),
     path("registrations/<int:pk>/confirm/", registration_confirm, name="registration_confirm"),

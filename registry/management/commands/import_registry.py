@@ -1,4 +1,4 @@
-"""`manage.py import_registry PATH --kind KIND [--dry-run]`: load a registry spreadsheet.
+"""`manage.py import_registry PATH --kind KIND [--ward CODE] [--dry-run]`: load a registry file.
 
 Thin on purpose: the checks and writes are `registry.services.imports.registry_import`, which the
 upload page uses too, so the command and the page accept and refuse exactly the same files.
@@ -27,12 +27,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report; write nothing"
         )
+        parser.add_argument(
+            "--ward",
+            metavar="CODE",
+            help=(
+                "the commune/ward the file is for: rows without a ward code get it, rows of "
+                "another commune/ward are refused (the ward column may then be left out)"
+            ),
+        )
 
-    def handle(self, *args: Any, path: Path, kind: str, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, path: Path, kind: str, dry_run: bool, ward: str | None, **options: Any
+    ) -> None:
         import_and_report(
             self,
             path=path,
             run=lambda file: registry_import(
-                file=file, filename=path.name, kind=kind, dry_run=dry_run
+                file=file, filename=path.name, kind=kind, dry_run=dry_run, ward=ward
             ),
         )

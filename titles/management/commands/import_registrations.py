@@ -1,4 +1,4 @@
-"""`manage.py import_registrations PATH --year YEAR [--dry-run]`: load a year's registrations.
+"""`manage.py import_registrations PATH --year YEAR [--ward CODE] [--dry-run]`: load a year.
 
 Thin on purpose: the checks and writes are `titles.services.imports.registrations_import`, which
 an upload page uses too, so the command and the page accept and refuse exactly the same files.
@@ -28,12 +28,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report; write nothing"
         )
+        parser.add_argument(
+            "--ward",
+            metavar="CODE",
+            help=(
+                "the commune/ward the file is for: rows without a ward code get it, rows of "
+                "another commune/ward are refused (the ward column may then be left out)"
+            ),
+        )
 
-    def handle(self, *args: Any, path: Path, year: int, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, path: Path, year: int, dry_run: bool, ward: str | None, **options: Any
+    ) -> None:
         import_and_report(
             self,
             path=path,
             run=lambda file: registrations_import(
-                file=file, filename=path.name, year=year, dry_run=dry_run
+                file=file, filename=path.name, year=year, dry_run=dry_run, ward=ward
             ),
         )
