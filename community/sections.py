@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from registry.imports.kinds import RegisteredKind, register_kind
+from registry.sections import DashboardTab, register_dashboard_tab
 
 LABELS = {
     "groups": _("groups and clubs"),
@@ -30,3 +31,11 @@ def register_sections() -> None:
                 columns=COLUMNS_HELP[kind],
             )
         )
+    register_dashboard_tab(
+        DashboardTab(
+            key="groups",
+            label=_("Groups and digital literacy"),
+            url_name="groups_dashboard",
+            order=20,
+        )
+    )

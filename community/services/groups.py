@@ -119,8 +119,8 @@ def member_create(
 def activity_create(
     *,
     group: Group,
-    ref: str,
     date: dt.date,
+    ref: str = "",
     activity_type: str,
     participants: int,
     people_helped: int | None = None,
@@ -131,7 +131,8 @@ def activity_create(
 ) -> Activity:
     """Record an activity of `group`; the citizens helped are citizens of the group's ward.
 
-    `people_helped` left out is the number of citizens; given, it is at least that.
+    `people_helped` left out is the number of citizens; given, it is at least that. An empty
+    `ref` is numbered by the date: 20250601-1, 20250601-2, … (the first free one of the group).
     """
     citizens = list(dict.fromkeys(citizens))
     for citizen in citizens:
@@ -144,11 +145,12 @@ def activity_create(
         raise ValidationError(
             {"people_helped": _("At least the number of citizens chosen as helped.")}
         )
+    ref = ref.strip() or _next_ref(group, date)
     activity = Activity(
         group=group,
         ward_id=group.ward_id,
         province_id=group.province_id,
-        ref=ref.strip(),
+        ref=ref,
         date=date,
         year=date.year,
         activity_type=activity_type,
@@ -165,3 +167,12 @@ def activity_create(
     )
     summaries_refresh(ward_ids=[group.ward_id])
     return activity
+
+
+def _next_ref(group: Group, date: dt.date) -> str:
+    prefix = f"{date:%Y%m%d}-"
+    taken = set(group.activities.filter(ref__startswith=prefix).values_list("ref", flat=True))
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
