@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from registry.imports.kinds import RegisteredKind, register_kind
-from registry.sections import DashboardTab, register_dashboard_tab
+from registry.sections import DashboardTab, register_dashboard_tab, register_report_sheets
 
 LABELS = {
     "groups": _("groups and clubs"),
@@ -39,3 +39,6 @@ def register_sections() -> None:
             order=20,
         )
     )
+    from community.reports import write_groups_sheet
+
+    register_report_sheets(write_groups_sheet, order=20)

@@ -249,3 +249,29 @@ def test_upload_page_offers_groups_and_imports_them_after_a_dry_run(client, alic
     done = client.post("/registry/import/", {"step": "confirm", "token": token})
     assert done["Location"] == reverse("group_list")
     assert Group.objects.get().group_type == "digital_team"
+
+
+def test_excel_report_has_the_groups_sheet(team, residents, province, dave):
+    from openpyxl import load_workbook
+
+    from titles.reports import report_workbook
+
+    activity_create(
+        group=team,
+        date=dt.date(YEAR, 1, 3),
+        activity_type="home_visit",
+        participants=2,
+        citizens=[residents[0].entity, residents[1].entity],
+    )
+    group_create(ward=team.ward, code="=CMD", name="=HYPERLINK(1)", group_type="other")
+    workbook = load_workbook(io.BytesIO(report_workbook(user=dave, unit_code="01", year=YEAR)))
+    ws = workbook["Nhóm - Bình dân học vụ số"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=6)]
+    by_name = {row[2]: row for row in rows}
+    # The province by type, its total, then its ward's total.
+    assert by_name["Mobile Digital Literacy for All team"][3:11] == [1, 0, 1, 2, 2, 0, 2, 2]
+    assert by_name["All groups"][3:12] == [2, 0, 1, 2, 2, 0, 2, 2, 1.0]
+    assert by_name["Phường Hoàn Kiếm"][1] == "00070"
+    for row in ws.iter_rows():
+        for cell in row:
+            assert not (isinstance(cell.value, str) and cell.value.startswith("="))
