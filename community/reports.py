@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
@@ -45,7 +46,7 @@ def _headers() -> list[str]:
         _("Code"),
         _("Name"),
         _("Groups"),
-        _("Members"),
+        pgettext("group", "Members"),
         _("Activities"),
         _("Participants"),
         _("People helped"),
