@@ -275,3 +275,31 @@ def test_excel_report_has_the_groups_sheet(team, residents, province, dave):
     for row in ws.iter_rows():
         for cell in row:
             assert not (isinstance(cell.value, str) and cell.value.startswith("="))
+
+
+def test_every_write_is_audited(team, residents, tmp_path):
+    from audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.CREATE, object_id=str(team.pk), object_repr=str(team)
+    ).exists()
+    activity = activity_create(
+        group=team,
+        date=dt.date(YEAR, 1, 3),
+        activity_type="home_visit",
+        participants=2,
+        citizens=[residents[0].entity],
+    )
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.CREATE, object_id=str(activity.pk)
+    ).exists()
+    path = tmp_path / "members.csv"
+    path.write_text("ward,group,code,full_name\n00070,LD01,TV9,Vũ Văn Chín\n", encoding="utf-8")
+    call_command("import_registry", str(path), "--kind", "members", stdout=io.StringIO())
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.BULK)
+    assert entry.detail["operation"] == "community_import"
+    assert (entry.detail["kind"], entry.detail["created"], entry.detail["wards"]) == (
+        "members",
+        1,
+        ["00070"],
+    )
