@@ -37,6 +37,7 @@ OPERATIONS = {
     "targets_load": _("Targets loaded"),
     "demo_generate": _("Demo registry generated"),
     "titles_demo_generate": _("Demo registrations generated"),
+    "community_import": _("Groups, members or activities import"),
 }
 MASKED = "••••••"
 REPR_MAX = 255

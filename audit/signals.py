@@ -24,9 +24,11 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from audit import services
 from audit.models import AuditEntry
 
-AUDITED_APPS = ("registry", "titles")
+AUDITED_APPS = ("registry", "titles", "community")
 NOT_AUDITED = {
     ("registry", "entitytally"),
+    ("community", "activitysummary"),
+    ("community", "grouptally"),
     ("titles", "rollup"),
     ("titles", "registrationevent"),
 }

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "titles",
+    "community",
     "accounts",
     "audit",
     "django_tasks",

@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from registry import selectors
+from registry.imports.kinds import registered_kinds
 from registry.models import KIND_MODELS, AdministrativeUnit, Clan, Community, EntityKindModel, Unit
 from registry.spreadsheets import count_data_rows
 
@@ -39,6 +40,13 @@ def kind_name(slug: str) -> str:
 
 def kind_choices() -> list[tuple[str, str]]:
     return [(slug, kind_label(slug)) for slug in selectors.KIND_SLUGS]
+
+
+def import_kind_choices() -> list[tuple[str, str]]:
+    """The kinds of file the upload page takes: the registry's five in the lists' order, then
+    those the apps above registered (`registry.imports.kinds`)."""
+    others = [k for k in registered_kinds() if k.name not in selectors.KIND_SLUGS]
+    return kind_choices() + [(k.name, capfirst(k.label)) for k in others]
 
 
 class EntityForm(forms.Form):
@@ -300,7 +308,7 @@ class SpreadsheetUploadForm(forms.Form):
 class ImportForm(SpreadsheetUploadForm):
     field_order = ("kind", "file")
 
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=kind_choices)
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=import_kind_choices)
 
 
 class ImportConfirmForm(forms.Form):

@@ -31,10 +31,10 @@ from registry.forms import (
     kind_label,
     kind_name,
 )
+from registry.imports.kinds import registered_kind, registered_kinds
 from registry.models import AdministrativeUnit
 from registry.paging import InvalidCursor, keyset_page
 from registry.services import entities as entity_services
-from registry.services import imports
 
 LIST_PAGE_SIZE = 50
 _COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
@@ -335,7 +335,9 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         request.FILES if request.method == "POST" else None,
     )
     if not form.is_valid():
-        return render(request, "registry/import.html", {"form": form, **_templates()})
+        return render(
+            request, "registry/import.html", {"form": form, **_templates(), **_other_kinds()}
+        )
     # The second step for a large file: the user chose it again, so import it for real.
     return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
 
@@ -358,16 +360,18 @@ def registry_import_template(request: HttpRequest, kind: str) -> HttpResponse:
 def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
     """Check or import the file; the report, or the list of what was imported."""
     kind = upload.params["kind"]
-    report = imports.registry_import(
+    registered = registered_kind(kind)
+    if registered is None:  # the session held a kind no longer offered
+        return redirect("registry_import")
+    report = registered.run(
         file=io.BytesIO(upload.data),
         filename=upload.filename,
-        kind=kind,
         dry_run=dry_run,
         user=request.user,
     )
     if report.ok and not dry_run:
         uploads.message_imported(request, report)
-        return redirect("entity_list", kind=kind)
+        return redirect(registered.done_url())
     # A dry run's report, or why a real import failed and wrote nothing (the file changed
     # meaning since its check, by someone else's edit).
     form = ImportForm(initial={"kind": kind})
@@ -379,7 +383,8 @@ def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> H
             "form": form,
             "report": report,
             "filename": upload.filename,
-            "kind_label": kind_label(kind),
+            "kind_label": registered.label,
+            **_other_kinds(),
             **uploads.offer_confirmation(
                 request,
                 upload,
@@ -390,3 +395,8 @@ def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> H
             ),
         },
     )
+
+
+def _other_kinds() -> dict:
+    """The kinds of file the apps above the registry added, for the page's list of columns."""
+    return {"other_kinds": [k for k in registered_kinds() if k.columns]}

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("learnsociety", "registry", "titles", "accounts", "audit", "devtools")
+APPS = ("learnsociety", "registry", "titles", "community", "accounts", "audit", "devtools")
 # Known and being broken apart by the registration-workflow change (issue 14); nothing else.
 ALLOWED_CYCLES = [{"titles.services.review", "titles.services.signoff"}]
 
@@ -122,6 +122,19 @@ def test_registry_imports_nothing_from_the_apps_above_it():
         if _is_in(module, "registry")
         for target in targets
         if _is_in(target, "titles") or _is_in(target, "devtools")
+    }
+    assert upward == set()
+
+
+def test_registry_and_titles_import_nothing_from_the_community_app():
+    """Groups and digital literacy plug into the shared pages and the import command through
+    `registry/sections.py` and `registry/imports/kinds.py`, registered at start-up."""
+    upward = {
+        (module, target)
+        for module, targets in import_graph().items()
+        if _is_in(module, "registry") or _is_in(module, "titles")
+        for target in targets
+        if _is_in(target, "community")
     }
     assert upward == set()
 

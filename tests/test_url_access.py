@@ -53,6 +53,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEntry
+from community.services.groups import activity_create, group_create
 from registry.models import (
     AdministrativeUnit,
     Association,
@@ -346,6 +347,8 @@ class Place:
     access_attempt: Any = None  # failed logins (axes) under the username of `user`
     access_log: Any = None
     access_failure: Any = None
+    club: Any = None  # a group of the ward (community app) with one activity
+    club_activity: Any = None
 
     def code(self, name: str) -> str:
         """A marker unique to this place: the entity code with the place's tag."""
@@ -442,6 +445,17 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
     place.window = RegistrationWindow.objects.get(province=province, year=YEAR)
     place.criteria_set = _province_set(province)
     place.official = official
+    place.club = group_create(
+        ward=ward, code=place.code("CLB"), name=f"Tổ công nghệ số {tag}", group_type="digital_team"
+    )
+    place.club_activity = activity_create(
+        group=place.club,
+        ref=f"HD{tag}",
+        date=datetime.date(YEAR, 1, 1),
+        activity_type="home_visit",
+        participants=3,
+        citizens=[place.citizen.entity],
+    )
     client = {"ip_address": "192.0.2.1", "user_agent": "Test", "http_accept": "*/*"}
     place.access_attempt = AccessAttempt.objects.create(
         **client,
@@ -667,6 +681,34 @@ def _api_urls() -> list[Url]:
         suffix = f".{fmt}" if fmt else ""
         urls += [
             Url(
+                "api-groups-list",
+                api(read(special={"no_grant": 200})),
+                kwargs=kw,
+                variant=f"all{suffix}",
+                shows=lambda p: f'"code":"{p.code("CLB")}"',
+            ),
+            Url(
+                "api-groups-detail",
+                api(read()),
+                variant=f"one{suffix}",
+                kwargs=lambda p, kw=kw: {**kw, "pk": p.club.pk},
+            ),
+            Url(
+                "api-activities-list",
+                api(read(special={"no_grant": 200})),
+                kwargs=kw,
+                variant=f"all{suffix}",
+                shows=lambda p: f'"ref":"HD{p.tag}"',
+            ),
+            Url(
+                "api-activities-detail",
+                api(read()),
+                variant=f"one{suffix}",
+                kwargs=lambda p, kw=kw: {**kw, "pk": p.club_activity.pk},
+            ),
+        ]
+        urls += [
+            Url(
                 "api-registrations-list",
                 api(read(special={"no_grant": 200})),
                 kwargs=kw,
@@ -718,6 +760,10 @@ def _api_urls() -> list[Url]:
         Url("api-docs", same(200, anonymous=200)),
     ]
     return urls
+
+
+def _club(p: Place) -> dict:
+    return {"pk": p.club.pk}
 
 
 def _reg(name: str) -> Callable[[Place], dict]:
@@ -1068,6 +1114,52 @@ PAGES = [
         read(),
         kwargs=lambda p: {"pk": p.community.pk},
         shows=lambda p: p.family.entity.name,
+    ),
+    # groups and digital literacy (community app)
+    Url("group_list", read(special={"no_grant": 200}), shows=lambda p: p.code("CLB")),
+    Url(
+        "group_create",
+        read(REGISTER, role_first=True),
+        query=lambda p: {"ward": p.ward.code},
+        post=write(REGISTER, role_first=True),
+        data=lambda p: {"code": f"NEW{p.tag}", "name": "Nhóm mới", "group_type": "other"},
+    ),
+    Url("group_detail", read(), kwargs=_club, shows=lambda p: p.club.name),
+    Url(
+        "group_edit",
+        read(REGISTER),
+        kwargs=_club,
+        post=write(REGISTER),
+        data={"name": "Đổi tên", "group_type": "mobile_team"},
+    ),
+    Url(
+        "member_create",
+        read(REGISTER),
+        kwargs=_club,
+        post=write(REGISTER),
+        data={"code": "TV1", "full_name": "Nguyễn Thị Tổ Viên"},
+    ),
+    Url(
+        "activity_create",
+        read(REGISTER),
+        kwargs=_club,
+        query=lambda p: {"q": p.citizen.entity.code},
+        post=write(REGISTER),
+        data=lambda p: {
+            "date": f"{YEAR}-01-02",
+            "activity_type": "home_visit",
+            "participants": "2",
+            "dossiers": "1",
+            "services": ["vneid"],
+            "citizens": [p.citizen.entity.pk],
+        },
+    ),
+    Url("groups_dashboard", read(special=dict.fromkeys(WARD_ROLES, REDIRECT))),
+    Url(
+        "groups_dashboard_ward",
+        read(),
+        kwargs=lambda p: {"code": p.ward.code},
+        shows=lambda p: p.club.name,
     ),
     # accounts and language: for everyone
     Url(

@@ -436,8 +436,15 @@ class Rollup(models.Model):
         return f"{self.level}:{self.unit_id} {self.year} {self.kind}"
 
 
+# A target of the share of a unit's adults (aged 15 or more) that the groups' activities helped
+# (the community app's reach_rate), beside the five titles' recognition targets.
+DIGITAL_REACH = "digital_reach"
+TARGET_KINDS = [*Kind.choices, (DIGITAL_REACH, _("digital literacy reach (share of adults)"))]
+
+
 class Target(models.Model):
-    """A plan's target range for the share of entities recognised (percent).
+    """A plan's target range for the share of entities recognised (percent), or for the share
+    of adults that "Digital Literacy for All" reached (`DIGITAL_REACH`).
 
     A ward without its own target for (title, year) takes its province's.
     """
@@ -448,7 +455,7 @@ class Target(models.Model):
         related_name="targets",
         verbose_name=_("province or commune/ward"),
     )
-    kind = models.CharField(_("title"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("title"), max_length=20, choices=TARGET_KINDS)
     year = models.PositiveSmallIntegerField(_("year"))
     min_rate = models.DecimalField(_("minimum rate (%)"), max_digits=5, decimal_places=2)
     max_rate = models.DecimalField(_("maximum rate (%)"), max_digits=5, decimal_places=2)

@@ -6,6 +6,7 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -246,9 +247,12 @@ def target_in_force(plan: dict[int, tuple[Decimal, Decimal]], year: int) -> tupl
     )
 
 
-def targets_for(*, units: list[dict], level: str, year: int) -> dict[tuple[int, str], tuple]:
+def targets_for(
+    *, units: list[dict], level: str, year: int, kinds: Iterable[str] = KIND_ORDER
+) -> dict[tuple[int, str], tuple]:
     """(unit id, kind) -> (min, max) in force in `year` (see `target_in_force`): the unit's own
-    plan, else its ward's, else its province's.
+    plan, else its ward's, else its province's. `kinds` are the titles by default; the groups'
+    dashboard asks for `digital_reach`.
 
     The one place targets are resolved: the dashboard, `rollup`, the API and the reports all
     read their ranges from here.
@@ -256,8 +260,9 @@ def targets_for(*, units: list[dict], level: str, year: int) -> dict[tuple[int, 
     admin_ids = {u["province_id"] for u in units} | {u["ward_id"] for u in units if u["ward_id"]}
     # A plan names a few years: reading all of them is a handful of rows per unit and title.
     plans: dict[tuple[int, str], dict[int, tuple[Decimal, Decimal]]] = {}
+    kinds = list(kinds)
     for unit_id, kind, named_year, low, high in Target.objects.filter(
-        unit_id__in=admin_ids
+        unit_id__in=admin_ids, kind__in=kinds
     ).values_list("unit_id", "kind", "year", "min_rate", "max_rate"):
         plans.setdefault((unit_id, kind), {})[named_year] = (low, high)
     own = {
@@ -267,7 +272,7 @@ def targets_for(*, units: list[dict], level: str, year: int) -> dict[tuple[int, 
     }
     result = {}
     for unit in units:
-        for kind in KIND_ORDER:
+        for kind in kinds:
             for candidate in (
                 unit["id"] if level != RollupLevel.COMMUNITY else None,
                 unit["ward_id"],

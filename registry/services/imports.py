@@ -33,7 +33,9 @@ from typing import Any, BinaryIO
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,6 +44,7 @@ from registry.access import can_edit_registry
 from registry.hooks import wards_changed
 from registry.imports import cells
 from registry.imports.cells import BadCell
+from registry.imports.kinds import RegisteredKind, register_kind
 from registry.imports.pipeline import (
     WARD_ALIASES,
     Column,
@@ -557,3 +560,16 @@ def registry_import(
         user=user,
         ward=ward,
     )
+
+
+def register_registry_kinds() -> None:
+    """Offer the five registry kinds to `import_registry` and the upload page (at start-up)."""
+    for kind in KINDS:
+        register_kind(
+            RegisteredKind(
+                name=kind,
+                label=capfirst(KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural),
+                run=lambda *, _kind=kind, **kwargs: registry_import(kind=_kind, **kwargs),
+                done_url=lambda _kind=kind: reverse("entity_list", kwargs={"kind": _kind}),
+            )
+        )

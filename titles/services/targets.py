@@ -2,7 +2,8 @@
 recognised, per title and year.
 
 Columns (DESIGN section 4): `unit` (a province or commune/ward code), `kind` (family, clan,
-community, unit, citizen), `year`, `min_rate`, `max_rate` (percent: 70, 70.5 or 70,5; a "%"
+community, unit, citizen, or `digital_reach`: the share of adults "Digital Literacy for All"
+reached), `year`, `min_rate`, `max_rate` (percent: 70, 70.5 or 70,5; a "%"
 sign is allowed), and optionally `source` (the plan or decision the figures come from).
 Vietnamese headers and title words are accepted (HEADER_ALIASES; the kind words of the
 registrations import).
@@ -61,7 +62,7 @@ from registry.imports.pipeline import (
 from registry.imports.report import ImportReport, RowError
 from registry.models import AdministrativeUnit
 from registry.spreadsheets import Cell, ImportFileError, as_text, match_key, read_rows, unstorable
-from titles.models import Target
+from titles.models import DIGITAL_REACH, Target
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.services.imports import KIND_WORDS
 
@@ -76,7 +77,15 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("Nguồn", "Căn cứ"),
 }
 
-_KINDS = {match_key(word): kind for word, kind in KIND_WORDS.items()}
+# Besides the titles, the share of adults that "Digital Literacy for All" reached.
+DIGITAL_REACH_WORDS = (
+    "digital_reach",
+    "Bình dân học vụ số",
+    "Tỷ lệ người dân được hỗ trợ kỹ năng số",
+)
+_KINDS = {match_key(word): kind for word, kind in KIND_WORDS.items()} | {
+    match_key(word): DIGITAL_REACH for word in DIGITAL_REACH_WORDS
+}
 _RATE = re.compile(r"\d{1,3}(?:[.,]\d+)?")
 _WHOLE = re.compile(r"\d+(?:\.0*)?")
 _HUNDREDTH = Decimal("0.01")
@@ -114,7 +123,10 @@ def _kind(cell: Cell) -> str:
     kind = _KINDS.get(match_key(as_text(cell)))
     if kind is None:
         raise BadCell(
-            _("%(value)s is not a title: family, clan, community, unit or citizen")
+            _(
+                "%(value)s is not a title (family, clan, community, unit or citizen) nor "
+                "digital_reach"
+            )
             % {"value": _quote(cell)}
         )
     return kind

@@ -7,6 +7,7 @@ from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from devtools.community_demo import community_demo_generate
 from devtools.registry_demo import demo_generate
 from devtools.titles_demo import titles_demo_generate
 from registry.models import KIND_MODELS, Kind
@@ -73,6 +74,12 @@ class Command(BaseCommand):
         if without_titles:
             return
         year = timezone.localdate().year
+        groups = community_demo_generate(province_code=report.province.code, seed=seed, year=year)
+        if not groups.skipped:
+            self.stdout.write(
+                _("Groups: %(groups)s, members: %(members)s, activities: %(activities)s")
+                % {k: _count(getattr(groups, k)) for k in ("groups", "members", "activities")}
+            )
         titles = titles_demo_generate(province_code=report.province.code, seed=seed, year=year)
         if titles.skipped:
             self.stdout.write(_("Registrations already present; nothing was changed."))

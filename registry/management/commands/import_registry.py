@@ -1,7 +1,8 @@
 """`manage.py import_registry PATH --kind KIND [--ward CODE] [--dry-run]`: load a registry file.
 
-Thin on purpose: the checks and writes are `registry.services.imports.registry_import`, which the
-upload page uses too, so the command and the page accept and refuse exactly the same files.
+Thin on purpose: the checks and writes are the kind's own (`registry.services.imports` for the
+registry's five, the apps' for theirs; see `registry.imports.kinds`), which the upload page uses
+too, so the command and the page accept and refuse exactly the same files.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from registry.imports.kinds import kind_names, registered_kind
 from registry.management.report import import_and_report
-from registry.services.imports import KINDS, registry_import
 
 
 class Command(BaseCommand):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="the .csv or .xlsx file")
-        parser.add_argument("--kind", required=True, choices=KINDS)
+        parser.add_argument("--kind", required=True, choices=kind_names())
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report; write nothing"
         )
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         import_and_report(
             self,
             path=path,
-            run=lambda file: registry_import(
-                file=file, filename=path.name, kind=kind, dry_run=dry_run, ward=ward
+            run=lambda file: registered_kind(kind).run(
+                file=file, filename=path.name, dry_run=dry_run, ward=ward
             ),
         )

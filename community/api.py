@@ -1,0 +1,263 @@
+"""The groups' read API: `/api/v1/groups/` and `/api/v1/activities/` (list and detail), scoped
+like the pages (what a user may not see is absent from lists and 404 on detail; a ward outside
+the scope gives an empty list; a malformed parameter is a 400 naming it).
+
+Personal data: a group's leader, its members (names, codes, roles, dates), the citizens an
+activity helped and its note are given to staff, officials and administrators
+(`community.selectors.can_see_people`); to viewers they are null, and every count is given.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from community import selectors
+from community.models import Activity, ActivityType, Group, GroupType, Member, Service
+from registry.api import (
+    ID_PARAMETER,
+    ID_PATTERN,
+    ErrorsDocumentedSchema,
+    Pagination,
+    in_ward,
+    path_id,
+    validated_params,
+    ward_code_field,
+)
+from registry.models import Entity
+from titles.api import OptionalYearField, optional_choice
+
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
+
+class _PeopleField(serializers.Field):
+    """A field given only to users who may see people's data; null for the others."""
+
+    def __init__(self, inner: serializers.Field, **kwargs):
+        self.inner = inner
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def bind(self, field_name: str, parent) -> None:
+        super().bind(field_name, parent)
+        self.inner.bind(field_name, parent)
+
+    def get_attribute(self, instance):
+        if not self.context.get("see_people"):
+            return None
+        return self.inner.get_attribute(instance)
+
+    def to_representation(self, value):
+        return None if value is None else self.inner.to_representation(value)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = ["code", "full_name", "role", "joined", "left"]
+        read_only_fields = fields
+
+
+class GroupListParams(serializers.Serializer):
+    ward = ward_code_field()
+    group_type = optional_choice(GroupType.choices)
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text=_("Name, code or leader.")
+    )
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    ward = serializers.CharField(source="ward.code", read_only=True)
+    community = serializers.CharField(
+        source="community.code", read_only=True, allow_null=True, default=None
+    )
+    member_count = serializers.IntegerField(read_only=True, help_text=_("Member rows, any year."))
+    leader_name = _PeopleField(serializers.CharField())
+    members = _PeopleField(
+        MemberSerializer(source="ordered_members", many=True),
+        help_text=_("Staff, officials and administrators only; null for viewers."),
+    )
+
+    class Meta:
+        model = Group
+        fields = [
+            "id",
+            "ward",
+            "code",
+            "name",
+            "group_type",
+            "community",
+            "founded",
+            "leader_name",
+            "member_count",
+            "members",
+        ]
+        read_only_fields = fields
+
+
+class GroupViewSet(viewsets.ReadOnlyModelViewSet):
+    """Groups, clubs, learning centres and digital teams in your scope, in Vietnamese order."""
+
+    serializer_class = GroupSerializer
+    lookup_value_regex = ID_PATTERN
+    pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
+
+    @extend_schema(parameters=[GroupListParams])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[ID_PARAMETER])
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict:
+        user = getattr(self.request, "user", None)
+        see = user is not None and selectors.can_see_people(user)
+        return {**super().get_serializer_context(), "see_people": see}
+
+    def _with_members(self, rows: QuerySet[Group]) -> QuerySet[Group]:
+        rows = rows.annotate(member_count=Count("members"))
+        if self.get_serializer_context()["see_people"]:
+            rows = rows.prefetch_related(
+                Prefetch(
+                    "members",
+                    queryset=Member.objects.order_by("sort_key", "code"),
+                    to_attr="ordered_members",
+                )
+            )
+        return rows
+
+    def get_queryset(self) -> QuerySet[Group]:
+        if getattr(self, "swagger_fake_view", False):
+            return Group.objects.none()
+        params = validated_params(GroupListParams, self.request)
+        rows = selectors.group_list(
+            user=self.request.user,
+            q=params.get("q") or None,
+            group_type=params.get("group_type") or None,
+        )
+        if params.get("ward"):
+            rows = in_ward(rows, user=self.request.user, code=params["ward"], field="ward")
+        return self._with_members(rows)
+
+    def get_object(self) -> Group:
+        group = selectors.group_get(user=self.request.user, pk=path_id(self.kwargs["pk"]))
+        return self._with_members(Group.objects.filter(pk=group.pk)).select_related(
+            "ward", "community"
+        )[0]
+
+
+class ActivityListParams(serializers.Serializer):
+    ward = ward_code_field()
+    year = OptionalYearField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    group = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("A group's id: only its activities.")
+    )
+    activity_type = optional_choice(ActivityType.choices)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    ward = serializers.CharField(source="ward.code", read_only=True)
+    group_code = serializers.CharField(source="group.code", read_only=True)
+    group_type = serializers.ChoiceField(
+        source="group.group_type", choices=GroupType.choices, read_only=True
+    )
+    services = serializers.ListField(
+        child=serializers.ChoiceField(choices=Service.choices), read_only=True
+    )
+    citizens_helped = serializers.IntegerField(
+        read_only=True, help_text=_("Citizens of the ward helped (each once).")
+    )
+    citizens = _PeopleField(
+        serializers.SlugRelatedField(
+            many=True, slug_field="code", read_only=True, source="helped_list"
+        ),
+        help_text=_("Codes of the citizens helped; staff, officials and administrators only."),
+    )
+    note = _PeopleField(serializers.CharField())
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "group",
+            "group_code",
+            "group_type",
+            "ward",
+            "ref",
+            "date",
+            "year",
+            "activity_type",
+            "participants",
+            "people_helped",
+            "services",
+            "dossiers",
+            "citizens_helped",
+            "citizens",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class ActivityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Activities of the groups in your scope, newest first."""
+
+    serializer_class = ActivitySerializer
+    lookup_value_regex = ID_PATTERN
+    pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
+
+    @extend_schema(parameters=[ActivityListParams])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[ID_PARAMETER])
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict:
+        user = getattr(self.request, "user", None)
+        see = user is not None and selectors.can_see_people(user)
+        return {**super().get_serializer_context(), "see_people": see}
+
+    def _detail_rows(self, rows: QuerySet[Activity]) -> QuerySet[Activity]:
+        rows = rows.select_related("group", "ward").annotate(citizens_helped=Count("helped"))
+        if self.get_serializer_context()["see_people"]:
+            rows = rows.prefetch_related(
+                Prefetch(
+                    "citizens", queryset=Entity.objects.order_by("code"), to_attr="helped_list"
+                )
+            )
+        return rows
+
+    def get_queryset(self) -> QuerySet[Activity]:
+        if getattr(self, "swagger_fake_view", False):
+            return Activity.objects.none()
+        params = validated_params(ActivityListParams, self.request)
+        rows = selectors.activity_list(user=self.request.user, year=params.get("year"))
+        if params.get("ward"):
+            rows = in_ward(rows, user=self.request.user, code=params["ward"], field="ward")
+        if params.get("group"):
+            rows = rows.filter(group_id=params["group"])
+        if params.get("activity_type"):
+            rows = rows.filter(activity_type=params["activity_type"])
+        return self._detail_rows(rows)
+
+    def get_object(self) -> Activity:
+        pk = path_id(self.kwargs["pk"])
+        rows = self._detail_rows(selectors.activity_list(user=self.request.user).filter(pk=pk))
+        found = list(rows[:1])
+        if not found:
+            raise Http404
+        return found[0]
+
+
+ROUTES = [
+    ("groups", GroupViewSet, "api-groups"),
+    ("activities", ActivityViewSet, "api-activities"),
+]
