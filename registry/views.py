@@ -35,6 +35,7 @@ from registry.imports.kinds import registered_kind, registered_kinds
 from registry.models import AdministrativeUnit
 from registry.paging import InvalidCursor, keyset_page
 from registry.services import entities as entity_services
+from registry.services import imports
 
 LIST_PAGE_SIZE = 50
 _COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
