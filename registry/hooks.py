@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable
 from registry.services.tallies import tallies_refresh
 
 WardsChanged = Callable[[set[int]], None]
+# (ward ids, year) -> {ward id: the latest year before `year` the ward kept in the system}
+RecordedYears = Callable[[set[int], int], dict[int, int]]
 
 _wards_changed: list[WardsChanged] = []
+_recorded_years: list[RecordedYears] = []
 
 
 def on_wards_changed(handler: WardsChanged) -> WardsChanged:
@@ -36,3 +39,25 @@ def wards_changed(*, ward_ids: Iterable[int]) -> None:
     tallies_refresh(ward_ids=wards)
     for handler in _wards_changed:
         handler(wards)
+
+
+def on_recorded_years(provider: RecordedYears) -> RecordedYears:
+    """Subscribe `provider(ward_ids, year)`: the latest earlier year each ward kept (recorded
+    during that year)."""
+    if provider not in _recorded_years:
+        _recorded_years.append(provider)
+    return provider
+
+
+def entities_counted_from(*, ward_ids: Iterable[int], year: int) -> dict[int, int | None]:
+    """The `counted_from` of an entity recorded now (in `year`) in each of these wards.
+
+    The year after the latest earlier year the ward kept in the system (any subscriber's), or
+    None (every year) if there is none: the rule is in `registry.services.tallies`.
+    """
+    wards = set(ward_ids)
+    latest: dict[int, int] = {}
+    for provider in _recorded_years:
+        for ward_id, recorded in provider(wards, year).items():
+            latest[ward_id] = max(recorded, latest.get(ward_id, recorded))
+    return {ward_id: latest[ward_id] + 1 if ward_id in latest else None for ward_id in wards}
