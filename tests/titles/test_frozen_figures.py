@@ -10,9 +10,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from registry.models import Kind, RollupLevel
+from registry.models import Entity, Kind, RollupLevel
 from registry.services.entities import entity_update
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
@@ -169,3 +171,59 @@ def test_verify_finds_a_signed_off_year_without_its_snapshot(kept, ward_a, bob, 
     assert [(d.table, d.key) for d in rollup_verify(province_id=province.pk)] == [
         ("snapshot", (RollupLevel.WARD, ward_a.pk, PAST))
     ]
+
+
+# --- the upgrade: ward-years already signed off, entities already recorded ---------------------
+
+BEFORE_UPGRADE = [("titles", "0011_rollup_snapshots")]
+
+
+def _migrate(targets=None):
+    """Migrate to `targets`, or to the latest migrations (the graph's leaves)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_snapshots_signed_off_years_and_dates_the_entities(ward_a, bob, dave, province):
+    area = make_community(ward_a, code="TDP1")
+    families = [make_family(ward_a, code=f"HGD{n}", community=area) for n in range(4)]
+    for family in families[:3]:
+        registration(family.entity, year=PAST, state=State.RECOGNIZED)
+    late = make_family(ward_a, code="LATE", community=area)  # recorded after the year was kept
+    registration(late.entity, year=PAST)  # … but registered for it
+    later = make_family(ward_a, code="LATER", community=area)
+    # Last year was kept in the system: its registrations and households recorded during it.
+    zone = timezone.get_current_timezone()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE titles_registration SET created_at = %s WHERE entity_id <> %s",
+            [dt.datetime(PAST, 2, 1, tzinfo=zone), late.pk],
+        )
+        cursor.execute(
+            "UPDATE registry_entity SET created_at = %s WHERE id NOT IN (%s, %s)",
+            [dt.datetime(PAST, 1, 15, tzinfo=zone), late.pk, later.pk],
+        )
+    rollups_rebuild(province_id=province.pk)
+    ward_sign_off(user=bob, ward=ward_a, year=PAST)
+    signed_off = _figures(_row(PAST, RollupLevel.WARD, ward_a.code))
+    assert signed_off == (6, 4, 3, 0, 50.0)
+    try:
+        _migrate(BEFORE_UPGRADE)  # as before the upgrade: no snapshot, no first counted year
+    finally:
+        _migrate()
+
+    assert RollupSnapshot.objects.filter(ward=ward_a, year=PAST).exists()
+    assert _figures(_row(PAST, RollupLevel.WARD, ward_a.code)) == signed_off
+    counted = dict(Entity.objects.filter(ward=ward_a).values_list("code", "counted_from"))
+    assert counted == {
+        "TDP1": None,
+        **{f"HGD{n}": None for n in range(4)},
+        "LATE": PAST,  # registered for last year: it existed then
+        "LATER": NOW,
+    }
+    assert rollup_verify(province_id=province.pk) == []
+    # Reopened, last year counts the registry as of its 31 December: LATER is not in it.
+    ward_reopen(user=dave, ward=ward_a, year=PAST, reason="Kiểm tra")
+    assert _figures(_row(PAST, RollupLevel.WARD, ward_a.code)) == (5, 4, 3, 0, 60.0)
