@@ -4,6 +4,8 @@
 moves figures that an upper app keeps (the titles' roll-ups count a ward's households and their
 registrations by residential area), the upper app subscribes at start-up, in its
 `AppConfig.ready`, and the registry calls every subscriber in the writing transaction.
+Likewise a new entity's first counted year depends on which years its ward kept in the upper
+app (`on_recorded_years`, `entities_counted_from`).
 """
 
 from __future__ import annotations

@@ -415,8 +415,12 @@ def snapshot_figures(*, ward_ids: Iterable[int], years: Iterable[int] | None = N
 def rollups_freeze(*, ward_id: int, year: int) -> None:
     """Keep the ward-year's figures as they are now (in the sign-off's transaction, the ward
     locked): its ward row for every title and each residential area's rows, with the entities
-    the year counts now. Replaces any earlier snapshot of the ward-year."""
+    the year counts now. Replaces any earlier snapshot of the ward-year.
+
+    The ward-year is recomputed from the detail rows first (a few ward-bounded queries), so what
+    is kept is exact even if the stored rows had drifted."""
     RollupSnapshot.objects.filter(ward_id=ward_id, year=year).delete()
+    rollups_refresh(ward_ids=[ward_id], years=[year])
     province_id = AdministrativeUnit.objects.values_list("parent_id", flat=True).get(pk=ward_id)
     areas = list(
         Entity.objects.filter(ward_id=ward_id, kind=Kind.COMMUNITY).values_list("pk", flat=True)
