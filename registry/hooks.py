@@ -9,6 +9,9 @@ registrations by residential area), the upper app subscribes at start-up, in its
 Likewise an entity's page shows what the apps above know of it (a household's registrations
 and titles by year): an app registers a panel at start-up, and the page renders every panel
 under the entity's own facts.
+
+Likewise a new entity's first counted year depends on which years its ward kept in the upper
+app (`on_recorded_years`, `entities_counted_from`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ EntityPanel = Callable[..., str]
 
 _wards_changed: list[WardsChanged] = []
 _entity_panels: list[EntityPanel] = []
+# (ward ids, year) -> {ward id: the latest year before `year` the ward kept in the system}
+RecordedYears = Callable[[set[int], int], dict[int, int]]
+_recorded_years: list[RecordedYears] = []
 
 
 def on_wards_changed(handler: WardsChanged) -> WardsChanged:
@@ -60,3 +66,23 @@ def entity_detail_panels(*, request: HttpRequest, kind: str, obj) -> list[str]:
     """The HTML of every registered panel for this entity's page, in registration order."""
     panels = (panel(request=request, kind=kind, obj=obj) for panel in _entity_panels)
     return [html for html in panels if html]
+def on_recorded_years(provider: RecordedYears) -> RecordedYears:
+    """Subscribe `provider(ward_ids, year)`: the latest earlier year each ward kept (recorded
+    during that year)."""
+    if provider not in _recorded_years:
+        _recorded_years.append(provider)
+    return provider
+
+
+def entities_counted_from(*, ward_ids: Iterable[int], year: int) -> dict[int, int | None]:
+    """The `counted_from` of an entity recorded now (in `year`) in each of these wards.
+
+    The year after the latest earlier year the ward kept in the system (any subscriber's), or
+    None (every year) if there is none: the rule is in `registry.services.tallies`.
+    """
+    wards = set(ward_ids)
+    latest: dict[int, int] = {}
+    for provider in _recorded_years:
+        for ward_id, recorded in provider(wards, year).items():
+            latest[ward_id] = max(recorded, latest.get(ward_id, recorded))
+    return {ward_id: latest[ward_id] + 1 if ward_id in latest else None for ward_id in wards}

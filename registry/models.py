@@ -189,6 +189,13 @@ class Entity(models.Model):
     # The name's place in a Vietnamese list (`registry.text.sort_key`): what every list of
     # entities is ordered by, on PostgreSQL and SQLite alike.
     sort_key = models.CharField(max_length=SORT_KEY_LENGTH, editable=False, default="")
+    # The first year the entity counts in (the registry as of 31 December of a year: see
+    # `registry.services.tallies`); empty: it counts in every year (it was recorded before its
+    # ward recorded any earlier year). Set when the entity is recorded, lowered when it
+    # registers for an earlier year.
+    counted_from = models.PositiveSmallIntegerField(
+        _("counted from (year)"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -516,6 +523,9 @@ class EntityTally(models.Model):
     `unit_id` is an AdministrativeUnit for the ward and province levels and the residential
     area's Entity for the community level; a residential area counts its households, the
     citizens of those households, and itself.
+
+    One row per first year counted (`counted_from`, 0 for the entities counted in every year):
+    the entities of a year are the sum of the rows counted from that year or earlier.
     """
 
     level = models.CharField(max_length=10, choices=RollupLevel.choices)
@@ -525,13 +535,16 @@ class EntityTally(models.Model):
         AdministrativeUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    counted_from = models.PositiveSmallIntegerField(default=0)
     entities = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("entity tally")
         verbose_name_plural = _("entity tallies")
         constraints = [
-            models.UniqueConstraint(fields=["level", "unit_id", "kind"], name="tally_unique"),
+            models.UniqueConstraint(
+                fields=["level", "unit_id", "kind", "counted_from"], name="tally_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["province", "level", "kind"], name="tally_province_level"),

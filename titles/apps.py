@@ -9,8 +9,8 @@ class TitlesConfig(AppConfig):
     def ready(self) -> None:
         # The roll-ups count a ward's entities and its registrations by residential area: keep
         # them exact whenever the registry adds entities or moves them between areas.
-        from registry.hooks import on_wards_changed
-        from titles.services.rollups import rollups_refresh_wards
+        from registry.hooks import on_recorded_years, on_wards_changed
+        from titles.services.rollups import recorded_years_before, rollups_refresh_wards
 
         on_wards_changed(rollups_refresh_wards)
 
@@ -25,4 +25,6 @@ class TitlesConfig(AppConfig):
         from titles.views.panels import entity_titles_panel
 
         on_entity_detail(entity_titles_panel)
+        # A new entity counts from the year after the latest its ward has registrations of.
+        on_recorded_years(recorded_years_before)
         from titles import jobs  # noqa: F401  registers the titles' job kinds

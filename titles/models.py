@@ -442,6 +442,48 @@ DIGITAL_REACH = "digital_reach"
 TARGET_KINDS = [*Kind.choices, (DIGITAL_REACH, _("digital literacy reach (share of adults)"))]
 
 
+class RollupSnapshot(models.Model):
+    """A signed-off ward-year's figures as they were when it was signed off.
+
+    Written in the sign-off's transaction: the ward's row and each of its residential areas'
+    rows, every title, with the entities the year counted then (`EntityTally`'s rule) and the
+    `Rollup` counts. While it exists the ward-year is frozen: the roll-up upkeep writes the
+    ward-year's `Rollup` rows from it instead of recomputing them, and the pages read its
+    entities, so nothing the registry does afterwards moves the figures; the province rows sum
+    the ward rows, these included. Reopening deletes it and recomputes from the detail rows.
+    """
+
+    level = models.CharField(max_length=10, choices=RollupLevel.choices)
+    unit_id = models.BigIntegerField()
+    province = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    entities = models.PositiveIntegerField(default=0)
+    registered = models.PositiveIntegerField(default=0)
+    recognized = models.PositiveIntegerField(default=0)
+    outstanding = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("signed-off roll-up")
+        verbose_name_plural = _("signed-off roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "unit_id", "year", "kind"], name="rollup_snapshot_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["ward", "community"]), name="rollup_snapshot_level"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ward", "year"], name="rollup_snapshot_ward"),
+            models.Index(fields=["province", "year"], name="rollup_snapshot_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.unit_id} {self.year} {self.kind} (signed off)"
+
+
 class Target(models.Model):
     """A plan's target range for the share of entities recognised (percent), or for the share
     of adults that "Digital Literacy for All" reached (`DIGITAL_REACH`).

@@ -6,6 +6,7 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -16,14 +17,14 @@ from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
     AdministrativeUnit,
     Entity,
-    EntityTally,
     Grant,
     Kind,
     Role,
     RollupLevel,
 )
+from registry.services.tallies import tallies_for_year
 from registry.text import fold
-from titles.models import Decision, Registration, Rollup, State, Target
+from titles.models import Decision, Registration, Rollup, RollupSnapshot, State, Target
 from titles.rules.rounding import half_up, percent
 
 RESULT_FILTERS = ("passed", "failed", "not_evaluated")
@@ -317,15 +318,55 @@ def rollup_rows_all(
     return _rollup_rows(units=units, year=year, level=level, kind=kind)
 
 
+def entity_counts(*, level: str, unit_ids: Iterable[int], year: int, kinds=None) -> Counter:
+    """{(unit id, kind): entities} that `year` counts for these units of `level`.
+
+    Open ward-years count by the registry's year rule (`tallies_for_year`); a frozen
+    ward-year's ward and residential areas keep the entities of their snapshot, and a
+    province counts its open wards by the rule and its frozen ones as they were signed off.
+    """
+    unit_ids = list(unit_ids)
+    kinds = list(kinds) if kinds is not None else [k.value for k in Kind]
+    counts = tallies_for_year(level=level, unit_ids=unit_ids, year=year, kinds=kinds)
+    if level == RollupLevel.PROVINCE:
+        frozen = RollupSnapshot.objects.filter(
+            province_id__in=unit_ids, year=year, level=RollupLevel.WARD, kind__in=kinds
+        ).values_list("province_id", "unit_id", "kind", "entities")
+        frozen = list(frozen)
+        today = tallies_for_year(
+            level=RollupLevel.WARD, unit_ids={row[1] for row in frozen}, year=year, kinds=kinds
+        )
+        for province_id, ward_id, kind, entities in frozen:
+            counts[(province_id, kind)] += entities - today[(ward_id, kind)]
+        return counts
+    snapshots = RollupSnapshot.objects.filter(year=year, kind__in=kinds)
+    if level == RollupLevel.WARD:
+        snapshots = snapshots.filter(level=RollupLevel.WARD, unit_id__in=unit_ids)
+    else:
+        frozen_wards = RollupSnapshot.objects.filter(
+            level=RollupLevel.WARD,
+            year=year,
+            ward_id__in=Entity.objects.filter(pk__in=unit_ids).values("ward_id"),
+        ).values("ward_id")
+        snapshots = snapshots.filter(level=RollupLevel.COMMUNITY, ward_id__in=frozen_wards)
+        frozen_areas = set(
+            Entity.objects.filter(pk__in=unit_ids, ward_id__in=frozen_wards).values_list(
+                "pk", flat=True
+            )
+        )
+        for key in [key for key in counts if key[0] in frozen_areas]:
+            del counts[key]  # an area the signed-off year did not have counts nothing
+    for unit_id, kind, entities in snapshots.values_list("unit_id", "kind", "entities"):
+        counts[(unit_id, kind)] = entities
+    return +counts
+
+
 def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) -> list[dict]:
     if not units:
         return []
     ids = [u["id"] for u in units]
     kinds = [kind] if kind else KIND_ORDER
-    entities = {
-        (t.unit_id, t.kind): t.entities
-        for t in EntityTally.objects.filter(level=level, unit_id__in=ids, kind__in=kinds)
-    }
+    entities = entity_counts(level=level, unit_ids=ids, year=year, kinds=kinds)
     figures = {
         (r.unit_id, r.kind): r
         for r in Rollup.objects.filter(level=level, unit_id__in=ids, year=year, kind__in=kinds)

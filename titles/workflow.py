@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.models import AdministrativeUnit
+from registry.services.tallies import entities_count_in
 from titles.models import Registration, RegistrationEvent, State, WardSignOff
 
 Action = RegistrationEvent.Action
@@ -259,6 +260,9 @@ def registrations_create(
         registration.state = state
     _check_wards((r.ward_id, r.year) for r in registrations)
     created = Registration.objects.bulk_create(registrations, batch_size=1000)
+    # An entity registered for a year existed in it: the year counts it.
+    for year in sorted({r.year for r in created}):
+        entities_count_in(entity_ids=[r.entity_id for r in created if r.year == year], year=year)
     details = list(details) if details is not None else [{}] * len(created)
     RegistrationEvent.objects.bulk_create(
         [

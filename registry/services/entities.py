@@ -10,9 +10,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.hooks import wards_changed
+from registry.hooks import entities_counted_from, wards_changed
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
 from registry.services.tallies import tallies_refresh
 
@@ -50,8 +51,14 @@ def entity_create(
                 % {"code": ward.code, "name": ward.name}
             }
         )
+    counted_from = entities_counted_from(ward_ids=[ward.pk], year=timezone.localdate().year)
     entity = Entity(
-        kind=kind, ward=ward, province_id=ward.parent_id, code=code.strip(), name=name.strip()
+        kind=kind,
+        ward=ward,
+        province_id=ward.parent_id,
+        code=code.strip(),
+        name=name.strip(),
+        counted_from=counted_from[ward.pk],
     )
     entity.refresh_search_text(*search_extra(kind, attrs))
     entity.full_clean()

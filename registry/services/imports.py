@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import record_bulk
 from registry.access import can_edit_registry
-from registry.hooks import wards_changed
+from registry.hooks import entities_counted_from, wards_changed
 from registry.imports import cells
 from registry.imports.cells import BadCell
 from registry.imports.kinds import RegisteredKind, register_kind
@@ -476,6 +476,12 @@ def _write(plan: _Plan, *, kind: str, filename: str = "") -> None:
     model = KIND_MODELS[KIND_OF[kind]]
     with transaction.atomic():
         if plan.new:
+            counted_from = entities_counted_from(
+                ward_ids={entity.ward_id for entity, _attrs in plan.new},
+                year=timezone.localdate().year,
+            )
+            for entity, _attrs in plan.new:
+                entity.counted_from = counted_from[entity.ward_id]
             Entity.objects.bulk_create([entity for entity, _attrs in plan.new], batch_size=_BATCH)
             model.objects.bulk_create(
                 [model(entity=entity, **attrs) for entity, attrs in plan.new], batch_size=_BATCH

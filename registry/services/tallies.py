@@ -4,6 +4,19 @@ Called in the same transaction as every registry write that adds entities or mov
 between residential areas. Recomputing the touched wards (rather than adding deltas) makes the
 summary exact by construction: whatever the write did, the ward's tallies are what its rows say.
 A ward is a few thousand to a few tens of thousands of rows, read through indexes.
+
+**Which entities a year counts** (the registry as of 31 December): an entity counts in year Y
+if it was in the registry by 31/12/Y, that is if its `counted_from` is Y or earlier (empty:
+every year). An entity recorded in year C counts from the year after the latest year before C
+that its ward kept in the system (a year some of whose registrations were recorded during it),
+or in every year if there is none: the years a ward loads afterwards as history (its registry
+first, then the past years' files) were never kept live, so they count the registry as loaded
+(`registry.hooks.entities_counted_from`; the titles app tells which years a ward kept). An
+entity registered for a year counts in it whatever its `counted_from` said
+(`entities_count_in`): it evidently existed then. The tallies keep one row per `counted_from`
+(0 for empty), so a year's count is the sum of the rows up to it (`tallies_for_year`).
+An entity cannot be removed once it has registered (the key protects it); one removed before
+leaves every year that is not signed off (a signed-off year keeps its snapshot).
 """
 
 from __future__ import annotations
@@ -13,6 +26,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 
 from registry.models import (
     AdministrativeUnit,
@@ -25,8 +39,8 @@ from registry.models import (
     RollupLevel,
 )
 
-# (level, unit_id, kind) -> count
-TallyKey = tuple[str, int, str]
+# (level, unit_id, kind, counted_from) -> count; counted_from 0: counted in every year
+TallyKey = tuple[str, int, str, int]
 
 
 def lock_wards(ward_ids: Iterable[int]) -> dict[int, int]:
@@ -48,7 +62,8 @@ def lock_wards(ward_ids: Iterable[int]) -> dict[int, int]:
 
 
 def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
-    """Ward- and community-level tallies of these wards, from the detail rows.
+    """Ward- and community-level tallies of these wards, from the detail rows, by the first
+    year each entity counts in (0: every year).
 
     Households and citizens are found through the wards' residential areas (a household is in
     its area's ward: a database invariant), so the queries read the wards' rows through the
@@ -56,13 +71,14 @@ def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
     """
     ward_ids = list(ward_ids)
     counts: Counter = Counter()
-    for ward_id, kind, n in (
+    for ward_id, kind, since, n in (
         Entity.objects.filter(ward_id__in=ward_ids)
-        .values_list("ward_id", "kind")
+        .annotate(since=Coalesce("counted_from", 0))
+        .values_list("ward_id", "kind", "since")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        counts[(RollupLevel.WARD, ward_id, kind)] = n
+        counts[(RollupLevel.WARD, ward_id, kind, since)] = n
     areas = list(
         Entity.objects.filter(ward_id__in=ward_ids, kind=Kind.COMMUNITY).values_list(
             "pk", flat=True
@@ -70,25 +86,66 @@ def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
     )
     for start in range(0, len(areas), 900):
         chunk = areas[start : start + 900]
-        for community_id, n in (
+        for community_id, since, n in (
             Family.objects.filter(community_id__in=chunk)
-            .values_list("community_id")
+            .annotate(since=Coalesce("entity__counted_from", 0))
+            .values_list("community_id", "since")
             .annotate(n=Count("pk"))
             .order_by()
         ):
-            counts[(RollupLevel.COMMUNITY, community_id, Kind.FAMILY)] = n
-        for community_id, n in (
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.FAMILY, since)] = n
+        for community_id, since, n in (
             Citizen.objects.filter(family__community_id__in=chunk)
-            .values_list("family__community_id")
+            .annotate(since=Coalesce("entity__counted_from", 0))
+            .values_list("family__community_id", "since")
             .annotate(n=Count("pk"))
             .order_by()
         ):
-            counts[(RollupLevel.COMMUNITY, community_id, Kind.CITIZEN)] = n
-        for community_id in Community.objects.filter(entity_id__in=chunk).values_list(
-            "entity_id", flat=True
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.CITIZEN, since)] = n
+        for community_id, since in (
+            Community.objects.filter(entity_id__in=chunk)
+            .annotate(since=Coalesce("entity__counted_from", 0))
+            .values_list("entity_id", "since")
         ):
-            counts[(RollupLevel.COMMUNITY, community_id, Kind.COMMUNITY)] = 1
+            counts[(RollupLevel.COMMUNITY, community_id, Kind.COMMUNITY, since)] = 1
     return counts
+
+
+def tallies_for_year(*, level: str, unit_ids: Iterable[int], year: int, kinds=None) -> Counter:
+    """{(unit id, kind): entities counted in `year`} from the stored tallies (the registry as
+    of 31 December of `year`)."""
+    rows = EntityTally.objects.filter(
+        level=level, unit_id__in=list(unit_ids), counted_from__lte=year
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    return Counter(
+        {
+            (unit_id, kind): n
+            for unit_id, kind, n in rows.values_list("unit_id", "kind")
+            .annotate(n=Sum("entities"))
+            .order_by()
+        }
+    )
+
+
+@transaction.atomic
+def entities_count_in(*, entity_ids: Iterable[int], year: int) -> None:
+    """These entities registered for `year`: they existed then, so they count in it (their
+    `counted_from` moves back to `year` if it was later) and their wards' tallies follow.
+
+    One UPDATE per 900 entities when none was counted later (the usual case)."""
+    ids = sorted(set(entity_ids))
+    moved: list[int] = []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        if Entity.objects.filter(pk__in=chunk, counted_from__gt=year).update(counted_from=year):
+            moved += chunk
+    if moved:
+        wards = set(
+            Entity.objects.filter(pk__in=moved, counted_from=year).values_list("ward_id", flat=True)
+        )
+        tallies_refresh(ward_ids=wards)
 
 
 @transaction.atomic
@@ -107,13 +164,14 @@ def tallies_refresh(*, ward_ids: Iterable[int]) -> None:
     EntityTally.objects.filter(level=RollupLevel.WARD, unit_id__in=ward_ids).delete()
     EntityTally.objects.filter(level=RollupLevel.COMMUNITY, ward_id__in=ward_ids).delete()
     rows = []
-    for (level, unit_id, kind), n in counts.items():
+    for (level, unit_id, kind, since), n in counts.items():
         ward_id = unit_id if level == RollupLevel.WARD else community_ward[unit_id]
         rows.append(
             EntityTally(
                 level=level,
                 unit_id=unit_id,
                 kind=kind,
+                counted_from=since,
                 entities=n,
                 ward_id=ward_id,
                 province_id=provinces[ward_id],
@@ -127,7 +185,7 @@ def _province_tallies_refresh(province_ids: set[int]) -> None:
     """Province tallies are the sums of their wards' tallies."""
     sums = (
         EntityTally.objects.filter(level=RollupLevel.WARD, province_id__in=province_ids)
-        .values_list("province_id", "kind")
+        .values_list("province_id", "kind", "counted_from")
         .annotate(n=Sum("entities"))
         .order_by()
     )
@@ -139,8 +197,9 @@ def _province_tallies_refresh(province_ids: set[int]) -> None:
                 unit_id=province_id,
                 province_id=province_id,
                 kind=kind,
+                counted_from=since,
                 entities=n,
             )
-            for province_id, kind, n in sums
+            for province_id, kind, since, n in sums
         ]
     )

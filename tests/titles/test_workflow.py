@@ -25,7 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.models import Kind
+from registry.models import Kind, RollupLevel
+from registry.services.entities import entity_update
 from tests.factories import make_community, make_family
 from tests.titles.factories import FAMILY_DOC, load, registration
 from titles import workflow
@@ -40,9 +41,10 @@ from titles.models import (
     State,
     WardSignOff,
 )
+from titles.selectors import rollup_rows_all
 from titles.services import registrations as registering
 from titles.services.evaluate import registrations_evaluate
-from titles.services.rollups import rollups_rebuild
+from titles.services.rollups import rollup_verify, rollups_rebuild
 from titles.services.signoff import ward_reopen, ward_sign_off
 
 YEAR = timezone.localdate().year
@@ -315,6 +317,88 @@ def test_registry_changes_leave_a_frozen_years_registrations_as_they_were(world,
     before = _snapshot()
     make_family(world.ward, code="LATE", community=world.area)
     assert _snapshot() == before
+
+
+# --- registry changes × frozen / open: the figures ---------------------------------------------
+# Each change adds a household or moves one between residential areas; a signed-off year's
+# figures (every level, every column) stay as they were, an open year's move.
+
+
+def _figures(ward) -> list[dict]:
+    return [
+        row
+        for level in (RollupLevel.PROVINCE, RollupLevel.WARD, RollupLevel.COMMUNITY)
+        for row in rollup_rows_all(year=YEAR, level=level, unit_code=ward.parent.code)
+    ]
+
+
+def _add_on_page(client, w: World, other_area):
+    response = client.post(
+        reverse("entity_create", args=["families"]),
+        {"code": "LATE", "head_name": "Hộ Mới", "members": "3", "community": w.area.pk},
+    )
+    assert response.status_code == 302
+
+
+def _add_by_service(client, w: World, other_area):
+    make_family(w.ward, code="LATE", community=w.area)
+
+
+def _import_registry(client, w: World, other_area, tmp_path: Path):
+    path = tmp_path / "families.csv"
+    path.write_text(
+        "ward,code,head_name,members,community\n"
+        f"{w.ward.code},LATE,Hộ Mới,3,TDP1\n"
+        f"{w.ward.code},E,Hộ Chuyển,4,TDP2\n",  # and a registered household moves
+        encoding="utf-8",
+    )
+    call_command("import_registry", str(path), "--kind", "families", stdout=io.StringIO())
+
+
+def _move_on_page(client, w: World, other_area):
+    family = w.evaluated.entity.family
+    response = client.post(
+        reverse("entity_edit", args=["families", family.pk]),
+        {"head_name": family.entity.name, "members": "4", "community": other_area.pk},
+    )
+    assert response.status_code == 302
+
+
+def _move_by_service(client, w: World, other_area):
+    family = w.approved.entity.family
+    entity_update(obj=family, name=family.entity.name, community=other_area)
+
+
+REGISTRY_CHANGES = {
+    "add a household on the page": _add_on_page,
+    "add a household (service)": _add_by_service,
+    "import a registry file": _import_registry,
+    "move a household on the page": _move_on_page,
+    "move a household (service)": _move_by_service,
+}
+
+
+@pytest.mark.parametrize("frozen", [True, False], ids=["frozen", "open"])
+@pytest.mark.parametrize("change", list(REGISTRY_CHANGES))
+def test_registry_changes_leave_a_frozen_years_figures_as_they_were(
+    change, frozen, world, client, alice, bob, province, tmp_path
+):
+    other_area = make_community(world.ward, code="TDP2")
+    if frozen:
+        ward_sign_off(user=bob, ward=world.ward, year=YEAR)
+    before = _figures(world.ward)
+    client.force_login(alice)
+    act = REGISTRY_CHANGES[change]
+    if change == "import a registry file":
+        act(client, world, other_area, tmp_path)
+    else:
+        act(client, world, other_area)
+    after = _figures(world.ward)
+    if frozen:
+        assert after == before, f"{change} moved the figures of a signed-off year"
+    else:
+        assert after != before, f"{change} left an open year's figures as they were"
+    assert rollup_verify(province_id=province.pk) == []
 
 
 def test_reopening_lets_the_writes_through_again(world, bob, dave):

@@ -18,9 +18,17 @@ figures; updates happen in key order, so they cannot deadlock either. Approvals,
 sign-offs move no figure (registered counts every registration, recognised only decided ones),
 so they need no upkeep.
 
-`rollup_verify` recomputes a province from the detail rows alone and lists every difference
-from the stored summaries, entity tallies included. There must be none; `rollups_rebuild`
-recomputes a whole province (after a bulk load).
+**A signed-off ward-year is frozen** (`rollups_freeze`, in the sign-off's transaction): its
+ward and residential-area rows, with the entities the year counted then, are kept in
+`RollupSnapshot`; every recomputation (refresh, rebuild) writes that ward-year's `Rollup` rows
+from the snapshot instead of the detail rows, so households added, imported or moved afterwards
+leave its figures as they were, and its province rows keep summing them. Reopening
+(`rollups_unfreeze`) deletes the snapshot and recomputes the ward-year from the detail rows.
+Open years count the entities by the registry's year rule (`registry.services.tallies`).
+
+`rollup_verify` recomputes a province from the detail rows alone (frozen ward-years from their
+snapshots) and lists every difference from the stored summaries, entity tallies included.
+There must be none; `rollups_rebuild` recomputes a whole province (after a bulk load).
 """
 
 from __future__ import annotations
@@ -30,11 +38,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Max, Q, Sum
+from django.db.models.functions import ExtractYear
 
 from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
-from registry.services.tallies import lock_wards, tallies_compute, tallies_refresh
-from titles.models import Rollup, State
+from registry.services.tallies import (
+    lock_wards,
+    tallies_compute,
+    tallies_for_year,
+    tallies_refresh,
+)
+from titles.models import Registration, Rollup, RollupSnapshot, State, WardSignOff
 
 COUNTS = ("registered", "recognized", "outstanding")
 # (level, unit_id, year, kind)
@@ -299,16 +313,26 @@ def _wards_recompute(ward_ids: Iterable[int], years: set[int] | None) -> tuple[d
 
     for ward_id, year, kind, *values in ward_rows.values_list("unit_id", "year", "kind", *COUNTS):
         move(ward_id, year, kind, values, -1)
-    figures = rollups_compute(ward_ids=provinces, years=years)
     community_ward = dict(
         Entity.objects.filter(ward_id__in=provinces, kind=Kind.COMMUNITY).values_list(
             "pk", "ward_id"
         )
     )
+    snapshots = snapshot_figures(ward_ids=provinces, years=years)
+    frozen = {(key[1], key[2]) for key in snapshots if key[0] == RollupLevel.WARD}
+    figures = {
+        key: values
+        for key, values in rollups_compute(ward_ids=provinces, years=years).items()
+        if (key[1] if key[0] == RollupLevel.WARD else community_ward[key[1]], key[2]) not in frozen
+    }
+    # A frozen ward-year's rows are its snapshot's (rows with no registration stay absent).
+    figures.update({key: values for key, values in snapshots.items() if any(values)})
     stale.delete()
     rows = []
     for (level, unit_id, year, kind), values in figures.items():
-        ward_id = unit_id if level == RollupLevel.WARD else community_ward[unit_id]
+        ward_id = unit_id if level == RollupLevel.WARD else community_ward.get(unit_id)
+        if ward_id is None:  # a snapshot's residential area that no longer exists
+            continue
         if level == RollupLevel.WARD:
             move(ward_id, year, kind, values, 1)
         rows.append(
@@ -352,6 +376,98 @@ def rollups_refresh_wards(ward_ids: set[int]) -> None:
     residential area moves its registrations' area figures.
     """
     rollups_refresh(ward_ids=ward_ids)
+
+
+def recorded_years_before(ward_ids: set[int], year: int) -> dict[int, int]:
+    """{ward id: the latest year before `year` the ward kept in the system}: a year some of
+    whose registrations were recorded during it (not loaded afterwards as history).
+
+    Subscribed to the registry's `on_recorded_years` at start-up: a new entity counts from the
+    year after (`registry.services.tallies` states the rule).
+    """
+    return dict(
+        Registration.objects.filter(ward_id__in=sorted(ward_ids), year__lt=year)
+        .annotate(recorded_in=ExtractYear("created_at"))
+        .filter(recorded_in__lte=F("year"))
+        .values_list("ward_id")
+        .annotate(latest=Max("year"))
+        .order_by()
+    )
+
+
+# --- the freeze -------------------------------------------------------------------------------
+
+
+def snapshot_figures(*, ward_ids: Iterable[int], years: Iterable[int] | None = None) -> dict:
+    """The signed-off figures of these wards: {(level, unit_id, year, kind): (registered,
+    recognized, outstanding)}; a frozen ward-year has a ward row for every title."""
+    rows = RollupSnapshot.objects.filter(ward_id__in=list(ward_ids))
+    if years is not None:
+        rows = rows.filter(year__in=list(years))
+    return {
+        (level, unit_id, year, kind): tuple(values)
+        for level, unit_id, year, kind, *values in rows.values_list(
+            "level", "unit_id", "year", "kind", *COUNTS
+        )
+    }
+
+
+def rollups_freeze(*, ward_id: int, year: int) -> None:
+    """Keep the ward-year's figures as they are now (in the sign-off's transaction, the ward
+    locked): its ward row for every title and each residential area's rows, with the entities
+    the year counts now. Replaces any earlier snapshot of the ward-year.
+
+    The ward-year is recomputed from the detail rows first (a few ward-bounded queries), so what
+    is kept is exact even if the stored rows had drifted."""
+    RollupSnapshot.objects.filter(ward_id=ward_id, year=year).delete()
+    rollups_refresh(ward_ids=[ward_id], years=[year])
+    province_id = AdministrativeUnit.objects.values_list("parent_id", flat=True).get(pk=ward_id)
+    areas = list(
+        Entity.objects.filter(ward_id=ward_id, kind=Kind.COMMUNITY).values_list("pk", flat=True)
+    )
+    stored = {
+        (r.level, r.unit_id, r.kind): r
+        for r in Rollup.objects.filter(ward_id=ward_id, year=year).filter(
+            Q(level=RollupLevel.WARD, unit_id=ward_id) | Q(level=RollupLevel.COMMUNITY)
+        )
+    }
+    entities = {
+        (RollupLevel.WARD, unit_id, kind): n
+        for (unit_id, kind), n in tallies_for_year(
+            level=RollupLevel.WARD, unit_ids=[ward_id], year=year
+        ).items()
+    }
+    entities.update(
+        {
+            (RollupLevel.COMMUNITY, unit_id, kind): n
+            for (unit_id, kind), n in tallies_for_year(
+                level=RollupLevel.COMMUNITY, unit_ids=areas, year=year
+            ).items()
+        }
+    )
+    keys = {(RollupLevel.WARD, ward_id, k.value) for k in Kind} | set(stored) | set(entities)
+    rows = []
+    for level, unit_id, kind in sorted(keys):
+        figure = stored.get((level, unit_id, kind))
+        rows.append(
+            RollupSnapshot(
+                level=level,
+                unit_id=unit_id,
+                ward_id=ward_id,
+                province_id=province_id,
+                year=year,
+                kind=kind,
+                entities=entities.get((level, unit_id, kind), 0),
+                **{c: getattr(figure, c) if figure else 0 for c in COUNTS},
+            )
+        )
+    RollupSnapshot.objects.bulk_create(rows, batch_size=2000)
+
+
+def rollups_unfreeze(*, ward_id: int, year: int) -> None:
+    """Reopened: forget the snapshot and recompute the ward-year from the detail rows."""
+    RollupSnapshot.objects.filter(ward_id=ward_id, year=year).delete()
+    rollups_refresh(ward_ids=[ward_id], years=[year])
 
 
 def _province_rollups_from_sums(province_ids: set[int], years: set[int] | None) -> None:
@@ -406,13 +522,33 @@ class Difference:
 
 
 def rollup_verify(*, province_id: int) -> list[Difference]:
-    """Every difference between the stored summaries and the detail rows of a province."""
+    """Every difference between the stored summaries and the detail rows of a province.
+
+    Open ward-years are recomputed from the registrations, frozen ones must equal their
+    snapshot, and the province rows the sums of the ward rows. The entity tallies are
+    recomputed by the year rule. A snapshot must exist exactly for the ward-years signed off
+    (and not reopened), and its residential areas must add up to its ward row for the titles
+    every household and area counts in (families, communities).
+    """
     ward_ids = list(
         AdministrativeUnit.objects.filter(parent_id=province_id).values_list("pk", flat=True)
     )
     differences: list[Difference] = []
 
-    computed_rollups = rollups_compute(ward_ids=ward_ids)
+    community_ward = dict(
+        Entity.objects.filter(ward_id__in=ward_ids, kind=Kind.COMMUNITY).values_list(
+            "pk", "ward_id"
+        )
+    )
+    snapshots = snapshot_figures(ward_ids=ward_ids)
+    frozen = {(key[1], key[2]) for key in snapshots if key[0] == RollupLevel.WARD}
+    computed_rollups = {
+        key: values
+        for key, values in rollups_compute(ward_ids=ward_ids).items()
+        if (key[1] if key[0] == RollupLevel.WARD else community_ward.get(key[1]), key[2])
+        not in frozen
+    }
+    computed_rollups.update({key: values for key, values in snapshots.items() if any(values)})
     province_sums: dict[tuple, list[int]] = {}
     for (level, _unit, year, kind), values in computed_rollups.items():
         if level == RollupLevel.WARD:
@@ -431,16 +567,60 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
         if stored != computed:
             differences.append(Difference("rollup", key, stored, computed))
 
+    differences += _snapshots_verify(province_id=province_id, frozen=frozen)
+
     computed_tallies: Counter = tallies_compute(ward_ids=ward_ids)
-    for (level, _unit, kind), n in list(computed_tallies.items()):
+    for (level, _unit, kind, since), n in list(computed_tallies.items()):
         if level == RollupLevel.WARD:
-            computed_tallies[(RollupLevel.PROVINCE, province_id, kind)] += n
+            computed_tallies[(RollupLevel.PROVINCE, province_id, kind, since)] += n
     stored_tallies = {
-        (t.level, t.unit_id, t.kind): t.entities
+        (t.level, t.unit_id, t.kind, t.counted_from): t.entities
         for t in EntityTally.objects.filter(province_id=province_id)
     }
     for key in sorted(set(computed_tallies) | set(stored_tallies), key=str):
         stored, computed = stored_tallies.get(key, 0), computed_tallies.get(key, 0)
         if stored != computed:
             differences.append(Difference("tally", key, (stored,), (computed,)))
+    return differences
+
+
+def _snapshots_verify(*, province_id: int, frozen: set[tuple[int, int]]) -> list[Difference]:
+    """A snapshot for every ward-year signed off and for no other; its areas add up to its ward
+    row for families and communities (every household lives in an area, every area is one)."""
+    differences = []
+    newest = {}
+    for ward_id, year, action in (
+        WardSignOff.objects.filter(province_id=province_id)
+        .values_list("ward_id", "year", "action")
+        .order_by("pk")
+    ):
+        newest[(ward_id, year)] = action
+    signed_off = {key for key, action in newest.items() if action == WardSignOff.Action.SIGN_OFF}
+    for ward_id, year in sorted(signed_off ^ frozen):
+        differences.append(
+            Difference(
+                "snapshot",
+                (RollupLevel.WARD, ward_id, year),
+                (int((ward_id, year) in frozen),),
+                (int((ward_id, year) in signed_off),),
+            )
+        )
+    rows = RollupSnapshot.objects.filter(
+        province_id=province_id, kind__in=[Kind.FAMILY, Kind.COMMUNITY]
+    ).values_list("level", "ward_id", "year", "kind", "entities", *COUNTS)
+    ward_rows: dict[tuple, tuple] = {}
+    area_sums: dict[tuple, list[int]] = {}
+    for level, ward_id, year, kind, *values in rows:
+        if level == RollupLevel.WARD:
+            ward_rows[(ward_id, year, kind)] = tuple(values)
+        else:
+            sums = area_sums.setdefault((ward_id, year, kind), [0] * 4)
+            for i, value in enumerate(values):
+                sums[i] += value
+    for (ward_id, year, kind), values in sorted(ward_rows.items()):
+        areas = tuple(area_sums.get((ward_id, year, kind), [0] * 4))
+        if values != areas:
+            differences.append(
+                Difference("snapshot", (RollupLevel.WARD, ward_id, year, kind), values, areas)
+            )
     return differences

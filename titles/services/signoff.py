@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from registry.access import can_review, is_global_or_province_admin, ward_units
 from registry.models import AdministrativeUnit
 from titles.models import WardSignOff
+from titles.services.rollups import rollups_freeze, rollups_unfreeze
 from titles.workflow import WorkflowError as ReviewError
 from titles.workflow import ward_year_frozen, ward_year_lock_frozen
 
@@ -49,7 +50,9 @@ def _record(*, user, ward: AdministrativeUnit, year: int, action: str, reason: s
 
 @transaction.atomic
 def ward_sign_off(*, user, ward: AdministrativeUnit, year: int) -> WardSignOff:
-    """Sign off the ward's year: from now on its registrations of `year` cannot be decided.
+    """Sign off the ward's year: from now on its registrations of `year` cannot be decided,
+    and its figures stay as they are now (a snapshot, `rollups_freeze`), whatever the registry
+    does afterwards.
 
     Undecided registrations do not block a sign-off (the page shows how many remain before the
     official confirms). Refused if the year is already signed off.
@@ -61,12 +64,15 @@ def ward_sign_off(*, user, ward: AdministrativeUnit, year: int) -> WardSignOff:
             _("The figures of %(ward)s for %(year)s are already signed off.")
             % {"ward": ward.name, "year": year}
         )
-    return _record(user=user, ward=ward, year=year, action=WardSignOff.Action.SIGN_OFF)
+    row = _record(user=user, ward=ward, year=year, action=WardSignOff.Action.SIGN_OFF)
+    rollups_freeze(ward_id=ward.pk, year=year)
+    return row
 
 
 @transaction.atomic
 def ward_reopen(*, user, ward: AdministrativeUnit, year: int, reason: str) -> WardSignOff:
-    """Reopen a signed-off year so that its registrations can be decided again.
+    """Reopen a signed-off year so that its registrations can be decided again; its figures
+    are recomputed from the detail rows.
 
     Only a province admin may; the reason is required and kept in the history.
     """
@@ -83,4 +89,6 @@ def ward_reopen(*, user, ward: AdministrativeUnit, year: int, reason: str) -> Wa
             )
             % {"ward": ward.name, "year": year}
         )
-    return _record(user=user, ward=ward, year=year, action=WardSignOff.Action.REOPEN, reason=reason)
+    row = _record(user=user, ward=ward, year=year, action=WardSignOff.Action.REOPEN, reason=reason)
+    rollups_unfreeze(ward_id=ward.pk, year=year)
+    return row

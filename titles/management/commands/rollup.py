@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registry.models import AdministrativeUnit, EntityTally, RollupLevel
-from titles.models import Rollup
+from titles.models import Rollup, RollupSnapshot
 from titles.reports import neutralise
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.selectors import ROLLUP_COLUMNS, rollup_rows_all
@@ -135,6 +135,7 @@ class Command(BaseCommand):
         checked = (
             Rollup.objects.filter(province_id__in=ids).count()
             + EntityTally.objects.filter(province_id__in=ids).count()
+            + RollupSnapshot.objects.filter(province_id__in=ids).count()
         )
         self.stdout.write(_("No difference: %(count)d summary rows checked.") % {"count": checked})
 
@@ -157,8 +158,15 @@ def _unit(code: str) -> AdministrativeUnit:
 def describe(difference: Difference) -> str:
     """One difference on a line: `rollup community:123 2025 family stored (3, 2, 0) computed
     (3, 3, 0)` (level:unit id, year, title; registered, recognised, outstanding), or
-    `tally ward:45 family stored (3) computed (4)` for an entity count."""
+    `tally ward:45 family stored (3) computed (4)` for an entity count (`tally ward:45 family
+    from 2026 …` for the entities counted from 2026 on), `snapshot ward:45 2025 stored (1)
+    computed (0)` for a ward-year whose snapshot exists (1) or not (0) while it is signed off (1)
+    or not (0), `snapshot ward:45 2025 family stored (…) computed (…)` for a snapshot whose
+    ward row (entities, registered, recognised, outstanding) is not the sum of its areas'."""
     level, unit_id, *rest = difference.key
+    if difference.table == "tally":
+        kind, since = rest
+        rest = [kind, f"from {since}"] if since else [kind]
     key = " ".join([f"{level}:{unit_id}", *(str(part) for part in rest)])
     return (
         f"{difference.table} {key} stored {_tuple(difference.stored)} "
