@@ -35,6 +35,8 @@ OPERATIONS = {
     "targets_load": _("Targets loaded"),
     "demo_generate": _("Demo registry generated"),
     "titles_demo_generate": _("Demo registrations generated"),
+    "programmes_import": _("Programmes import"),
+    "programmes_demo_generate": _("Demo programmes generated"),
 }
 MASKED = "••••••"
 REPR_MAX = 255

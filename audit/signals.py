@@ -24,11 +24,12 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from audit import services
 from audit.models import AuditEntry
 
-AUDITED_APPS = ("registry", "titles")
+AUDITED_APPS = ("registry", "titles", "programmes")
 NOT_AUDITED = {
     ("registry", "entitytally"),
     ("titles", "rollup"),
     ("titles", "registrationevent"),
+    ("programmes", "programmetally"),
 }
 EXTRA_AUDITED = [("auth", "user"), ("auth", "group"), ("authtoken", "token")]
 # Values never written to the log, only that they changed.

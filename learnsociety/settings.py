@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "titles",
+    "programmes",
     "accounts",
     "audit",
     "django_tasks",
