@@ -16,6 +16,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.forms import AdminLoginForm, LoginForm
 from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
 from ops.views import healthz
+from programmes.api import ROUTES as PROGRAMMES_API_ROUTES
 from registry.api import ROUTES as REGISTRY_API_ROUTES
 from titles.api import ROUTES as TITLES_API_ROUTES
 
@@ -25,7 +26,11 @@ admin.site.site_title = _("Learning society")
 admin.site.index_title = _("Registry and roles")
 
 api_v1 = DefaultRouter()
-for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES]:
+for prefix, viewset, basename in [
+    *TITLES_API_ROUTES,
+    *REGISTRY_API_ROUTES,
+    *PROGRAMMES_API_ROUTES,
+]:
     api_v1.register(prefix, viewset, basename=basename)
 
 handler500 = "ops.views.server_error"
@@ -56,6 +61,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("titles/", include("titles.urls")),
+    path("programmes/", include("programmes.urls")),
     path("jobs/", include("jobs.views")),
     path("", include("registry.urls")),
 ]

@@ -74,6 +74,7 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=Q(ends__isnull=True) | Q(ends__gte=F("starts")),
                 name="programme_period_valid",
+                violation_error_message=_("The programme ends before it starts."),
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in ProgrammeKind]),
@@ -142,14 +143,20 @@ class Contribution(models.Model):
         verbose_name_plural = _("contributions")
         ordering = ["-date", "ref"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "ref"], name="contribution_ref_unique"),
+            models.UniqueConstraint(
+                fields=["programme", "ref"],
+                name="contribution_ref_unique",
+                violation_error_message=_("The programme already has this reference."),
+            ),
             models.CheckConstraint(
                 condition=Q(amount_vnd__gt=0) | (~Q(item="") & Q(quantity__gt=0)),
                 name="contribution_money_or_items",
+                violation_error_message=_("Give an amount, or an item and its quantity."),
             ),
             models.CheckConstraint(
                 condition=Q(item="", quantity=0) | (~Q(item="") & Q(quantity__gt=0)),
                 name="contribution_item_quantity",
+                violation_error_message=_("An item needs a quantity, and a quantity its item."),
             ),
         ]
         indexes = [models.Index(fields=["programme", "date"], name="contribution_date")]
@@ -197,11 +204,16 @@ class Beneficiary(models.Model):
         ordering = ["ward", "code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "ward", "code"], name="beneficiary_code_unique"
+                fields=["programme", "ward", "code"],
+                name="beneficiary_code_unique",
+                violation_error_message=_(
+                    "The programme already has a beneficiary with this code in this ward."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(ends__isnull=True) | Q(ends__gte=F("starts")),
                 name="beneficiary_period_valid",
+                violation_error_message=_("The period ends before it starts."),
             ),
             models.CheckConstraint(
                 condition=Q(birth_year__gte=1900, birth_year__lte=2100),
@@ -259,16 +271,23 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["-date", "ref"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "ref"], name="delivery_ref_unique"),
+            models.UniqueConstraint(
+                fields=["programme", "ref"],
+                name="delivery_ref_unique",
+                violation_error_message=_("The programme already has this reference."),
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in DeliveryKind]), name="delivery_kind_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(kind="meals") | Q(days__gt=0), name="delivery_meals_have_days"
+                condition=~Q(kind="meals") | Q(days__gt=0),
+                name="delivery_meals_have_days",
+                violation_error_message=_("Meals need the child-days served."),
             ),
             models.CheckConstraint(
                 condition=Q(item="", quantity=0) | (~Q(item="") & Q(quantity__gt=0)),
                 name="delivery_item_quantity",
+                violation_error_message=_("An item needs a quantity, and a quantity its item."),
             ),
         ]
         indexes = [

@@ -48,6 +48,10 @@ class Warning:
     message: str
     ward: str = ""  # the commune/ward code, for scoping what a user is shown
     refs: tuple[str, ...] = ()
+    plain: str = ""  # the message without a child's code, for those who may not read it
+
+    def shown_to(self, *, children: bool) -> str:
+        return self.message if children or not self.plain else self.plain
 
 
 @dataclass
@@ -192,6 +196,8 @@ def _outside_period(programme: Programme) -> list[Warning]:
                 },
                 ward=d.ward.code,
                 refs=(d.ref,),
+                plain=_("Delivery %(ref)s of %(date)s is outside its beneficiary's period.")
+                % {"ref": d.ref, "date": _day(d.date)},
             )
         )
     return found
@@ -234,6 +240,11 @@ def _two_programmes(programme: Programme) -> list[Warning]:
                         )
                         % {"code": b.code, "ward": b.ward.code, "other": other.programme.code},
                         ward=b.ward.code,
+                        plain=_(
+                            "A beneficiary of commune/ward %(ward)s is also in programme "
+                            "%(other)s of the same kind for an overlapping period."
+                        )
+                        % {"ward": b.ward.code, "other": other.programme.code},
                     )
                 )
     return found
@@ -277,7 +288,7 @@ def _vnd(value: int) -> str:
 def _undelivered(programme: Programme, as_of: dt.date) -> list[Warning]:
     cutoff = as_of - dt.timedelta(days=UNDELIVERED_DAYS)
     raised_before = (
-        programme.contributions.filter(date__lte=cutoff).aggregate(t=Sum("amount_vnd"))["t"] or 0
+        programme.contributions.filter(date__lt=cutoff).aggregate(t=Sum("amount_vnd"))["t"] or 0
     )
     spent = programme.deliveries.filter(date__lte=as_of).aggregate(t=Sum("amount_vnd"))["t"] or 0
     if raised_before > spent:
@@ -285,7 +296,7 @@ def _undelivered(programme: Programme, as_of: dt.date) -> list[Warning]:
             Warning(
                 "undelivered",
                 _(
-                    "%(amount)s VND raised on or before %(cutoff)s (more than %(days)d days ago) "
+                    "%(amount)s VND raised before %(cutoff)s (more than %(days)d days ago) "
                     "has not been delivered."
                 )
                 % {
@@ -318,6 +329,8 @@ def _code_reused(programme: Programme) -> list[Warning]:
                     _("The code %(code)s is used for %(n)d different children.")
                     % {"code": code, "n": len(children[code])},
                     ward=min(wards[code]),
+                    plain=_("A beneficiary code is used for %(n)d different children.")
+                    % {"n": len(children[code])},
                 )
             )
     return found
