@@ -124,7 +124,7 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[CODE_PARAMETER, StatementParams], responses={200: StatementSerializer}
     )
     @action(detail=True, methods=["get"], pagination_class=None)
-    def statement(self, request: Request, code: str) -> Response:
+    def statement(self, request: Request, code: str, format: str | None = None) -> Response:  # noqa: A002
         """The programme's statement for a period (either end open) and its warnings."""
         programme = self.get_object()
         params = validated_params(StatementParams, request)

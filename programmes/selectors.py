@@ -146,14 +146,14 @@ def beneficiary_get(*, user, pk: int) -> Beneficiary:
 
 
 def _delivery_q(user) -> Q:
-    organised = (
-        ProgrammeOrganiser.objects.filter(user=user).values("programme_id")
-        if (user.is_authenticated)
-        else ProgrammeOrganiser.objects.none().values("programme_id")
-    )
-    return Q(programme__in=Programme.objects.filter(access.programme_q(user))) & (
-        scope_q(user) | Q(programme_id__in=organised)
-    )
+    """Deliveries of the programmes the user sees: in the user's scope, or of a programme the
+    user organises."""
+    visible = Q(programme__in=Programme.objects.filter(access.programme_q(user)))
+    scope = scope_q(user)
+    if not scope.children:  # a global administrator: everything visible
+        return visible
+    organised = ProgrammeOrganiser.objects.filter(user_id=user.pk).values("programme_id")
+    return visible & (scope | Q(programme_id__in=organised))
 
 
 def delivery_list(
@@ -185,12 +185,15 @@ def delivery_get(*, user, pk: int) -> Delivery:
     return row
 
 
-def wards_for_entry(*, user, programme: Programme) -> QuerySet[AdministrativeUnit]:
-    """The wards of the programme's province where the user records (organisers: all)."""
+def wards_for_entry(
+    *, user, programme: Programme, organisers: bool = True
+) -> QuerySet[AdministrativeUnit]:
+    """The wards of the programme's province where the user records; the programme's
+    organisers record deliveries in all of them (`organisers`)."""
     wards = AdministrativeUnit.objects.filter(
         level=AdministrativeUnit.Level.WARD, parent_id=programme.province_id, valid_to__isnull=True
     )
-    if access.is_organiser(user, programme):
+    if organisers and access.is_organiser(user, programme):
         return wards.order_by("code")
     grant = grant_of(user)
     if grant is None or not access.can_record_any(user):

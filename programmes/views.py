@@ -313,27 +313,53 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def beneficiary_create(request: HttpRequest, code: str) -> HttpResponse:
-    programme = selectors.programme_get(user=request.user, code=code)
+    """A new child: `?ward=` names the commune/ward (asked for when the user has several)."""
     access.require(access.can_record_any(request.user))
-    return _beneficiary_form(request, programme, None)
+    programme = selectors.programme_get(user=request.user, code=code)
+    wards = selectors.wards_for_entry(user=request.user, programme=programme, organisers=False)
+    ward = _entry_ward(request, wards)
+    if ward is None:
+        return _ward_pick(request, programme, wards, _("New beneficiary"))
+    return _beneficiary_form(request, programme, None, ward)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require(access.can_see_children(request.user))
     obj = selectors.beneficiary_get(user=request.user, pk=pk)
     access.require(access.can_record_in_ward(request.user, obj.ward))
-    return _beneficiary_form(request, obj.programme, obj)
+    return _beneficiary_form(request, obj.programme, obj, obj.ward)
 
 
-def _beneficiary_form(request, programme, obj) -> HttpResponse:
-    wards = selectors.wards_for_entry(user=request.user, programme=programme)
-    if obj is None and access.is_organiser(request.user, programme):
-        wards = wards.filter(
-            pk__in=[w.pk for w in wards if access.can_record_in_ward(request.user, w)]
-        )
+def _entry_ward(request: HttpRequest, wards) -> AdministrativeUnit | None:
+    """The ward a new record goes in: `?ward=` (404 if not one of `wards`), or the only one;
+    None when the user has several to choose from."""
+    code = request.GET.get("ward")
+    if code:
+        ward = wards.filter(code=code).first()
+        if ward is None:
+            raise Http404
+        return ward
+    first_two = list(wards[:2])
+    if not first_two:
+        raise Http404
+    return first_two[0] if len(first_two) == 1 else None
+
+
+def _ward_pick(request, programme, wards, title) -> HttpResponse:
+    return render(
+        request,
+        "programmes/ward_pick.html",
+        {"programme": programme, "wards": wards, "title": title},
+    )
+
+
+def _beneficiary_form(request, programme, obj, ward) -> HttpResponse:
     form = BeneficiaryForm(
-        request.POST if request.method == "POST" else None, instance=obj, wards=wards
+        request.POST if request.method == "POST" else None,
+        instance=obj,
+        wards=AdministrativeUnit.objects.filter(pk=ward.pk),
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -354,6 +380,7 @@ def _beneficiary_form(request, programme, obj) -> HttpResponse:
             "form": form,
             "programme": programme,
             "obj": obj,
+            "ward": ward,
             "title": _("Beneficiary") if obj else _("New beneficiary"),
         },
     )
@@ -392,11 +419,16 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
+    """A new delivery: `?ward=` names the commune/ward (asked for when the user has several)."""
+    access.require(access.can_record_any(request.user) or access.organises_any(request.user))
     programme = selectors.programme_get(user=request.user, code=code)
-    access.require(
-        access.can_record_any(request.user) or access.is_organiser(request.user, programme)
-    )
-    return _delivery_form(request, programme, None)
+    wards = selectors.wards_for_entry(user=request.user, programme=programme)
+    if not wards.exists():
+        raise PermissionDenied
+    ward = _entry_ward(request, wards)
+    if ward is None:
+        return _ward_pick(request, programme, wards, _("New delivery"))
+    return _delivery_form(request, programme, None, ward)
 
 
 @login_required
@@ -404,13 +436,11 @@ def delivery_create(request: HttpRequest, code: str) -> HttpResponse:
 def delivery_edit(request: HttpRequest, pk: int) -> HttpResponse:
     obj = selectors.delivery_get(user=request.user, pk=pk)
     access.require(access.can_record_delivery(request.user, obj.programme, obj.ward))
-    return _delivery_form(request, obj.programme, obj)
+    return _delivery_form(request, obj.programme, obj, obj.ward)
 
 
-def _delivery_form(request, programme, obj) -> HttpResponse:
-    wards = selectors.wards_for_entry(user=request.user, programme=programme)
-    if not wards.exists():
-        raise PermissionDenied
+def _delivery_form(request, programme, obj, ward) -> HttpResponse:
+    wards = AdministrativeUnit.objects.filter(pk=ward.pk)
     form = DeliveryForm(
         request.POST if request.method == "POST" else None,
         instance=obj,
@@ -437,6 +467,7 @@ def _delivery_form(request, programme, obj) -> HttpResponse:
             "form": form,
             "programme": programme,
             "obj": obj,
+            "ward": ward,
             "title": _("Delivery") if obj else _("New delivery"),
         },
     )

@@ -1,6 +1,7 @@
 """The layers point one way: read from the source itself, every import of every module.
 
-- `registry` is the ground: it imports nothing from `titles` (nor from the development tools).
+- `registry` is the ground: it imports nothing from `titles` (nor from the development tools);
+  neither `registry` nor `titles` imports anything from `programmes`.
 - No import cycle among the project's modules: a module that needs another's upkeep is called
   through a hook registered at start-up, never imported back (lazy imports inside functions
   count too: they are walked like the others).
@@ -18,7 +19,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("learnsociety", "registry", "titles", "accounts", "audit", "devtools")
+APPS = (
+    "learnsociety",
+    "registry",
+    "titles",
+    "programmes",
+    "accounts",
+    "audit",
+    "devtools",
+)
 # Known and being broken apart by the registration-workflow change (issue 14); nothing else.
 ALLOWED_CYCLES = [{"titles.services.review", "titles.services.signoff"}]
 
@@ -122,6 +131,18 @@ def test_registry_imports_nothing_from_the_apps_above_it():
         if _is_in(module, "registry")
         for target in targets
         if _is_in(target, "titles") or _is_in(target, "devtools")
+    }
+    assert upward == set()
+
+
+def test_registry_and_titles_import_nothing_from_programmes():
+    """The programmes app plugs into the shared pages through `registry.sections`."""
+    upward = {
+        (module, target)
+        for module, targets in import_graph().items()
+        if _is_in(module, "registry") or _is_in(module, "titles")
+        for target in targets
+        if _is_in(target, "programmes")
     }
     assert upward == set()
 

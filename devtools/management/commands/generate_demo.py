@@ -7,6 +7,7 @@ from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from devtools.programmes_demo import programmes_demo_generate
 from devtools.registry_demo import demo_generate
 from devtools.titles_demo import titles_demo_generate
 from registry.models import KIND_MODELS, Kind
@@ -70,6 +71,7 @@ class Command(BaseCommand):
                 "  " + _("Memberships: %(count)s") % {"count": _count(report.memberships)}
             )
         self.stdout.write(_("Time: %(seconds).1f s") % {"seconds": report.seconds})
+        programmes_demo_generate(province_code=report.province.code, seed=seed)
         if without_titles:
             return
         year = timezone.localdate().year
