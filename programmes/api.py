@@ -13,8 +13,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -24,12 +23,33 @@ from programmes import access, selectors
 from programmes.models import Beneficiary, Programme, ProgrammeKind
 from programmes.statement import programme_statement
 from registry.access import grant_of
-from registry.api import ErrorsDocumentedSchema, Pagination, validated_params, ward_code_field
+from registry.api import (
+    PARAMETER_ERRORS_SCHEMA,
+    ErrorsDocumentedSchema,
+    Pagination,
+    validated_params,
+    ward_code_field,
+)
 
 CODE_PATTERN = r"[^/]+"
 CODE_PARAMETER = OpenApiParameter(
-    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The programme's code.")
+    "code",
+    {"type": "string", "minLength": 1, "maxLength": 40},
+    OpenApiParameter.PATH,
+    description=_("The programme's code."),
 )
+
+
+class ProgrammeSchema(ErrorsDocumentedSchema):
+    """The statement answers 400 for a malformed date too."""
+
+    def get_response_serializers(self):
+        responses = super().get_response_serializers()
+        if getattr(self.view, "action", None) == "statement":
+            responses[400] = OpenApiResponse(
+                PARAMETER_ERRORS_SCHEMA, description=_("A malformed parameter.")
+            )
+        return responses
 
 
 class ProgrammeListParams(serializers.Serializer):
@@ -99,7 +119,7 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = CODE_PATTERN
     pagination_class = Pagination
-    schema = ErrorsDocumentedSchema()
+    schema = ProgrammeSchema()
 
     @extend_schema(parameters=[ProgrammeListParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -120,10 +140,14 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self) -> Programme:
         return selectors.programme_get(user=self.request.user, code=self.kwargs["code"])
 
-    @extend_schema(
-        parameters=[CODE_PARAMETER, StatementParams], responses={200: StatementSerializer}
+    @extend_schema(parameters=[CODE_PARAMETER, StatementParams])
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        serializer_class=StatementSerializer,
+        filter_backends=[],
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
     def statement(self, request: Request, code: str, format: str | None = None) -> Response:  # noqa: A002
         """The programme's statement for a period (either end open) and its warnings."""
         programme = self.get_object()
