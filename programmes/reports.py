@@ -9,8 +9,6 @@ from programmes import selectors
 from registry.models import AdministrativeUnit
 from titles.reports import neutralise
 
-SHEET_NAME = "Chuong trinh"
-
 
 def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
     unit = (

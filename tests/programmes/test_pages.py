@@ -191,3 +191,30 @@ def test_programme_list_detail_and_dashboard(client, carol, programme):
     assert "Chương trình BUA-TRUA" in dashboard and "278,800" in dashboard
     ward = client.get(f"/programmes/p/{programme.code}/wards/00070/").content.decode()
     assert "Trường Mầm non Hoa Sen" in ward
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/programmes/",
+        "/programmes/contributions/",
+        "/programmes/beneficiaries/",
+        "/programmes/deliveries/",
+    ],
+)
+def test_lists_run_the_same_queries_whatever_their_length(client, alice, programme, school, url):
+    """No query per row: a list of a few rows and one of many cost the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(10):
+        make_contribution(programme, ref=f"X{n}")
+        make_beneficiary(programme, school, code=f"X{n}", full_name=f"Cháu {n}")
+        make_delivery(programme, school, ref=f"X{n}")
+        make_programme(programme.province, code=f"CT-X{n}")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
