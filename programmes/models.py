@@ -13,6 +13,7 @@ transaction; `programmes.services.tallies.tallies_verify` recomputes it from the
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -37,10 +38,19 @@ class DeliveryKind(models.TextChoices):
     WORKS = "works", _("Works")
 
 
+CODE_VALIDATOR = RegexValidator(
+    r"^[^/?#%\\\s]+$",
+    _(
+        "A programme's code has no spaces and none of / ? # %% \\ "
+        "(it is part of the page's address)."
+    ),
+)
+
+
 class Programme(models.Model):
     """A support programme or fund of a province, identified by its code everywhere."""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(_("name"), max_length=255)
     organiser = models.CharField(_("organiser"), max_length=255)
     province = models.ForeignKey(

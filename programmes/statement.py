@@ -123,8 +123,13 @@ def _day(value: dt.date) -> str:
 
 
 def programme_statement(
-    *, programme: Programme, date_from: dt.date | None = None, date_to: dt.date | None = None
+    *,
+    programme: Programme,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    warnings: bool = True,
 ) -> Statement:
+    """The figures of the period and (unless `warnings` is false) the warnings."""
     s = Statement(programme=programme, date_from=date_from, date_to=date_to)
     contributions = programme.contributions.filter(_in_period("date", date_from, date_to))
     deliveries = programme.deliveries.filter(_in_period("date", date_from, date_to))
@@ -152,7 +157,8 @@ def programme_statement(
         deliveries.exclude(item="").values_list("item").annotate(q=Sum("quantity")).order_by()
     ):
         s.items_delivered[item] = quantity
-    s.warnings = programme_warnings(programme=programme, as_of=date_to)
+    if warnings:
+        s.warnings = programme_warnings(programme=programme, as_of=date_to)
     return s
 
 

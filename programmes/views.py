@@ -211,7 +211,7 @@ def programme_organisers(request: HttpRequest, code: str) -> HttpResponse:
 def programme_public(request: HttpRequest, code: str) -> HttpResponse:
     """The public page: no login, printable, no personal data."""
     programme = selectors.programme_public(code=code)
-    statement = programme_statement(programme=programme)
+    statement = programme_statement(programme=programme, warnings=False)
     months, schools = selectors.deliveries_by_school_month(programme=programme)
     return render(
         request,

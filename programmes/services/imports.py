@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from audit.services import record_bulk
 from programmes import access
 from programmes.models import (
+    CODE_VALIDATOR,
     Beneficiary,
     Contribution,
     Delivery,
@@ -164,6 +165,15 @@ def _text(model: type[models.Model], name: str) -> Callable[[Cell], str]:
     return cells.text(model._meta.get_field(name).max_length)
 
 
+def _programme_code(cell: Cell) -> str:
+    value = _text(Programme, "code")(cell)
+    try:
+        CODE_VALIDATOR(value)
+    except ValidationError as exc:
+        raise BadCell(exc.messages[0]) from exc
+    return value
+
+
 def _province_code(cell: Cell) -> str:
     value = cells.text(10)(cell)
     return value.zfill(2) if value.isdigit() and len(value) < 2 else value
@@ -180,7 +190,7 @@ _SCHOOL_TEXT = cells.text(
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "programmes": (
-        Column("code", _text(Programme, "code"), aliases=("Mã", "Mã chương trình")),
+        Column("code", _programme_code, aliases=("Mã", "Mã chương trình")),
         Column("name", _text(Programme, "name"), aliases=("Tên", "Tên chương trình")),
         Column("organiser", _text(Programme, "organiser"), aliases=("Đơn vị tổ chức", "Tổ chức")),
         Column("province", _province_code, aliases=("Tỉnh", "Mã tỉnh", "Tỉnh/thành phố")),

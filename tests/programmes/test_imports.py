@@ -151,3 +151,14 @@ def test_the_upload_page_checks_then_imports(client, province, ward_a, school):
     response = client.post("/programmes/import/", {"step": "confirm", "token": token})
     assert response.status_code == 302
     assert Programme.objects.get().code == "CT1"
+
+
+def test_a_programme_code_that_cannot_be_in_an_address_is_refused(province):
+    rows = [
+        ["code", "name", "organiser", "province", "kind", "starts"],
+        ["CT/1", "Bữa trưa", "Hội", "01", "meals", "2025-09-01"],
+        ["CT 2", "Bữa trưa", "Hội", "01", "meals", "2025-09-01"],
+    ]
+    report = run(rows, "programmes")
+    assert [(e.row, e.column) for e in report.errors] == [(2, "code"), (3, "code")]
+    assert not Programme.objects.exists()
