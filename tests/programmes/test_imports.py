@@ -162,3 +162,21 @@ def test_a_programme_code_that_cannot_be_in_an_address_is_refused(province):
     report = run(rows, "programmes")
     assert [(e.row, e.column) for e in report.errors] == [(2, "code"), (3, "code")]
     assert not Programme.objects.exists()
+
+
+def test_an_import_is_one_audit_entry_and_keeps_the_summary_exact(province, school):
+    from audit.models import AuditEntry
+    from programmes.services.tallies import tallies_verify
+
+    make_programme(province, code="CT1")
+    rows = [
+        ["programme", "ref", "date", "ward", "school", "kind", "days", "amount_vnd"],
+        ["CT1", "A", "2025-09-30", "00070", "MN1", "meals", "10", "68000"],
+        ["CT1", "B", "2025-10-31", "00070", "MN1", "meals", "12", "81600"],
+    ]
+    before = AuditEntry.objects.count()
+    assert run(rows, "deliveries").created == 2
+    entry = AuditEntry.objects.order_by("-pk").first()
+    assert AuditEntry.objects.count() == before + 1
+    assert entry.detail["operation"] == "programmes_import" and entry.detail["created"] == 2
+    assert tallies_verify() == []

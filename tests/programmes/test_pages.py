@@ -218,3 +218,18 @@ def test_lists_run_the_same_queries_whatever_their_length(client, alice, program
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_an_administrator_removes_an_organiser(client, province, programme):
+    admin = make_user("padmin", Role.ADMIN, province)
+    organiser = make_user("organiser", Role.VIEWER, province)
+    link = ProgrammeOrganiser.objects.create(programme=programme, province=province, user=organiser)
+    client.force_login(organiser)  # an organiser does not manage the organisers
+    url = f"/programmes/p/{programme.code}/organisers/"
+    assert client.post(url, {"remove": link.pk}).status_code == 403
+    client.force_login(admin)
+    assert client.post(url, {"remove": link.pk}).status_code == 302
+    assert not ProgrammeOrganiser.objects.exists()
+    # An account without a role in the province cannot be linked.
+    client.post(url, {"username": "nobody-here"})
+    assert not ProgrammeOrganiser.objects.exists()
