@@ -38,6 +38,8 @@ OPERATIONS = {
     "demo_generate": _("Demo registry generated"),
     "titles_demo_generate": _("Demo registrations generated"),
     "community_import": _("Groups, members or activities import"),
+    "programmes_import": _("Programmes import"),
+    "programmes_demo_generate": _("Demo programmes generated"),
 }
 MASKED = "••••••"
 REPR_MAX = 255

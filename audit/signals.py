@@ -24,13 +24,14 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from audit import services
 from audit.models import AuditEntry
 
-AUDITED_APPS = ("registry", "titles", "community")
+AUDITED_APPS = ("registry", "titles", "community", "programmes")
 NOT_AUDITED = {
     ("registry", "entitytally"),
     ("community", "activitysummary"),
     ("community", "grouptally"),
     ("titles", "rollup"),
     ("titles", "registrationevent"),
+    ("programmes", "programmetally"),
 }
 EXTRA_AUDITED = [("auth", "user"), ("auth", "group"), ("authtoken", "token")]
 # Values never written to the log, only that they changed.

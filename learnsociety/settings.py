@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "registry",
     "titles",
     "community",
+    "programmes",
     "accounts",
     "audit",
     "django_tasks",

@@ -17,6 +17,7 @@ from accounts.forms import AdminLoginForm, LoginForm
 from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
 from community.api import ROUTES as COMMUNITY_API_ROUTES
 from ops.views import healthz
+from programmes.api import ROUTES as PROGRAMMES_API_ROUTES
 from registry.api import ROUTES as REGISTRY_API_ROUTES
 from titles.api import ROUTES as TITLES_API_ROUTES
 
@@ -26,7 +27,12 @@ admin.site.site_title = _("Learning society")
 admin.site.index_title = _("Registry and roles")
 
 api_v1 = DefaultRouter()
-for prefix, viewset, basename in [*TITLES_API_ROUTES, *REGISTRY_API_ROUTES, *COMMUNITY_API_ROUTES]:
+for prefix, viewset, basename in [
+    *TITLES_API_ROUTES,
+    *REGISTRY_API_ROUTES,
+    *COMMUNITY_API_ROUTES,
+    *PROGRAMMES_API_ROUTES,
+]:
     api_v1.register(prefix, viewset, basename=basename)
 
 handler500 = "ops.views.server_error"
@@ -58,6 +64,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("titles/", include("titles.urls")),
     path("groups/", include("community.urls")),
+    path("programmes/", include("programmes.urls")),
     path("jobs/", include("jobs.views")),
     path("", include("registry.urls")),
 ]

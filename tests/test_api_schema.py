@@ -8,6 +8,10 @@ CONTRACT_PATHS = [
     "/api/v1/registrations/",
     "/api/v1/registrations/{id}/",
     "/api/v1/token/",
+    "/api/v1/programmes/",
+    "/api/v1/programmes/{code}/",
+    "/api/v1/programmes/{code}/statement/",
+    "/api/v1/beneficiaries/",
     *(f"/api/v1/{kind}/" for kind in ("families", "clans", "communities", "units", "citizens")),
     *(
         f"/api/v1/{kind}/{{id}}/"

@@ -1,6 +1,7 @@
 """The layers point one way: read from the source itself, every import of every module.
 
-- `registry` is the ground: it imports nothing from `titles` (nor from the development tools).
+- `registry` is the ground: it imports nothing from `titles` (nor from the development tools);
+  neither `registry` nor `titles` imports anything from `programmes`.
 - No import cycle among the project's modules: a module that needs another's upkeep is called
   through a hook registered at start-up, never imported back (lazy imports inside functions
   count too: they are walked like the others).
@@ -17,8 +18,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("learnsociety", "registry", "titles", "community", "accounts", "audit", "devtools")
+APPS = (
+    "learnsociety",
+    "registry",
+    "titles",
+    "community",
+    "programmes",
+    "accounts",
+    "audit",
+    "devtools",
+)
 # Known and being broken apart by the registration-workflow change (issue 14); nothing else.
 ALLOWED_CYCLES = [{"titles.services.review", "titles.services.signoff"}]
 
@@ -126,15 +138,17 @@ def test_registry_imports_nothing_from_the_apps_above_it():
     assert upward == set()
 
 
-def test_registry_and_titles_import_nothing_from_the_community_app():
-    """Groups and digital literacy plug into the shared pages and the import command through
-    `registry/sections.py` and `registry/imports/kinds.py`, registered at start-up."""
+@pytest.mark.parametrize("app", ["community", "programmes"])
+def test_registry_and_titles_import_nothing_from_the_areas_of_work(app):
+    """Groups and digital literacy, and the programmes, plug into the shared pages and the
+    import command through `registry/sections.py` and `registry/imports/kinds.py`, registered
+    at start-up."""
     upward = {
         (module, target)
         for module, targets in import_graph().items()
         if _is_in(module, "registry") or _is_in(module, "titles")
         for target in targets
-        if _is_in(target, "community")
+        if _is_in(target, app)
     }
     assert upward == set()
 

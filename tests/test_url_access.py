@@ -54,6 +54,7 @@ from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEntry
 from community.services.groups import activity_create, group_create
+from programmes.services import records as programme_records
 from registry.models import (
     AdministrativeUnit,
     Association,
@@ -108,6 +109,22 @@ COVERS = {
         "admin_global": "ABX",
     },
     "province": {"viewer_province": "AB", "admin_province": "AB", "admin_global": "ABX"},
+    # A support programme belongs to a province: every role of the province sees it.
+    "programme": {
+        "staff": "AB",
+        "official": "AB",
+        "viewer_ward": "AB",
+        "viewer_province": "AB",
+        "admin_province": "AB",
+        "admin_global": "ABX",
+    },
+    # Children's personal data (a programme's beneficiaries): never to viewers.
+    "children": {
+        "staff": "A",
+        "official": "A",
+        "admin_province": "AB",
+        "admin_global": "ABX",
+    },
 }
 # Where each persona is tried on a scoped URL: its own unit and the units around it.
 TRIED_AT = {
@@ -349,6 +366,10 @@ class Place:
     access_failure: Any = None
     club: Any = None  # a group of the ward (community app) with one activity
     club_activity: Any = None
+    programme: Any = None  # a support programme of the province, with one record of each kind
+    contribution: Any = None
+    beneficiary: Any = None  # a child of the ward, at `unit` (a school)
+    delivery: Any = None
 
     def code(self, name: str) -> str:
         """A marker unique to this place: the entity code with the place's tag."""
@@ -456,6 +477,7 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
         participants=3,
         citizens=[place.citizen.entity],
     )
+    _build_programme(place)
     client = {"ip_address": "192.0.2.1", "user_agent": "Test", "http_accept": "*/*"}
     place.access_attempt = AccessAttempt.objects.create(
         **client,
@@ -472,6 +494,43 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
         **client, username=staff_user.username, path_info="/accounts/login/"
     )
     return place
+
+
+def _build_programme(place: Place) -> None:
+    place.programme = programme_records.programme_save(
+        province=place.province,
+        code=place.code("CT"),
+        name=f"Bữa trưa {place.tag}",
+        organiser=f"Hội Khuyến học {place.tag}",
+        kind="meals",
+        starts=datetime.date(YEAR, 1, 1),
+        daily_rate_vnd=6800,
+        public_note="",
+    )
+    place.contribution = programme_records.contribution_save(
+        programme=place.programme,
+        ref=place.code("PT"),
+        date=datetime.date(YEAR, 1, 2),
+        donor=f"Nhà hảo tâm {place.tag}",
+        amount_vnd=1_000_000,
+    )
+    place.beneficiary = programme_records.beneficiary_save(
+        programme=place.programme,
+        school=place.unit,
+        code=place.code("TRE"),
+        full_name=f"Cháu {place.tag}",
+        birth_year=2020,
+        starts=datetime.date(YEAR, 1, 1),
+    )
+    place.delivery = programme_records.delivery_save(
+        programme=place.programme,
+        school=place.unit,
+        ref=place.code("PX"),
+        date=datetime.date(YEAR, 1, 31),
+        kind="meals",
+        days=10,
+        amount_vnd=68_000,
+    )
 
 
 def _province_set(province):
@@ -764,6 +823,215 @@ def _api_urls() -> list[Url]:
 
 def _club(p: Place) -> dict:
     return {"pk": p.club.pk}
+
+
+CHILDREN = frozenset({"staff", "official", "admin_province", "admin_global"})
+NOT_VIEWERS = {"viewer_ward": 403, "viewer_province": 403, "no_grant": 403}
+
+
+def _code(p: Place) -> dict:
+    return {"code": p.programme.code}
+
+
+def _programme_form(p: Place) -> dict:
+    return {
+        "name": "Đổi tên",
+        "organiser": "Hội",
+        "kind": "meals",
+        "starts": f"{YEAR}-01-01",
+        "daily_rate_vnd": "6800",
+    }
+
+
+def _contribution_form(p: Place) -> dict:
+    return {
+        "ref": f"PT-NEW-{p.tag}",
+        "date": f"{YEAR}-02-01",
+        "donor": "Nhà hảo tâm",
+        "amount_vnd": "500000",
+        "quantity": "0",
+    }
+
+
+def _delivery_form(p: Place) -> dict:
+    return {
+        "ref": f"PX-NEW-{p.tag}",
+        "date": f"{YEAR}-02-01",
+        "school": p.unit.pk,
+        "kind": "meals",
+        "days": "5",
+        "quantity": "0",
+        "amount_vnd": "34000",
+    }
+
+
+def _programme_urls() -> list[Url]:
+    """The support programmes (`programmes/`): a programme is the province's; children's data
+    is never shown to viewers."""
+    urls = [
+        Url(
+            "programme_list",
+            read(special={"no_grant": 200}),
+            level="programme",
+            shows=lambda p: p.programme.code,
+        ),
+        Url(
+            "programme_create",
+            read(ADMINS, role_first=True),
+            post=write(ADMINS, role_first=True),
+            data=lambda p: {**_programme_form(p), "code": "CT-NEW", "province": p.province.pk},
+            scoped=False,
+        ),
+        Url(
+            "programme_detail",
+            read(),
+            kwargs=_code,
+            level="programme",
+            shows=lambda p: p.programme.name,
+        ),
+        Url(
+            "programme_edit",
+            read(ADMINS),
+            kwargs=_code,
+            level="programme",
+            post=write(ADMINS),
+            data=_programme_form,
+        ),
+        Url(
+            "programme_organisers",
+            same(405),
+            kwargs=_code,
+            level="programme",
+            post=write(ADMINS),
+            data={"username": "viewer_province"},
+        ),
+        # The public page: no login, no personal data (tests/programmes/test_pages.py).
+        Url("programme_public", same(200, anonymous=200), kwargs=_code),
+        Url(
+            "contribution_list",
+            read(special={"no_grant": 200}),
+            level="programme",
+            shows=lambda p: p.contribution.ref,
+        ),
+        Url(
+            "contribution_create",
+            read(ADMINS),
+            kwargs=_code,
+            level="programme",
+            post=write(ADMINS),
+            data=_contribution_form,
+        ),
+        Url(
+            "contribution_edit",
+            read(ADMINS),
+            kwargs=lambda p: {"pk": p.contribution.pk},
+            level="programme",
+            post=write(ADMINS),
+            data=lambda p: {**_contribution_form(p), "ref": p.contribution.ref},
+        ),
+        Url(
+            "beneficiary_list",
+            read(CHILDREN, role_first=True),
+            level="children",
+            shows=lambda p: p.beneficiary.code,
+        ),
+        Url(
+            "beneficiary_create",
+            read(REGISTER, role_first=True),
+            kwargs=_code,
+            query=lambda p: {"ward": p.ward.code},
+            post=write(REGISTER, role_first=True),
+            data=lambda p: {
+                "code": f"TRE-NEW-{p.tag}",
+                "full_name": "Cháu mới",
+                "birth_year": "2021",
+                "school": p.unit.pk,
+                "starts": f"{YEAR}-02-01",
+            },
+        ),
+        Url(
+            "beneficiary_edit",
+            read(REGISTER, special=NOT_VIEWERS),
+            kwargs=lambda p: {"pk": p.beneficiary.pk},
+            post=write(REGISTER, special=NOT_VIEWERS),
+            data=lambda p: {
+                "full_name": "Đổi tên",
+                "birth_year": "2020",
+                "school": p.unit.pk,
+                "starts": f"{YEAR}-01-01",
+            },
+        ),
+        Url(
+            "delivery_list",
+            read(special={"no_grant": 200}),
+            shows=lambda p: p.delivery.ref,
+        ),
+        Url(
+            "delivery_create",
+            read(REGISTER, role_first=True),
+            kwargs=_code,
+            query=lambda p: {"ward": p.ward.code},
+            post=write(REGISTER, role_first=True),
+            data=_delivery_form,
+        ),
+        Url(
+            "delivery_edit",
+            read(REGISTER),
+            kwargs=lambda p: {"pk": p.delivery.pk},
+            post=write(REGISTER),
+            data=lambda p: {**_delivery_form(p), "ref": p.delivery.ref},
+        ),
+        Url(
+            "programmes_import",
+            read(REGISTER, role_first=True),
+            post=write(REGISTER, ok=200, role_first=True),
+            data={"step": "check"},
+        ),
+        Url("programmes_dashboard", read(special={"no_grant": 404})),
+        Url(
+            "programmes_dashboard_ward",
+            read(),
+            kwargs=lambda p: {"code": p.programme.code, "ward": p.ward.code},
+            shows=lambda p: p.unit.entity.name,
+        ),
+    ]
+    for fmt in ("", "json"):
+        kw = {"format": fmt} if fmt else {}
+        suffix = f".{fmt}" if fmt else ""
+        urls += [
+            Url(
+                "api-programmes-list",
+                api(read(special={"no_grant": 200})),
+                kwargs=kw,
+                variant=f"all{suffix}",
+                level="programme",
+                shows=lambda p: f'"code":"{p.programme.code}"',
+            ),
+            Url(
+                "api-programmes-detail",
+                api(read()),
+                variant=f"one{suffix}",
+                kwargs=lambda p, kw=kw: {**kw, **_code(p)},
+                level="programme",
+            ),
+            Url(
+                "api-programmes-statement",
+                api(read()),
+                variant=f"one{suffix}",
+                kwargs=lambda p, kw=kw: {**kw, **_code(p)},
+                level="programme",
+                shows=lambda p: '"raised_vnd":1000000',
+            ),
+            Url(
+                "api-beneficiaries-list",
+                api(read(special={"no_grant": 200})),
+                kwargs=kw,
+                variant=f"all{suffix}",
+                level="children",
+                shows=lambda p: f'"code":"{p.beneficiary.code}"',
+            ),
+        ]
+    return urls
 
 
 def _reg(name: str) -> Callable[[Place], dict]:
@@ -1198,6 +1466,7 @@ PAGES = [
         data={"language": "en", "next": "/"},
     ),
     *_api_urls(),
+    *_programme_urls(),
 ]
 
 

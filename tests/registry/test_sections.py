@@ -27,9 +27,12 @@ def extra_tab(monkeypatch):
     )
 
 
-def test_one_tab_shows_no_tab_bar(client, carol, monkeypatch):
-    # Only the titles' tab (other areas of work register theirs at start-up).
+@pytest.fixture
+def titles_only(monkeypatch):
     monkeypatch.setattr(sections, "_tabs", {"titles": sections._tabs["titles"]})
+
+
+def test_one_tab_shows_no_tab_bar(client, carol, titles_only):
     client.force_login(carol)
     page = client.get(reverse("dashboard")).content.decode()
     assert 'class="tabs"' not in page

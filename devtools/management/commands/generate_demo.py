@@ -8,6 +8,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from devtools.community_demo import community_demo_generate
+from devtools.programmes_demo import programmes_demo_generate
 from devtools.registry_demo import demo_generate
 from devtools.titles_demo import titles_demo_generate
 from registry.models import KIND_MODELS, Kind
@@ -71,6 +72,7 @@ class Command(BaseCommand):
                 "  " + _("Memberships: %(count)s") % {"count": _count(report.memberships)}
             )
         self.stdout.write(_("Time: %(seconds).1f s") % {"seconds": report.seconds})
+        programmes_demo_generate(province_code=report.province.code, seed=seed)
         if without_titles:
             return
         year = timezone.localdate().year
