@@ -9,7 +9,14 @@ queries whatever their length (the selectors `select_related` what the rows show
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import base64
+import binascii
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -23,6 +30,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from registry import selectors
 from registry.access import ward_units
@@ -63,6 +71,113 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters
+
+
+class PageOrCursorPagination(Pagination):
+    """`?page=` exactly as Pagination (a count and numbered pages), or `?cursor=` for keyset
+    pages that cost the same however deep: no COUNT and no OFFSET.
+
+    On the cursor path rows come in descending order of the view's `cursor_fields` (a unique,
+    unchanging key whose last field is the primary key, matched by an index after the scope's
+    ward or province), and each page ends where the last one stopped: `(f1, f2, …) < (v1, v2, …)`,
+    a row comparison the database answers from that index. `?cursor=` (empty) starts at the
+    first row; the answer is `{"next": link or null, "results": […]}`, `next` carrying the
+    cursor of the following page. A cursor is opaque to clients (base64 of the last row's key);
+    a malformed one is a 400 naming the parameter.
+    """
+
+    cursor_query_param = "cursor"
+    cursor = False
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
+        self.cursor = self.cursor_query_param in request.query_params
+        if not self.cursor:
+            return super().paginate_queryset(queryset, request, view)
+        fields: tuple[str, ...] = view.cursor_fields
+        model = queryset.model
+        self.request = request
+        size = self.get_page_size(request)
+        position = self._decode(request.query_params[self.cursor_query_param], model, fields)
+        queryset = queryset.order_by(*(f"-{name}" for name in fields))
+        if position is not None:
+            queryset = queryset.filter(_row_before(model, fields, position))
+        rows = list(queryset[: size + 1])
+        self.next_position = None
+        if len(rows) > size:
+            rows = rows[:size]
+            last = rows[-1]
+            self.next_position = [
+                getattr(last, model._meta.get_field(name).attname) for name in fields
+            ]
+        return rows
+
+    def get_paginated_response(self, data) -> Response:
+        if not self.cursor:
+            return super().get_paginated_response(data)
+        return Response({"next": self._next_link(), "results": data})
+
+    def _next_link(self) -> str | None:
+        if self.next_position is None:
+            return None
+        encoded = base64.urlsafe_b64encode(json.dumps(self.next_position).encode()).decode()
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, encoded.rstrip("="))
+
+    def _decode(self, raw: str, model: type[Model], fields: tuple[str, ...]) -> list | None:
+        """The position a cursor names (None for an empty one: the first page)."""
+        if raw == "":
+            return None
+        try:
+            values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            if not isinstance(values, list) or len(values) != len(fields):
+                raise ValueError
+            position = []
+            for name, value in zip(fields, values, strict=True):
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    raise ValueError
+                position.append(model._meta.get_field(name).to_python(value))
+        except (ValueError, TypeError, binascii.Error, ValidationError, UnicodeDecodeError):
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
+            ) from None
+        return position
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    _(
+                        "Keyset pages instead of numbered ones: empty for the first page, then "
+                        "the cursor in `next`. No count; the same cost however deep."
+                    )
+                ),
+                "schema": {"type": "string"},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Either shape: numbered pages carry `count` and `previous`, cursor pages do not."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["next", "results"]
+        return paginated
+
+
+def _row_before(model: type[Model], fields: tuple[str, ...], position: list) -> RawSQL:
+    """Rows whose key `fields` come before `position` in descending order, as one row
+    comparison (which an index on the fields serves as a range, unlike the OR of its parts)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(
+        f"{table}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+        for name in fields
+    )
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Column names come from the model, values are parameters.
+    sql = f"({columns}) < ({placeholders})"
+    return RawSQL(sql, position, output_field=BooleanField())  # noqa: S611
 
 
 DETAIL_SCHEMA = {
