@@ -2,9 +2,11 @@
 what it wrote, and is marked failed by the stale-heartbeat rule when the next worker starts.
 
 A real worker process (`manage.py jobs_worker`, django-tasks' database backend) runs against a
-database file of its own, migrated for the test; the job is a test-only kind (registered below,
-imported by the worker) that writes rows in one transaction, slowly, and leaves a marker file
-half-way so the test knows when to kill it. The result is read straight from the file.
+SQLite file of its own, migrated for the test, and, when the tests run on PostgreSQL, against
+the test database; the job is a test-only kind (registered below, imported by the worker) that
+writes rows in one transaction, slowly, and leaves a marker file half-way so the test knows when
+to kill it. On PostgreSQL the test also sees the job's progress and heartbeat move while its
+transaction is open (SQLite has one writer at a time: they wait for the job).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -29,7 +33,7 @@ from jobs.kinds import JobContext, Outcome, register
 
 SLOW_KIND = "tests.slow_groups"
 GROUP_PREFIX = "killed-job-"
-ROWS = 40
+ROWS = 60
 BASE_DIR = Path(settings.BASE_DIR)
 STALE_MESSAGE = (
     "The worker running this job stopped before it finished; nothing it did was kept. Start it "
@@ -57,38 +61,81 @@ def _django(code: str, env: dict, **kwargs):
         "import django; django.setup()\n"
         "import tests.jobs.test_job_killed  # registers the test-only kind\n" + code
     )
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", script], env=env, cwd=BASE_DIR, text=True, capture_output=True,
-        check=True, timeout=180, **kwargs,
+        timeout=180, **kwargs,
     )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
 
 
-@pytest.fixture
-def worker_env(tmp_path) -> dict:
-    env = {
+@dataclass
+class WorkerDatabase:
+    env: dict
+    read: Callable[..., list[tuple]]  # (sql with %s placeholders, *params) -> rows
+    vendor: str
+
+
+def _env(database_url: str) -> dict:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "learnsociety.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+        "DATABASE_URL": database_url,
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "JOB_HEARTBEAT_SECONDS": "1",
         "JOB_STALE_SECONDS": "3",
         "DEBUG": "0",
         "LOG_LEVEL": "ERROR",
     }
-    subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=BASE_DIR, check=True,
-        timeout=300,
-    )  # fmt: skip
-    return env
 
 
-def _read(db: Path, sql: str, *params):
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def worker_db(request, tmp_path) -> WorkerDatabase:
+    if request.param == "sqlite":
+        db = tmp_path / "jobs.sqlite3"
+        env = _env(f"sqlite:///{db}")
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=BASE_DIR, check=True,
+            timeout=300,
+        )  # fmt: skip
+
+        def read_sqlite(sql: str, *params) -> list[tuple]:
+            with sqlite3.connect(db) as sqlite:
+                return sqlite.execute(sql.replace("%s", "?"), params).fetchall()
+
+        return WorkerDatabase(env, read_sqlite, "sqlite")
+    if connection.vendor != "postgresql":
+        pytest.skip("the tests run on SQLite")
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    env = _env(f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+
+    def read_postgresql(sql: str, *params) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return WorkerDatabase(env, read_postgresql, "postgresql")
 
 
-def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worker_env):
-    db = tmp_path / "jobs.sqlite3"
+def _groups(worker_db: WorkerDatabase) -> int:
+    sql = "SELECT count(*) FROM auth_group WHERE name LIKE %s"
+    return worker_db.read(sql, GROUP_PREFIX + "%")[0][0]
+
+
+def _job(worker_db: WorkerDatabase, job_id: str) -> tuple:
+    return worker_db.read(
+        "SELECT state, done, heartbeat_at, errors, finished_at, "
+        "(SELECT count(*) FROM jobs_joboutput WHERE job_id = jobs_job.id) "
+        "FROM jobs_job WHERE id = %s",
+        int(job_id),
+    )[0]
+
+
+# Committed for real: on PostgreSQL the worker process shares the test database.
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worker_db):
+    env = worker_db.env
     marker = tmp_path / "half-way"
     started = _django(
         "from django.contrib.auth import get_user_model\n"
@@ -97,7 +144,7 @@ def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worke
         f"job = services.start(kind={SLOW_KIND!r}, user=user, "
         f"args={{'rows': {ROWS}, 'marker': {str(marker)!r}, 'pause': 0.15}})\n"
         "print(job.pk, job.state)\n",
-        worker_env,
+        env,
     )
     job_id, state = started.stdout.split()
     assert state == "queued"
@@ -110,7 +157,7 @@ def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worke
             "from django.core.management import call_command\n"
             "call_command('jobs_worker', '--interval', '0.1', '--no-startup-delay')\n",
         ],
-        env=worker_env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
@@ -118,7 +165,18 @@ def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worke
             assert worker.poll() is None, worker.stderr.read().decode()
             assert time.monotonic() < deadline, "the job never got half-way"
             time.sleep(0.05)
-        assert _read(db, "SELECT state FROM jobs_job WHERE id = ?", job_id) == [("running",)]
+        assert _job(worker_db, job_id)[0] == "running"
+        if worker_db.vendor == "postgresql":
+            # Its progress and heartbeat are written beside its open transaction.
+            first_beat = _job(worker_db, job_id)[2]
+            deadline = time.monotonic() + 5
+            while (
+                _job(worker_db, job_id)[1] < ROWS // 4 or _job(worker_db, job_id)[2] == first_beat
+            ):
+                assert time.monotonic() < deadline, "no progress or heartbeat while running"
+                time.sleep(0.1)
+            assert _job(worker_db, job_id)[0] == "running"
+            assert _groups(worker_db) == 0  # none committed yet
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -128,28 +186,20 @@ def test_a_job_killed_mid_way_keeps_nothing_and_is_marked_failed(tmp_path, worke
     assert worker.returncode == -signal.SIGKILL
 
     # Nothing the job wrote is there: its transaction died with the process.
-    assert _read(db, "SELECT count(*) FROM auth_group WHERE name LIKE ?", GROUP_PREFIX + "%") == [
-        (0,)
-    ]
+    assert _groups(worker_db) == 0
     # Until its heartbeat is stale the job still says it is running (its worker might be slow).
-    assert _read(db, "SELECT state FROM jobs_job WHERE id = ?", job_id) == [("running",)]
-    time.sleep(int(worker_env["JOB_STALE_SECONDS"]) + 1)
+    assert _job(worker_db, job_id)[0] == "running"
+    time.sleep(int(env["JOB_STALE_SECONDS"]) + 1)
     # The next worker, as it starts, marks it failed (and, with no job queued, stops).
     _django(
         "from django.core.management import call_command\n"
         "call_command('jobs_worker', '--batch', '--no-startup-delay')\n",
-        worker_env,
+        env,
     )
-    [(state, errors, finished_at, output)] = _read(
-        db,
-        "SELECT state, errors, finished_at, (SELECT count(*) FROM jobs_joboutput WHERE job_id = "
-        "jobs_job.id) FROM jobs_job WHERE id = ?",
-        job_id,
-    )
+    state, _done, _beat, errors, finished_at, outputs = _job(worker_db, job_id)
     assert state == "failed"
     with translation.override("vi"):  # the worker runs with the product's language
-        assert json.loads(errors) == [gettext(STALE_MESSAGE)]
-    assert finished_at is not None and output == 0
-    assert _read(db, "SELECT count(*) FROM auth_group WHERE name LIKE ?", GROUP_PREFIX + "%") == [
-        (0,)
-    ]
+        expected = [gettext(STALE_MESSAGE)]
+    assert (errors if isinstance(errors, list) else json.loads(errors)) == expected
+    assert finished_at is not None and outputs == 0
+    assert _groups(worker_db) == 0
