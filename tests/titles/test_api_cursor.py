@@ -110,6 +110,15 @@ def test_cursor_pages_are_scoped(client, alice, ward_a, ward_b):
     assert rows == []
 
 
+def test_next_names_the_last_row_s_key(client, carol, ward_a):
+    made = _bulk(ward_a, 5)
+    client.force_login(carol)
+    body = client.get(URL, {"cursor": "", "page_size": 2}).json()
+    last = sorted(made, key=_key, reverse=True)[1]
+    query = parse_qs(urlsplit(body["next"]).query)
+    assert query == {"cursor": [f"{last.year}.{last.kind}.{last.pk}"], "page_size": ["2"]}
+
+
 def test_numbered_pages_work_as_before(client, carol, ward_a):
     _bulk(ward_a, 11)
     client.force_login(carol)
@@ -123,8 +132,9 @@ def test_numbered_pages_work_as_before(client, carol, ward_a):
 
 @pytest.mark.parametrize(
     "cursor",
-    ["x", "!!!", "WzIwMjVd", "WyIyMDI1IiwgImNsYW4iLCAiYSJd", "eyJhIjogMX0", "W3RydWUsIDEsIDJd"],
-)
+    ["x", "2025", "2025.clan", "2025.clan.a", "2025.village.3", "2025.clan.3.4", "٢٠٢٥.clan.3",
+     "2025.clan.3\n", "-1.clan.3", "2025.clan.1234567890123456789"],
+)  # fmt: skip
 def test_a_malformed_cursor_is_a_400_naming_it(client, carol, ward_a, cursor):
     _bulk(ward_a, 3)
     client.force_login(carol)
