@@ -1,4 +1,5 @@
-"""The lockout page, the API's throttled token endpoint and Swagger UI under our CSP."""
+"""The lockout page, the API's throttled token endpoint (and its logouts), Swagger UI under our
+CSP."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from knox.views import LogoutAllView, LogoutView
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.authentication import ApiTokenAuthentication
 from accounts.forms import TokenRequestSerializer
+from accounts.tokens import api_token_create
 from audit.services import record_login
 from registry.api import DETAIL_SCHEMA, PARAMETER_ERRORS_SCHEMA
 
@@ -46,8 +50,17 @@ def locked_out(
 
 
 @extend_schema(
+    request=TokenRequestSerializer,
     responses={
-        200: inline_serializer("Token", {"token": serializers.CharField()}),
+        200: inline_serializer(
+            "Token",
+            {
+                "token": serializers.CharField(help_text=gettext_lazy("The key, shown only once.")),
+                "expiry": serializers.DateTimeField(
+                    help_text=gettext_lazy("When the token stops working.")
+                ),
+            },
+        ),
         400: OpenApiResponse(
             PARAMETER_ERRORS_SCHEMA,
             description=gettext_lazy("A missing, wrong or inactive username or password."),
@@ -62,17 +75,25 @@ def locked_out(
     },
     auth=[],
 )
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """DRF's token for a username and password, answering 429 while the pair is locked out.
+class ThrottledObtainAuthToken(APIView):
+    """A new API token for a username and password, answering 429 while the pair is locked out.
 
     DRF wraps the request, so axes flags the lockout on DRF's request, which its middleware
-    never sees; this view reads the flag itself.
+    never sees; this view reads the flag itself. Each call issues another token (see
+    accounts.tokens); the answer is `{"token": key, "expiry": when}`.
     """
 
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()
+    renderer_classes = [JSONRenderer]
     serializer_class = TokenRequestSerializer
     # JSON only: a form on another site can post form fields here (no preflight), and could
     # spend a user's failed logins to lock them out; it cannot post JSON.
     parser_classes = [JSONParser]
+
+    def get_serializer(self, *args, **kwargs) -> TokenRequestSerializer:
+        return self.serializer_class(*args, context={"request": self.request}, **kwargs)
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -91,9 +112,40 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
         if not valid:
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         user = serializer.validated_data["user"]
-        token, _created = Token.objects.get_or_create(user=user)
+        instance, key = api_token_create(user=user)
         record_login(user=user, request=request, via="api-token")
-        return Response({"token": token.key})
+        return Response(
+            {"token": key, "expiry": serializers.DateTimeField().to_representation(instance.expiry)}
+        )
+
+
+_LOGOUT_SCHEMA = {
+    "request": None,
+    "responses": {
+        204: OpenApiResponse(description=gettext_lazy("Done; nothing in the body.")),
+        401: OpenApiResponse(
+            DETAIL_SCHEMA, description=gettext_lazy("No token, or one no longer valid.")
+        ),
+    },
+}
+
+
+@extend_schema(
+    summary=gettext_lazy("Log out the token sent"),
+    description=gettext_lazy("Ends the token in the Authorization header; others keep working."),
+    **_LOGOUT_SCHEMA,
+)
+class ApiTokenLogout(LogoutView):
+    authentication_classes = (ApiTokenAuthentication,)
+
+
+@extend_schema(
+    summary=gettext_lazy("Log out every token of the user"),
+    description=gettext_lazy("Ends every API token of the user who sends this one."),
+    **_LOGOUT_SCHEMA,
+)
+class ApiTokenLogoutAll(LogoutAllView):
+    authentication_classes = (ApiTokenAuthentication,)
 
 
 def _inline_style_hashes(template_name: str) -> list[str]:

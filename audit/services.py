@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.client_ip import client_ip
 from audit.context import current_actor
@@ -121,7 +121,7 @@ def record_change(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """One object created, changed or deleted; `changes` maps each field to [before, after]."""
-    if isinstance(obj, Token):  # its primary key and its str() are the secret itself
+    if isinstance(obj, AuthToken):  # its primary key and its str() carry the key's digest
         object_id, text = str(obj.user_id), f"{obj._meta.verbose_name}: {obj.user}"
     else:
         object_id, text = str(obj.pk), str(obj)

@@ -33,9 +33,13 @@ NOT_AUDITED = {
     ("titles", "registrationevent"),
     ("programmes", "programmetally"),
 }
-EXTRA_AUDITED = [("auth", "user"), ("auth", "group"), ("authtoken", "token")]
+EXTRA_AUDITED = [("auth", "user"), ("auth", "group"), ("knox", "authtoken")]
 # Values never written to the log, only that they changed.
-MASKED_FIELDS = {("auth", "user", "password"), ("authtoken", "token", "key")}
+MASKED_FIELDS = {
+    ("auth", "user", "password"),
+    ("knox", "authtoken", "digest"),
+    ("knox", "authtoken", "token_key"),
+}
 # Noise: set on every login, or derived from fields that are logged.
 SKIPPED_FIELDS = {("auth", "user", "last_login")}
 _BEFORE = "_audit_before"

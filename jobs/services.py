@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 _PROGRESS_EVERY = 0.5
 # Ids of the jobs this process is running; the heartbeat thread keeps them alive.
 _running: set[int] = set()
+# In a worker, the latest progress of each running job, for the heartbeat thread to write.
+_pending_progress: dict[int, tuple[int, int | None]] = {}
+_pending_lock = threading.Lock()
+# The heartbeat of this process, when it is a worker.
+_heartbeat: Heartbeat | None = None
 
 
 @transaction.atomic
@@ -62,7 +67,8 @@ def run(*, job_id: int) -> None:
 
     The job's own writes are its function's business (a service's `transaction.atomic`); the
     outcome, its file and the "done" mark are written in one transaction, so a job killed before
-    it has neither, and `fail_stale` marks it failed once its heartbeat stops.
+    it has neither, and `fail_stale` marks it failed once its heartbeat stops. Its progress is
+    written beside that transaction (see `_progress`), never inside it.
     """
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
@@ -84,12 +90,20 @@ def run(*, job_id: int) -> None:
                 logger.exception("job %s (%s) failed", job_id, job.kind)
                 _fail(job_id, [_("The job stopped because of an error in the application.")])
                 return
+        with _pending_lock:
+            last = _pending_progress.pop(job_id, None)
         with transaction.atomic():
-            finished = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+            # It did finish: this wins over a "worker stopped" mark made while its heartbeat
+            # could not be written (a database busy with the job's own transaction).
+            finished = Job.objects.filter(
+                pk=job_id, state__in=[Job.State.RUNNING, Job.State.FAILED]
+            ).update(
                 state=Job.State.DONE,
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
+                errors=[],
                 result={"summary": outcome.summary, "notes": outcome.notes},
+                **({"done": last[0], "total": last[1]} if last is not None else {}),
             )
             if finished and outcome.output is not None:
                 JobOutput.objects.create(
@@ -100,6 +114,8 @@ def run(*, job_id: int) -> None:
                 )
     finally:
         _running.discard(job_id)
+        with _pending_lock:
+            _pending_progress.pop(job_id, None)
 
 
 def _fail(job_id: int, errors: list[str]) -> None:
@@ -109,6 +125,14 @@ def _fail(job_id: int, errors: list[str]) -> None:
 
 
 def _progress(job_id: int):
+    """The job's `progress(done, total)`.
+
+    In a worker the heartbeat thread writes it, on its own connection: the job's function runs
+    its writes in a transaction, and progress written inside it would be invisible to the page
+    until the end (PostgreSQL) and would lock the job's row, so that the heartbeat waited for
+    the job to end and a live job looked dead. Run in-process (the immediate backend), it is
+    written at once.
+    """
     last = 0.0
 
     def progress(done: int, total: int | None) -> None:
@@ -118,6 +142,12 @@ def _progress(job_id: int):
             return
         last = now
         done = max(0, min(done, total)) if total is not None else max(0, done)
+        heartbeat = _heartbeat
+        if heartbeat is not None:
+            with _pending_lock:
+                _pending_progress[job_id] = (done, total)
+            heartbeat.wake()
+            return
         Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
             done=done, total=total, heartbeat_at=timezone.now()
         )
@@ -156,19 +186,29 @@ def worker_name() -> str:
 
 class Heartbeat:
     """A thread of the worker process that says, every JOB_HEARTBEAT_SECONDS, that the worker
-    and the jobs it is running are alive (its own database connection)."""
+    and the jobs it is running are alive, and writes their progress as soon as it is reported
+    (its own database connection, outside the jobs' transactions)."""
 
     def __init__(self) -> None:
         self.name = worker_name()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="jobs-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
+        global _heartbeat
+        _heartbeat = self
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        self._wake.set()
+
     def stop(self) -> None:
+        global _heartbeat
+        _heartbeat = None
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=5)
         try:
             WorkerBeat.objects.filter(worker=self.name).delete()
@@ -183,13 +223,27 @@ class Heartbeat:
                 heartbeat_at=now
             )
 
+    def write_progress(self) -> None:
+        with _pending_lock:
+            pending = dict(_pending_progress)
+            _pending_progress.clear()
+        now = timezone.now()
+        for job_id, (done, total) in pending.items():
+            Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+                done=done, total=total, heartbeat_at=now
+            )
+
     def _loop(self) -> None:
-        while True:
+        next_beat = 0.0
+        while not self._stop.is_set():
             try:
                 close_old_connections()
-                self.beat()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + settings.JOB_HEARTBEAT_SECONDS
+                    self.beat()
+                self.write_progress()
             except Exception:  # a busy database must not stop the heartbeat for good
                 logger.warning("job worker heartbeat failed", exc_info=True)
-            if self._stop.wait(settings.JOB_HEARTBEAT_SECONDS):
-                break
+            self._wake.wait(max(0.0, next_beat - time.monotonic()))
+            self._wake.clear()
         connections.close_all()

@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -125,6 +125,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule on the password: Django calls its password_changed() whenever a password is
+    # set and saved (by the user, an administrator, `grant --password`, `changepassword`).
+    {"NAME": "accounts.tokens.PasswordChangeEndsApiTokens"},
 ]
 
 # Axes first: it refuses a locked-out username and address before the password is checked.
@@ -263,7 +266,7 @@ PERMISSIONS_POLICY = (
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request gets 401 with `WWW-Authenticate: Token`.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,6 +274,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
+}
+# API tokens (django-rest-knox): only a SHA-512 digest of each key is stored; a token lasts
+# API_TOKEN_TTL seconds from when it was issued (not extended by use) and ends earlier when its
+# holder logs it out or the user's password changes (accounts.tokens).
+API_TOKEN_TTL = env.int("API_TOKEN_TTL", default=24 * 3600)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=API_TOKEN_TTL),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 # OpenAPI 3 at /api/schema/; Swagger UI at /api/docs/ from our own static files (no CDN).
 SPECTACULAR_SETTINGS = {

@@ -1,7 +1,8 @@
 """Top-level URLs: the apps' pages, Django's login, admin, the language switch and the API.
 
 The API: read endpoints under /api/v1/ (the root is DRF's browsable index of them), a token
-for a username and password at /api/v1/token/ (throttled like the login page), the OpenAPI 3
+for a username and password at /api/v1/token/ (throttled like the login page; logged out at
+…/token/logout/ and …/token/logout-all/), the OpenAPI 3
 schema at /api/schema/ and Swagger UI at /api/docs/ (served from our own static files).
 Accounts: log in and out, change one's password; administrators read the audit log at /audit/.
 """
@@ -14,7 +15,12 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.forms import AdminLoginForm, LoginForm
-from accounts.views import ThrottledObtainAuthToken, swagger_ui_view
+from accounts.views import (
+    ApiTokenLogout,
+    ApiTokenLogoutAll,
+    ThrottledObtainAuthToken,
+    swagger_ui_view,
+)
 from community.api import ROUTES as COMMUNITY_API_ROUTES
 from ops.views import healthz
 from programmes.api import ROUTES as PROGRAMMES_API_ROUTES
@@ -40,6 +46,8 @@ handler500 = "ops.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("api/v1/token/logout/", ApiTokenLogout.as_view(), name="api-token-logout"),
+    path("api/v1/token/logout-all/", ApiTokenLogoutAll.as_view(), name="api-token-logout-all"),
     path("api/v1/", include(api_v1.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", swagger_ui_view(), name="api-docs"),

@@ -9,7 +9,12 @@ queries whatever their length (the selectors `select_related` what the rows show
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -23,6 +28,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from registry import selectors
 from registry.access import ward_units
@@ -63,6 +69,135 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters
+
+
+class PageOrCursorPagination(Pagination):
+    """`?page=` exactly as Pagination (a count and numbered pages), or `?cursor=` for keyset
+    pages that cost the same however deep: no COUNT and no OFFSET.
+
+    On the cursor path rows come in descending order of the view's `cursor_fields` (a unique,
+    unchanging key whose last field is the primary key, matched by an index after the scope's
+    ward or province), and each page ends where the last one stopped: `(f1, f2, …) < (v1, v2, …)`,
+    a row comparison the database answers from that index. `?cursor=` (empty) starts at the
+    first row; the answer is `{"next": link or null, "results": […]}`, `next` carrying the
+    cursor of the following page: the last row's key, its values joined by dots
+    (`2025.family.1234`). The schema gives its exact pattern, so any value the pattern allows
+    is a position (a fuzzer's too); anything else is a 400 naming the parameter.
+    """
+
+    cursor_query_param = "cursor"
+    cursor = False
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
+        self.cursor = self.cursor_query_param in request.query_params
+        if not self.cursor:
+            return super().paginate_queryset(queryset, request, view)
+        fields: tuple[str, ...] = view.cursor_fields
+        model = queryset.model
+        self.request = request
+        size = self.get_page_size(request)
+        position = self._decode(request.query_params[self.cursor_query_param], model, fields)
+        queryset = queryset.order_by(*(f"-{name}" for name in fields))
+        if position is not None:
+            queryset = queryset.filter(_row_before(model, fields, position))
+        rows = list(queryset[: size + 1])
+        self.next_position = None
+        if len(rows) > size:
+            rows = rows[:size]
+            last = rows[-1]
+            self.next_position = [
+                getattr(last, model._meta.get_field(name).attname) for name in fields
+            ]
+        return rows
+
+    def get_paginated_response(self, data) -> Response:
+        if not self.cursor:
+            return super().get_paginated_response(data)
+        return Response({"next": self._next_link(), "results": data})
+
+    def _next_link(self) -> str | None:
+        if self.next_position is None:
+            return None
+        cursor = ".".join(str(value) for value in self.next_position)
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def _decode(self, raw: str, model: type[Model], fields: tuple[str, ...]) -> list | None:
+        """The position a cursor names (None for an empty one: the first page)."""
+        match = re.fullmatch(cursor_pattern(model, fields), raw)
+        if match is None:
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
+            )
+        if raw == "":
+            return None
+        values = raw.split(".")
+        try:
+            return [
+                model._meta.get_field(name).to_python(value)
+                for name, value in zip(fields, values, strict=True)
+            ]
+        except ValidationError:  # the pattern lets through only what converts
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
+            ) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    _(
+                        "Keyset pages instead of numbered ones: empty for the first page, then "
+                        "the cursor in `next`. No count; the same cost however deep."
+                    )
+                ),
+                "schema": {
+                    "type": "string",
+                    "pattern": cursor_pattern(view.get_queryset().model, view.cursor_fields),
+                },
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Either shape: numbered pages carry `count` and `previous`, cursor pages do not."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["next", "results"]
+        return paginated
+
+
+def cursor_pattern(model: type[Model], fields: tuple[str, ...]) -> str:
+    """The pattern of a cursor of `fields` (empty, or their values joined by dots): a whole
+    number for an integer field, one of the choices for a field with choices."""
+    parts = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        if field.choices:
+            parts.append(
+                "(?:" + "|".join(re.escape(str(value)) for value, _l in field.choices) + ")"
+            )
+        elif field.get_internal_type().endswith("IntegerField") or field.primary_key:
+            parts.append("[0-9]{1,18}")
+        else:
+            raise ImproperlyConfigured(f"no cursor pattern for {model.__name__}.{name}")
+    return "^(?:" + r"\.".join(parts) + ")?$"
+
+
+def _row_before(model: type[Model], fields: tuple[str, ...], position: list) -> RawSQL:
+    """Rows whose key `fields` come before `position` in descending order, as one row
+    comparison (which an index on the fields serves as a range, unlike the OR of its parts)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(
+        f"{table}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+        for name in fields
+    )
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Column names come from the model, values are parameters.
+    sql = f"({columns}) < ({placeholders})"
+    return RawSQL(sql, position, output_field=BooleanField())  # noqa: S611
 
 
 DETAIL_SCHEMA = {

@@ -50,7 +50,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from audit.models import AuditEntry
 from community.services.groups import activity_create, group_create
@@ -450,7 +450,7 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
     )
     place.user = staff_user
     place.grant = Grant.objects.get(user=staff_user)
-    place.api_token = Token.objects.create(user=staff_user)
+    place.api_token, _key = AuthToken.objects.create(user=staff_user)
     place.association = Association.objects.create(
         name=f"Hội Khuyến học {tag}",
         level=Association.Level.WARD,
@@ -813,6 +813,16 @@ def _api_urls() -> list[Url]:
             same(405, anonymous=405),
             post=same(UNSUPPORTED, anonymous=UNSUPPORTED),
             data={"username": "no_grant", "password": "wrong"},
+        ),
+        # Logging a token out takes the token itself (tests/accounts/test_api_tokens.py): a
+        # session, whoever holds it, is not one.
+        *(
+            Url(
+                name,
+                same(UNAUTHORIZED, anonymous=UNAUTHORIZED),
+                post=same(UNAUTHORIZED, anonymous=UNAUTHORIZED),
+            )
+            for name in ("api-token-logout", "api-token-logout-all")
         ),
         # The schema and its docs describe the API, not its data: public.
         Url("api-schema", same(200, anonymous=200)),
@@ -1798,7 +1808,7 @@ ADMIN = [
             kwargs={"app_label": label},
             variant=label,
         )
-        for label in ("auth", "authtoken", "registry", "titles", "audit", "axes")
+        for label in ("auth", "knox", "registry", "titles", "audit", "axes")
     ),
     Url(
         "admin:auth_user_password_change",
@@ -1825,11 +1835,11 @@ ADMIN = [
         scoped=False,
     ),
     *_admin_model(
+        "knox",
         "authtoken",
-        "tokenproxy",
         lambda p: p.api_token,
         "superuser",
-        pk=lambda token: token.user_id,
+        pk=lambda token: token.digest,
     ),
     Url(
         "admin catch-all",

@@ -190,8 +190,10 @@ class Registration(models.Model):
     Indexes are kept to what queries need, since every evaluation rewrites the row and each
     index costs an entry per write: the entity is covered by `registration_once_a_year`, the ward
     and the province by the two composite indexes; a decision's registrations are found through
-    a partial index (most registrations have none). The creator and the evaluation result are
-    only ever looked up from the registration, so they have no index.
+    a partial index (most registrations have none). The API's cursor pages walk one more index
+    per scope (`reg_*_keyset`), whose columns never change once a row exists but its state. The
+    creator and the evaluation result are only ever looked up from the registration, so they
+    have no index.
     """
 
     entity = models.ForeignKey(
@@ -274,6 +276,12 @@ class Registration(models.Model):
             models.Index(
                 fields=["decision"], condition=Q(decision__isnull=False), name="reg_decision"
             ),
+            # The API's cursor pages (titles.api): a scope's rows in key order (year, kind,
+            # id), the state last so a `status` filter is checked inside the index.
+            models.Index(
+                fields=["province", "year", "kind", "id", "state"], name="reg_province_keyset"
+            ),
+            models.Index(fields=["ward", "year", "kind", "id", "state"], name="reg_ward_keyset"),
         ]
 
     def __str__(self) -> str:

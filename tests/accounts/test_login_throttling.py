@@ -128,6 +128,6 @@ def test_api_token_endpoint_is_throttled_too(client, alice):
 def test_api_token_still_issued_for_good_credentials(client, alice):
     response = client.post(TOKEN, {"username": "alice", "password": PASSWORD}, content_type=JSON)
     assert response.status_code == 200
-    assert len(response.json()["token"]) == 40
+    assert len(response.json()["token"]) == 64
     entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN)
     assert (entry.username, entry.detail) == ("alice", {"via": "api-token"})

@@ -9,12 +9,15 @@ OLD = "secret-pass-123"
 
 
 def test_validators_are_django_s_four():
+    """Django's four rules; the fifth entry refuses nothing and ends the user's API tokens when
+    a password changes (tests/accounts/test_api_tokens.py)."""
     names = [v["NAME"].rsplit(".", 1)[-1] for v in settings.AUTH_PASSWORD_VALIDATORS]
     assert names == [
         "UserAttributeSimilarityValidator",
         "MinimumLengthValidator",
         "CommonPasswordValidator",
         "NumericPasswordValidator",
+        "PasswordChangeEndsApiTokens",
     ]
 
 

@@ -17,7 +17,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -96,7 +96,7 @@ def api_data(registry_a, ward_b, province):
 
 @pytest.fixture
 def viewer_token(province, api_data) -> str:
-    return Token.objects.create(user=make_user("viewer", Role.VIEWER, province)).key
+    return AuthToken.objects.create(user=make_user("viewer", Role.VIEWER, province))[1]
 
 
 @pytest.fixture

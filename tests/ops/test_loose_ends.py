@@ -92,10 +92,10 @@ def test_private_answers_are_not_cached(client, carol, ward_a):
 
 
 def test_token_answers_are_not_cached(client, carol, ward_a):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=carol)
-    response = client.get("/api/v1/families/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = AuthToken.objects.create(user=carol)
+    response = client.get("/api/v1/families/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
