@@ -12,6 +12,9 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_array_type, build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
@@ -53,6 +56,20 @@ class _PeopleField(serializers.Field):
 
     def to_representation(self, value):
         return None if value is None else self.inner.to_representation(value)
+
+
+class _PeopleFieldSchema(OpenApiSerializerFieldExtension):
+    """In the schema a `_PeopleField` is its inner field, which may be null."""
+
+    target_class = _PeopleField
+
+    def map_serializer_field(self, auto_schema, direction):
+        inner = self.target.inner
+        if isinstance(inner, serializers.ManyRelatedField):  # codes read from a prefetched list
+            schema = build_array_type(build_basic_type(OpenApiTypes.STR))
+        else:
+            schema = auto_schema._map_serializer_field(inner, direction)
+        return {**schema, "nullable": True}
 
 
 class MemberSerializer(serializers.ModelSerializer):

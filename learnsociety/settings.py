@@ -300,6 +300,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several choice sets are called "kind": each its own enum name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TitleKindEnum": "registry.models.Kind",
+        "ProgrammeKindEnum": "programmes.models.ProgrammeKind",
+        "DeliveryKindEnum": "programmes.models.DeliveryKind",
+    },
 }
 
 # Logs: one JSON object per line on standard error, each with the request id (echoed to the
