@@ -260,6 +260,7 @@ def map_header(
                     name,
                     _("columns “%(first)s” and “%(second)s” both mean %(column)s")
                     % {"first": result.headers[name], "second": title, "column": name},
+                    title,
                 )
             )
         else:
@@ -640,11 +641,15 @@ def no_data_rows(report: ImportReport) -> None:
 
 
 def sort_errors(report: ImportReport, header: Header | None) -> None:
-    """By row, then by column as they stand in the file (file problems first)."""
+    """By row, then by column as they stand in the file (file problems first); each error's
+    `header` is set to its column's header as the file wrote it (the report shows that)."""
     if header is None:
         report.errors.sort(key=lambda e: e.row)
         return
     report.errors.sort(key=lambda e: (e.row, header.rank(e.column)))
+    for error in report.errors:
+        if not error.header:
+            error.header = header.headers.get(error.column, "")
 
 
 @dataclass(frozen=True)
