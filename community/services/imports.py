@@ -187,6 +187,16 @@ _COUNT_HELP = gettext_lazy("A whole number, 0 or more.")
 _GROUP_HELP = gettext_lazy("The code of a group or club entered before.")
 
 
+# The services as the guide lists them: the apps by their own names, the rest in Vietnamese.
+_SERVICE_NAMES = (
+    "VNeID",
+    "iHanoi",
+    "eTax Mobile",
+    "VssID",
+    *(word for word in SERVICE_WORDS if not word.isascii()),
+)
+
+
 def _words(words: dict[str, str]) -> str:
     """The Vietnamese cell words of a choice column, for the template's guide."""
     return ", ".join(word for word in words if not word.isascii())
@@ -304,7 +314,7 @@ ACTIVITY_COLUMNS = _with_aliases(
         empty=[],
         example="VNeID; eTax Mobile",
         allowed=format_lazy(
-            "{} {}", gettext_lazy("Services separated by “;”:"), ", ".join(SERVICE_WORDS)
+            "{} {}", gettext_lazy("Services separated by “;”:"), ", ".join(_SERVICE_NAMES)
         ),
     ),
     Column("dossiers", _count, required=False, empty=0, example=3, allowed=_COUNT_HELP),

@@ -131,6 +131,7 @@ class ExtraColumns:
     missing_key: str | Promise  # the reason for a header that is only the prefix
     same_key: str | Promise  # the reason for two headers with one key (%(first)s, %(second)s)
     allowed: str | Promise = ""  # what they take, in the template's guide
+    header: str | Promise = ""  # how the template's guide names them (else `label`)
 
     def key_of(self, header: str) -> str | None:
         """The key of a header of these columns ("c.F1" -> "F1"); None for other headers."""
