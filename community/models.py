@@ -39,7 +39,8 @@ class Service(models.TextChoices):
 
     VNEID = "vneid", "VNeID"
     IHANOI = "ihanoi", "iHanoi"
-    ETAX = "etax", "eTax Mobile"
+    # The app's own name, kept as the tax office writes it (the catalogue gives it unchanged).
+    ETAX = "etax", _("eTax Mobile")
     VSSID = "vssid", "VssID"
     PUBLIC_PORTAL = "public_portal", _("public service portal")
     BINHDANHOCVUSO = "binhdanhocvuso", _("Digital Literacy for All platform")

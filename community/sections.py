@@ -19,7 +19,7 @@ LABELS = {
 
 
 def register_sections() -> None:
-    from community.services.imports import COLUMNS_HELP, KINDS, community_import
+    from community.services.imports import COLUMNS_HELP, IMPORT_KINDS, KINDS, community_import
 
     for kind in KINDS:
         register_kind(
@@ -29,6 +29,7 @@ def register_sections() -> None:
                 run=lambda *, _kind=kind, **kwargs: community_import(kind=_kind, **kwargs),
                 done_url=lambda: reverse("group_list"),
                 columns=COLUMNS_HELP[kind],
+                spec=IMPORT_KINDS[kind],
             )
         )
     register_dashboard_tab(

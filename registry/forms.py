@@ -281,7 +281,10 @@ class SpreadsheetUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (UTF-8) or Excel (.xlsx), with one header row."),
+        help_text=_(
+            "CSV (UTF-8) or Excel (.xlsx). The row of column headers may stand below title "
+            "rows; headers may be in Vietnamese, as in the template."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
     )
 

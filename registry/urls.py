@@ -26,7 +26,7 @@ urlpatterns = [
     path("wards/before-2025/<str:code>/", views.ward_before_2025, name="ward_before_2025"),
     path("registry/import/", views.registry_import, name="registry_import"),
     path(
-        "registry/import/template/<kind:kind>/",
+        "registry/import/template/<slug:kind>/",
         views.registry_import_template,
         name="registry_import_template",
     ),

@@ -27,15 +27,15 @@ from registry.forms import (
     ImportForm,
     ListFilterForm,
     WardPickForm,
-    kind_choices,
+    import_kind_choices,
     kind_label,
     kind_name,
 )
 from registry.imports.kinds import registered_kind, registered_kinds
+from registry.imports.templates import template_header
 from registry.models import AdministrativeUnit
 from registry.paging import InvalidCursor, keyset_page
 from registry.services import entities as entity_services
-from registry.services import imports
 
 LIST_PAGE_SIZE = 50
 _COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
@@ -344,18 +344,39 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 
 
 def _templates() -> dict:
-    """The upload page's template links: (kind slug, label) for each kind, as its select."""
-    return {"templates": kind_choices()}
+    """The upload page's template links, (kind name, label) for each kind it takes in the
+    select's order, and the help's columns of each kind: (header the template writes, contract
+    name, required) for every column."""
+    templates = []
+    columns_help = []
+    for slug, label in import_kind_choices():
+        registered = registered_kind(slug)
+        if registered is None or registered.spec is None:
+            continue
+        templates.append((slug, label))
+        columns_help.append(
+            {
+                "label": label,
+                "columns": [
+                    (template_header(column), column.name, column.required)
+                    for column in registered.spec.columns
+                ],
+            }
+        )
+    return {"templates": templates, "columns_help": columns_help}
 
 
 @login_required
 @require_GET
 def registry_import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    """The template workbook of one kind of registry file."""
+    """The template workbook of one kind of file the upload page takes (404 for another)."""
     require_registry_edit(request.user)
+    registered = registered_kind(kind)
+    if registered is None or registered.spec is None:
+        raise Http404
     with translation.override("vi"):
-        title = str(kind_label(kind))
-    return uploads.template_download(request, imports.IMPORT_KINDS[kind], title=title)
+        title = str(kind_label(kind) if kind in selectors.KIND_SLUGS else registered.label)
+    return uploads.template_download(request, registered.spec, title=title)
 
 
 def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
@@ -399,5 +420,6 @@ def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> H
 
 
 def _other_kinds() -> dict:
-    """The kinds of file the apps above the registry added, for the page's list of columns."""
-    return {"other_kinds": [k for k in registered_kinds() if k.columns]}
+    """The kinds of file the apps above the registry added without column specs, for the
+    page's list of columns (a kind with specs is listed from them, `_templates`)."""
+    return {"other_kinds": [k for k in registered_kinds() if k.columns and k.spec is None]}

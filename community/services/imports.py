@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -178,6 +179,27 @@ def _codes(cell: Cell) -> list[str]:
 # --- Columns -----------------------------------------------------------------------------------
 
 _WARD = ward_column()
+# What the columns take, in the template's guide (`registry.imports.templates`).
+_CODE_HELP = gettext_lazy("The code of the record in the commune/ward, unique in it.")
+_TEXT_HELP = gettext_lazy("Text.")
+_DATE_HELP = gettext_lazy("A date (dd/mm/yyyy).")
+_COUNT_HELP = gettext_lazy("A whole number, 0 or more.")
+_GROUP_HELP = gettext_lazy("The code of a group or club entered before.")
+
+
+# The services as the guide lists them: the apps by their own names, the rest in Vietnamese.
+_SERVICE_NAMES = (
+    "VNeID",
+    "iHanoi",
+    "eTax Mobile",
+    "VssID",
+    *(word for word in SERVICE_WORDS if not word.isascii()),
+)
+
+
+def _words(words: dict[str, str]) -> str:
+    """The Vietnamese cell words of a choice column, for the template's guide."""
+    return ", ".join(word for word in words if not word.isascii())
 
 
 def _with_aliases(aliases: dict[str, tuple[str, ...]], *columns: Column) -> tuple[Column, ...]:
@@ -194,12 +216,30 @@ GROUP_COLUMNS = _with_aliases(
         "leader_name": ("Trưởng nhóm", "Chủ nhiệm", "Người phụ trách"),
     },
     _WARD,
-    Column("code", _text(Group, "code")),
-    Column("name", _text(Group, "name")),
-    Column("group_type", cells.choice(GROUP_TYPE_WORDS)),
-    Column("community", _text(Group, "code"), required=False),
-    Column("founded", _date, required=False),
-    Column("leader_name", _text(Group, "leader_name"), required=False, empty=""),
+    Column("code", _text(Group, "code"), example="CLB01", allowed=_CODE_HELP),
+    Column("name", _text(Group, "name"), example="CLB Bình dân học vụ số", allowed=_TEXT_HELP),
+    Column(
+        "group_type",
+        cells.choice(GROUP_TYPE_WORDS),
+        example="CLB phát triển cộng đồng",
+        allowed=_words(GROUP_TYPE_WORDS),
+    ),
+    Column(
+        "community",
+        _text(Group, "code"),
+        required=False,
+        example="TDP01",
+        allowed=gettext_lazy("The code of a residential area entered before."),
+    ),
+    Column("founded", _date, required=False, example="15/03/2025", allowed=_DATE_HELP),
+    Column(
+        "leader_name",
+        _text(Group, "leader_name"),
+        required=False,
+        empty="",
+        example="Nguyễn Thị Lan",
+        allowed=_TEXT_HELP,
+    ),
 )
 MEMBER_COLUMNS = _with_aliases(
     {
@@ -212,13 +252,25 @@ MEMBER_COLUMNS = _with_aliases(
         "left": ("Ngày rời", "Ngày thôi tham gia"),
     },
     _WARD,
-    Column("group", _text(Group, "code")),
-    Column("code", _text(Member, "code")),
-    Column("full_name", _text(Member, "full_name")),
-    Column("citizen", _text(Member, "code"), required=False),
-    Column("role", _text(Member, "role"), required=False, empty=""),
-    Column("joined", _date, required=False),
-    Column("left", _date, required=False),
+    Column("group", _text(Group, "code"), example="CLB01", allowed=_GROUP_HELP),
+    Column("code", _text(Member, "code"), example="TV001", allowed=_CODE_HELP),
+    Column("full_name", _text(Member, "full_name"), example="Trần Văn Bình", allowed=_TEXT_HELP),
+    Column(
+        "citizen",
+        _text(Member, "code"),
+        required=False,
+        allowed=gettext_lazy("The code of a citizen entered before (may be left blank)."),
+    ),
+    Column(
+        "role",
+        _text(Member, "role"),
+        required=False,
+        empty="",
+        example="Thành viên",
+        allowed=_TEXT_HELP,
+    ),
+    Column("joined", _date, required=False, example="01/04/2025", allowed=_DATE_HELP),
+    Column("left", _date, required=False, allowed=_DATE_HELP),
 )
 ACTIVITY_COLUMNS = _with_aliases(
     {
@@ -234,16 +286,46 @@ ACTIVITY_COLUMNS = _with_aliases(
         "note": ("Ghi chú",),
     },
     _WARD,
-    Column("group", _text(Group, "code")),
-    Column("ref", _text(Activity, "ref")),
-    Column("date", _past_date),
-    Column("activity_type", cells.choice(ACTIVITY_TYPE_WORDS)),
-    Column("participants", _count),
-    Column("people_helped", _count, required=False),
-    Column("services", _services, required=False, empty=[]),
-    Column("dossiers", _count, required=False, empty=0),
-    Column("citizens", _codes, required=False, empty=[]),
-    Column("note", cells.text(2000), required=False, empty=""),
+    Column("group", _text(Group, "code"), example="CLB01", allowed=_GROUP_HELP),
+    Column(
+        "ref",
+        _text(Activity, "ref"),
+        example="HD001",
+        allowed=gettext_lazy("The activity's own code in the group, unique in it."),
+    ),
+    Column(
+        "date",
+        _past_date,
+        example="20/04/2025",
+        allowed=gettext_lazy("A date (dd/mm/yyyy), not in the future."),
+    ),
+    Column(
+        "activity_type",
+        cells.choice(ACTIVITY_TYPE_WORDS),
+        example="lớp học",
+        allowed=_words(ACTIVITY_TYPE_WORDS),
+    ),
+    Column("participants", _count, example=25, allowed=_COUNT_HELP),
+    Column("people_helped", _count, required=False, example=10, allowed=_COUNT_HELP),
+    Column(
+        "services",
+        _services,
+        required=False,
+        empty=[],
+        example="VNeID; eTax Mobile",
+        allowed=format_lazy(
+            "{} {}", gettext_lazy("Services separated by “;”:"), ", ".join(_SERVICE_NAMES)
+        ),
+    ),
+    Column("dossiers", _count, required=False, empty=0, example=3, allowed=_COUNT_HELP),
+    Column(
+        "citizens",
+        _codes,
+        required=False,
+        empty=[],
+        allowed=gettext_lazy("Codes of citizens entered before, separated by “;”."),
+    ),
+    Column("note", cells.text(2000), required=False, empty="", allowed=_TEXT_HELP),
 )
 
 IMPORT_KINDS: dict[str, ImportKind] = {

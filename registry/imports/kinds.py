@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.imports.report import ImportReport
+
+if TYPE_CHECKING:
+    from registry.imports.pipeline import ImportKind
 
 # run(*, file, filename, dry_run, user=None, progress=None) -> ImportReport; with a `user` (the
 # web upload) it raises PermissionDenied for a user who may not import this kind.
@@ -23,14 +26,16 @@ Run = Callable[..., ImportReport]
 @dataclass(frozen=True)
 class RegisteredKind:
     """One kind of file: its name on the command line, what the upload page calls it, how it is
-    imported, where the page goes after a real import, and (for kinds outside the registry's
-    five) the columns the upload page's help lists."""
+    imported, where the page goes after a real import, (for kinds outside the registry's
+    five) the columns the upload page's help lists, and its column specs, from which the upload
+    page's template workbook is written (`registry.imports.templates`)."""
 
     name: str
     label: Any  # lazily translated plural ("Groups")
     run: Run
     done_url: Callable[[], str]
     columns: str = ""
+    spec: ImportKind | None = None
 
 
 _kinds: dict[str, RegisteredKind] = {}

@@ -131,6 +131,7 @@ class ExtraColumns:
     missing_key: str | Promise  # the reason for a header that is only the prefix
     same_key: str | Promise  # the reason for two headers with one key (%(first)s, %(second)s)
     allowed: str | Promise = ""  # what they take, in the template's guide
+    header: str | Promise = ""  # how the template's guide names them (else `label`)
 
     def key_of(self, header: str) -> str | None:
         """The key of a header of these columns ("c.F1" -> "F1"); None for other headers."""
@@ -260,6 +261,7 @@ def map_header(
                     name,
                     _("columns “%(first)s” and “%(second)s” both mean %(column)s")
                     % {"first": result.headers[name], "second": title, "column": name},
+                    title,
                 )
             )
         else:
@@ -640,11 +642,15 @@ def no_data_rows(report: ImportReport) -> None:
 
 
 def sort_errors(report: ImportReport, header: Header | None) -> None:
-    """By row, then by column as they stand in the file (file problems first)."""
+    """By row, then by column as they stand in the file (file problems first); each error's
+    `header` is set to its column's header as the file wrote it (the report shows that)."""
     if header is None:
         report.errors.sort(key=lambda e: e.row)
         return
     report.errors.sort(key=lambda e: (e.row, header.rank(e.column)))
+    for error in report.errors:
+        if not error.header:
+            error.header = header.headers.get(error.column, "")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ class RowError:
     row: int  # spreadsheet row number (as the file numbers it; 0 for a problem with the whole file)
     column: str  # the contract column, or an extra column's header as written ("" for the file)
     reason: str  # human message, already translated into the active language
+    # The column's header as the file wrote it ("Tổ dân phố" for `community`); "" when the file
+    # has no such column (a missing column, a file problem). Set when the errors are sorted.
+    header: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The column as the report names it: the file's own header, else the contract name."""
+        return self.header or self.column
 
 
 @dataclass
@@ -64,11 +72,14 @@ def summary(report: ImportReport) -> str:
 
 
 def describe_error(error: RowError) -> str:
-    """An error as the command prints it: "row N, column C: reason" (a file problem: the reason)."""
+    """An error as the command prints it: "row N, column C: reason" (a file problem: the reason).
+
+    C is the header as the file wrote it (the contract name for a column the file lacks).
+    """
     if error.row == 0:
         return error.reason
     return _("row %(row)d, column %(column)s: %(reason)s") % {
         "row": error.row,
-        "column": error.column,
+        "column": error.shown,
         "reason": error.reason,
     }

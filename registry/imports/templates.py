@@ -74,7 +74,7 @@ def _workbook(kind: ImportKind, *, ward: str) -> bytes:
     if kind.extra is not None:
         guide.append(
             [
-                kind.extra.label,
+                str(kind.extra.header or kind.extra.label),
                 kind.extra.label,
                 ", ".join(f"{prefix}…" for prefix in kind.extra.prefixes),
                 _("No"),

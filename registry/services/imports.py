@@ -577,5 +577,6 @@ def register_registry_kinds() -> None:
                 label=capfirst(KIND_MODELS[KIND_OF[kind]]._meta.verbose_name_plural),
                 run=lambda *, _kind=kind, **kwargs: registry_import(kind=_kind, **kwargs),
                 done_url=lambda _kind=kind: reverse("entity_list", kwargs={"kind": _kind}),
+                spec=IMPORT_KINDS[kind],
             )
         )

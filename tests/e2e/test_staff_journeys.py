@@ -124,7 +124,7 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     errors = report.locator("table.data tbody tr")
     expect(errors).to_have_count(1)
     expect(errors.locator("td").nth(0)).to_have_text("4")  # the spreadsheet's row, header = 1
-    expect(errors.locator("td").nth(1)).to_have_text("members")  # the contract's column name
+    expect(errors.locator("td").nth(1)).to_have_text("Số nhân khẩu")  # the header as written
     assert not Family.objects.filter(entity__ward=ward).exists()
     vietnamese.check()
 

@@ -23,7 +23,7 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from registry.imports.pipeline import HEADER_SEARCH_ROWS, references_find
-from registry.imports.report import ImportReport
+from registry.imports.report import ImportReport, describe_error
 from registry.imports.templates import template_header, template_workbook
 from registry.models import Citizen, Entity, Family, Kind
 from registry.services.imports import IMPORT_KINDS, KINDS, registry_import
@@ -464,3 +464,73 @@ def test_staff_upload_a_file_without_a_ward_column(client, alice, ward_a, areas)
     assert "Rows without a commune/ward code are for commune/ward 00070." in (
         response.content.decode()
     )
+
+
+# --- Errors name the column as the file wrote it -----------------------------------------------
+
+
+def test_an_error_names_the_column_by_the_file_s_own_header(ward_a, areas, alice):
+    report = families(csv_bytes([VI_HEADER, ["H1", "An", 4, "Tổ dân phô 3", ""]]), user=alice)
+    (error,) = report.errors
+    assert (error.row, error.column, error.header) == (2, "community", "Tổ dân phố")
+    assert describe_error(error).startswith("row 2, column Tổ dân phố: no residential area")
+
+
+def test_an_english_header_is_named_as_written_too(ward_a, areas):
+    header = ["ward", "code", "head_name", "members", "Community"]
+    report = families(csv_bytes([header, ["00070", "H1", "An", 4, "Tổ dân phô 3"]]))
+    (error,) = report.errors
+    assert (error.column, error.shown) == ("community", "Community")
+
+
+def test_a_missing_column_is_named_by_its_contract_name(ward_a, areas):
+    report = families(csv_bytes([VI_HEADER[:3], ["H1", "An", 4]]))
+    assert [(e.row, e.shown) for e in report.errors] == [(1, "ward"), (1, "community")]
+
+
+def test_two_headers_of_one_column_name_the_second(ward_a, areas, alice):
+    report = families(
+        csv_bytes([[*VI_HEADER, "Mã"], ["H1", "An", 4, "TDP01", "", "H1"]]), user=alice
+    )
+    (error,) = report.errors
+    assert (error.row, error.column, error.shown) == (1, "code", "Mã")
+
+
+def test_the_upload_page_names_the_column_as_the_file_wrote_it(client, alice, ward_a, areas):
+    client.force_login(alice)
+    client.cookies["django_language"] = "vi"
+    data = csv_bytes([VI_HEADER, ["H1", "An", 4, "Tổ dân phô 3", ""]])
+    file = SimpleUploadedFile("ho.csv", data)
+    response = client.post(
+        reverse("registry_import"),
+        {"step": "check", "kind": "families", "file": file},
+    )
+    html = response.content.decode()
+    assert '<td class="code" translate="no">Tổ dân phố</td>' in html
+    assert '<td class="code" translate="no">community</td>' not in html
+
+
+def test_the_command_names_the_column_as_the_file_wrote_it(ward_a, areas, tmp_path):
+    path = _write(tmp_path / "ho.csv", [VI_HEADER, ["H1", "An", 4, "Tổ dân phô 3", ""]])
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_registry",
+            path,
+            "--kind=families",
+            "--ward=00070",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    assert "row 2, column Tổ dân phố: no residential area" in err.getvalue()
+
+
+def test_the_upload_help_lists_the_vietnamese_headers(client, alice, ward_a):
+    client.force_login(alice)
+    client.cookies["django_language"] = "vi"
+    html = client.get(reverse("registry_import")).content.decode()
+    for kind, spec in IMPORT_KINDS.items():
+        for column in spec.columns:
+            assert template_header(column) in html, (kind, column.name)
+    assert "một dòng tiêu đề" not in html
+    assert "có thể nằm dưới các dòng tiêu đề văn bản" in html

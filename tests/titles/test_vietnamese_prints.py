@@ -240,3 +240,50 @@ def test_dates_and_numbers_are_written_the_vietnamese_way(client, bob, carol, wa
     texts = [c.value for s in workbook.worksheets for r in s.iter_rows() for c in r]
     today = timezone.localdate().strftime("%d/%m/%Y")
     assert any(isinstance(t, str) and today in t for t in texts)
+
+
+def test_the_slip_sheet_and_its_confirmation_have_no_untranslated_english(client, alice, ward_a):
+    area = make_community(ward_a, code="TDP2", name="Tổ dân phố Hai")
+    for i, name in enumerate(SHUFFLED[:3]):
+        family = make_family(ward_a, code=f"HGS{i:03d}", head_name=name, community=area)
+        registration(family.entity, year=YEAR, state=State.REGISTERED)
+    client.force_login(alice)
+    path = f"/titles/registrations/areas/{area.entity_id}/slips/"
+    pages = {
+        "slip sheet confirmation": client.get(path, {"year": YEAR}),
+        "slip sheet": client.post(path, {"year": YEAR}),
+        "code page": client.get("/titles/s/"),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        html = response.content.decode()
+        assert '<html lang="vi">' in html, where
+        _no_english(_texts(html), where)
+    assert pages["slip sheet"].content.decode().count("<svg") >= 3  # one QR code a slip
+
+
+def _template_texts(data: bytes) -> list[str]:
+    """The cells a ward office reads in a template workbook, but the guide's column of contract
+    names (the English names a file may use instead of the Vietnamese headers)."""
+    book = load_workbook(io.BytesIO(data))
+    texts = [sheet.title for sheet in book.worksheets]
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if sheet is book.worksheets[1] and cell.column == 2 and cell.row > 1:
+                    continue
+                if isinstance(cell.value, str):
+                    texts.append(cell.value)
+    return texts
+
+
+def test_the_template_workbooks_have_no_untranslated_english(client, alice, ward_a):
+    from registry.imports.kinds import kind_names
+
+    client.force_login(alice)
+    for name in kind_names():
+        response = client.get(f"/registry/import/template/{name}/")
+        assert response.status_code == 200, name
+        _no_english(_template_texts(response.content), f"template {name}")
+    response = client.get("/titles/registrations/import/template/")
+    _no_english(_template_texts(response.content), "template registrations")

@@ -227,6 +227,7 @@ REGISTRATIONS = ImportKind(
     extra=ExtraColumns(
         prefixes=EVIDENCE_PREFIXES,
         label="c.<CRITERION>",
+        header=gettext_lazy("tc.<criterion code>"),
         missing_key=gettext_lazy("an evidence column needs a criterion code, like c.F1"),
         same_key=gettext_lazy("columns “%(first)s” and “%(second)s” are the same criterion"),
         allowed=gettext_lazy(

@@ -414,7 +414,8 @@ def targets_load_defaults() -> ImportReport:
         report.rows += file_report.rows
         report.notes += [f"{path.name}: {note}" for note in file_report.notes]
         report.errors += [
-            RowError(e.row, e.column, f"{path.name}: {e.reason}") for e in file_report.errors
+            RowError(e.row, e.column, f"{path.name}: {e.reason}", e.header)
+            for e in file_report.errors
         ]
         if file_report.errors:
             continue
