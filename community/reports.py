@@ -3,7 +3,8 @@ with `registry.sections.register_report_sheets`, written after the titles' sheet
 
 The same rows as `activity_rollup` and the dashboard (`community.selectors.rollup_rows`), with
 the reach against the `digital_reach` target: first the unit by type of group and its total,
-then, for a province, each commune/ward's total. No cell starts a formula.
+then, for a province, each commune/ward's total. The sheet is framed, formatted and set up for
+printing as the titles' sheets are (`titles.reports.framed_sheet`); no cell starts a formula.
 """
 
 from __future__ import annotations
@@ -11,23 +12,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from community.models import ALL_TYPES, GroupType
 from community.selectors import rollup_rows, rollup_units
 from registry.models import AdministrativeUnit, RollupLevel
 from titles.dashboard import STATUS_LABELS
 from titles.models import DIGITAL_REACH
-from titles.reports import neutralise
+from titles.reports import framed_sheet
 from titles.selectors import target_status, targets_for
 
 SHEET_NAME = "Nhóm - Bình dân học vụ số"
-_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _FIGURES = (
     "groups",
     "members",
@@ -127,33 +125,18 @@ def write_groups_sheet(workbook: Workbook, *, user, unit_code: str, year: int) -
                 target = targets.get((ids[row["unit_code"]], DIGITAL_REACH))
                 rows.append((_cells(row, row["unit_name"], target), False))
 
-    ws = workbook.create_sheet(SHEET_NAME)
-    ws.cell(row=1, column=1, value=neutralise(f"{unit.name} ({unit.code})")).font = Font(bold=True)
-    title = _("Groups and digital literacy in %(year)s") % {"year": year}
-    ws.cell(row=2, column=1, value=neutralise(title.upper())).font = Font(bold=True, size=14)
-    exported = formats.date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
-    ws.cell(row=3, column=1, value=neutralise(_("Exported on %(date)s") % {"date": exported}))
-    header_row = 5
-    for column, header in enumerate(_headers(), start=1):
-        cell = ws.cell(row=header_row, column=column, value=neutralise(header))
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-    for offset, (values, is_total) in enumerate(rows, start=1):
-        for column, value in enumerate([offset, *values], start=1):
-            cell = ws.cell(
-                row=header_row + offset,
-                column=column,
-                value=neutralise(value) if isinstance(value, str) else value,
-            )
-            if column == 12:
-                cell.number_format = "0.0%"
-            elif 4 <= column <= 11:
-                cell.number_format = "#,##0"
-            if is_total:
-                cell.font = Font(bold=True)
-                cell.fill = _TOTAL_FILL
-    for column, width in zip(
-        "ABCDEFGHIJKLMN", (6, 10, 36, 10, 10, 10, 12, 12, 12, 12, 10, 12, 12, 16), strict=True
-    ):
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    framed_sheet(
+        workbook,
+        name=SHEET_NAME,
+        user=user,
+        unit_code=unit.code,
+        year=year,
+        title=_("Groups and digital literacy in %(year)s") % {"year": year},
+        subject=_("By type of group"),
+        headers=_headers(),
+        widths=(6, 10, 36, 10, 10, 10, 12, 12, 12, 12, 10, 12, 12, 16),
+        rows=[[number, *values] for number, (values, _total) in enumerate(rows, start=1)],
+        total_rows=[index for index, (_values, is_total) in enumerate(rows) if is_total],
+        count_columns=range(4, 12),
+        rate_columns=[12],
+    )

@@ -1,5 +1,6 @@
 """The programmes' sheet of the Excel report: each programme of the report's province (or of
-the ward's province, with the ward's own deliveries) with its figures from the summary."""
+the ward's province, with the ward's own deliveries) with its figures from the summary, framed,
+formatted and set up for printing as the titles' sheets are (`titles.reports.framed_sheet`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from programmes import selectors
 from registry.models import AdministrativeUnit
-from titles.reports import neutralise
+from titles.reports import framed_sheet
 
 
 def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
@@ -24,8 +25,6 @@ def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
         return
     province = unit if unit.is_province else unit.parent
     ward = None if unit.is_province else unit
-    ws = workbook.create_sheet(_("Programmes")[:31])
-    ws.append([neutralise(_("Support programmes · %(unit)s") % {"unit": unit.name})])
     headers = [
         _("Code"),
         _("Programme"),
@@ -40,16 +39,16 @@ def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
         _("Beneficiaries"),
         _("Deliveries"),
     ]
-    ws.append(headers)
+    rows = []
     for row in selectors.dashboard_rows(user=user, province=province, ward=ward):
         p = row["programme"]
         if p.starts.year > year or (p.ends is not None and p.ends.year < year):
             continue
-        ws.append(
+        rows.append(
             [
-                neutralise(p.code),
-                neutralise(p.name),
-                neutralise(p.organiser),
+                p.code,
+                p.name,
+                p.organiser,
                 str(p.get_kind_display()),
                 p.starts,
                 p.ends,
@@ -61,11 +60,17 @@ def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
                 row["deliveries"],
             ]
         )
-    for cells in ws.iter_cols(min_col=7, max_col=12, min_row=3):
-        for cell in cells:
-            cell.number_format = "#,##0"
-    for cells in ws.iter_cols(min_col=5, max_col=6, min_row=3):
-        for cell in cells:
-            cell.number_format = "DD/MM/YYYY"
-    ws.column_dimensions["B"].width = 40
-    ws.column_dimensions["C"].width = 30
+    framed_sheet(
+        workbook,
+        name=_("Programmes")[:31],
+        user=user,
+        unit_code=unit.code,
+        year=year,
+        title=_("%(title)s %(year)s") % {"title": _("Support programmes"), "year": year},
+        subject=_("Support programmes: money raised and delivered, meals and children reached"),
+        headers=headers,
+        widths=(12, 40, 30, 14, 12, 12, 16, 16, 16, 12, 14, 12),
+        rows=rows,
+        count_columns=range(7, 13),
+        date_columns=(5, 6),
+    )

@@ -16,7 +16,9 @@ table's header row repeated on every page, the reporting association's letterhea
 as the printed lists, `titles.paper`) above the title and its signature block ("Người lập
 biểu", "Chủ tịch") under the table. Counts and rates carry the Vietnamese locale in their number
 formats (`[$-42A]`); the separators themselves come from the reader's regional settings (a
-computer set to Vietnamese shows 1.234 and 39,3%). Dates are written dd/mm/yyyy.
+computer set to Vietnamese shows 1.234 and 39,3%). Dates are written dd/mm/yyyy. The other
+areas of work (`registry.sections.register_report_sheets`) write their sheets through
+`framed_sheet`, so that they follow the same rules.
 
 Nothing a user typed ever becomes a formula: every text cell passes through `neutralise`.
 """
@@ -26,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -89,6 +91,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 VI_LOCALE = "[$-42A]"
 COUNT_FORMAT = VI_LOCALE + "#,##0"
 RATE_FORMAT = VI_LOCALE + "0.0%"
+DATE_FORMAT = "dd/mm/yyyy"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="999999")
@@ -395,6 +398,14 @@ def _figure_headers() -> list[str]:
 _FIGURE_WIDTHS = [12, 12, 13, 12, 14, 14, 12, 16]
 
 
+def _figure_formats(*, after: int) -> dict[str, range]:
+    """The count and rate columns of `_figures` placed after `after` other columns."""
+    return {
+        "count_columns": range(after + 1, after + 5),
+        "rate_columns": range(after + 5, after + 7),
+    }
+
+
 def _side(ws: Worksheet, *, row: int, side: str, width: int, value: str, font: Font) -> None:
     """`value` across the left or right `SIDE_COLUMNS` of a table `width` columns wide."""
     span = SIDE_COLUMNS[side]
@@ -423,7 +434,11 @@ def _letterhead(unit: ReportUnit) -> paper.Letterhead:
     )
 
 
-def _title_block(ws: Worksheet, *, unit: ReportUnit, year: int, subject: str, width: int) -> None:
+def _report_title(year: int) -> str:
+    return _("Report on building learning models in %(year)s") % {"year": year}
+
+
+def _title_block(ws: Worksheet, *, unit: ReportUnit, title: str, subject: str, width: int) -> None:
     """The letterhead (rows 1–3), then the report's title, unit, subject and export date."""
     head = _letterhead(unit)
     bold = Font(bold=True)
@@ -436,7 +451,6 @@ def _title_block(ws: Worksheet, *, unit: ReportUnit, year: int, subject: str, wi
         unit_line = f"{unit.name} ({unit.code})"
     else:
         unit_line = f"{unit.name} ({unit.code}) — {unit.province_name}"
-    title = _("Report on building learning models in %(year)s") % {"year": year}
     _across(ws, row=TITLE_ROW, width=width, value=title.upper(), font=Font(bold=True, size=14))
     _across(ws, row=TITLE_ROW + 1, width=width, value=unit_line, font=bold)
     _across(ws, row=TITLE_ROW + 2, width=width, value=subject, font=Font(italic=True))
@@ -475,40 +489,121 @@ def _print_setup(ws: Worksheet) -> None:
 
 
 def _table(
-    ws: Worksheet, *, headers: list[str], widths: list[int], rows: list[list[Any]], total: int
+    ws: Worksheet,
+    *,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Sequence[Sequence[Any]],
+    total_rows: Collection[int],
+    count_columns: Collection[int],
+    rate_columns: Collection[int],
+    date_columns: Collection[int],
 ) -> None:
-    """Header row and data rows, the last `total` of them totals (bold), then the signature
-    block two rows below the table, and the sheet's print settings.
+    """Header row and data rows (those at the indexes `total_rows` are totals, in bold), then
+    the signature block two rows below the table, and the sheet's print settings.
 
-    The figure columns are the last eight: four counts, two rates, the target and the status.
+    Columns are numbered from 1, as Excel counts them.
     """
+    formats_by_column = {
+        **dict.fromkeys(date_columns, DATE_FORMAT),
+        **dict.fromkeys(count_columns, COUNT_FORMAT),
+        **dict.fromkeys(rate_columns, RATE_FORMAT),
+    }
     for column, header in enumerate(headers, start=1):
         cell = ws.cell(row=HEADER_ROW, column=column, value=neutralise(header))
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.border = _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    last = len(headers)
-    count_columns = set(range(last - 7, last - 3))
-    rate_columns = {last - 3, last - 2}
     for offset, values in enumerate(rows):
         row = FIRST_DATA_ROW + offset
-        is_total = offset >= len(rows) - total
+        is_total = offset in total_rows
         for column, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=column, value=_value(value))
             cell.border = _BORDER
-            if column in rate_columns:
-                cell.number_format = RATE_FORMAT
-            elif column in count_columns:
-                cell.number_format = COUNT_FORMAT
+            if column in formats_by_column:
+                cell.number_format = formats_by_column[column]
             if is_total:
                 cell.font = Font(bold=True)
                 cell.fill = _TOTAL_FILL
     for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
-    _signature_block(ws, row=FIRST_DATA_ROW + len(rows) + 1, width=last)
+    _signature_block(ws, row=FIRST_DATA_ROW + len(rows) + 1, width=len(headers))
     _print_setup(ws)
+
+
+def _framed(
+    workbook: Workbook,
+    *,
+    name: str,
+    unit: ReportUnit,
+    title: str,
+    subject: str,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Sequence[Sequence[Any]],
+    total_rows: Collection[int] = (),
+    count_columns: Collection[int] = (),
+    rate_columns: Collection[int] = (),
+    date_columns: Collection[int] = (),
+) -> Worksheet:
+    ws = workbook.create_sheet(name)
+    _title_block(ws, unit=unit, title=title, subject=subject, width=len(headers))
+    _table(
+        ws,
+        headers=headers,
+        widths=widths,
+        rows=rows,
+        total_rows=total_rows,
+        count_columns=count_columns,
+        rate_columns=rate_columns,
+        date_columns=date_columns,
+    )
+    return ws
+
+
+def framed_sheet(
+    workbook: Workbook,
+    *,
+    name: str,
+    user,
+    unit_code: str,
+    year: int,
+    subject: str,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    total_rows: Collection[int] = (),
+    count_columns: Collection[int] = (),
+    rate_columns: Collection[int] = (),
+    date_columns: Collection[int] = (),
+) -> Worksheet:
+    """Add a sheet `name` framed as every sheet of the report is, for any area of work.
+
+    The reporting association's letterhead and the title block (`title`, by default the
+    titles' report title for `year`; the unit; `subject`; the export date), the table (`headers`
+    at `HEADER_ROW`, `rows` from `FIRST_DATA_ROW`, text neutralised, those at the 0-based
+    indexes `total_rows` in bold as totals), the signature block and the print settings.
+    `count_columns`, `rate_columns` (fractions: 0.5 shows as 50,0%) and `date_columns` are
+    numbered from 1 and get `COUNT_FORMAT`, `RATE_FORMAT` and `DATE_FORMAT`. `unit_code` is the
+    province or commune/ward of the report, in the user's scope (else Http404).
+    """
+    return _framed(
+        workbook,
+        name=name,
+        unit=report_unit(user=user, unit_code=unit_code),
+        title=_report_title(year) if title is None else title,
+        subject=subject,
+        headers=headers,
+        widths=widths,
+        rows=rows,
+        total_rows=total_rows,
+        count_columns=count_columns,
+        rate_columns=rate_columns,
+        date_columns=date_columns,
+    )
 
 
 Progress = Callable[[int, int], None]
@@ -530,37 +625,39 @@ def report_workbook(*, user, unit_code: str, year: int, progress: Progress | Non
     summary, sheets = report_sheets(user=user, unit=unit, year=year)
     progress(1, steps)
     workbook = Workbook()
-    ws = workbook.active
-    ws.title = SUMMARY_SHEET
-    headers = [_("No."), _("Title"), *_figure_headers()]
-    _title_block(ws, unit=unit, year=year, subject=_("Summary by title"), width=len(headers))
-    _table(
-        ws,
-        headers=headers,
+    workbook.remove(workbook.active)
+    title = _report_title(year)
+    _framed(
+        workbook,
+        name=SUMMARY_SHEET,
+        unit=unit,
+        title=title,
+        subject=_("Summary by title"),
+        headers=[_("No."), _("Title"), *_figure_headers()],
         widths=[6, 24, *_FIGURE_WIDTHS],
         rows=[[n, line.name, *_figures(line)] for n, line in enumerate(summary.values(), 1)],
-        total=0,
+        **_figure_formats(after=2),
     )
     for index, sheet in enumerate(sheets):
-        ws = workbook.create_sheet(SHEET_NAMES[sheet.kind])
-        headers = [_("No."), _("Code"), sheet.name_header, *_figure_headers()]
-        _title_block(ws, unit=unit, year=year, subject=sheet.subject, width=len(headers))
         rows = [[n, line.code, line.name, *_figures(line)] for n, line in enumerate(sheet.lines, 1)]
         rows.append(["", "", sheet.total.name, *_figures(sheet.total)])
-        _table(
-            ws,
-            headers=headers,
+        _framed(
+            workbook,
+            name=SHEET_NAMES[sheet.kind],
+            unit=unit,
+            title=title,
+            subject=sheet.subject,
+            headers=[_("No."), _("Code"), sheet.name_header, *_figure_headers()],
             widths=[6, 16, 36, *_FIGURE_WIDTHS],
             rows=rows,
-            total=1,
+            total_rows=[len(rows) - 1],
+            **_figure_formats(after=3),
         )
         progress(2 + index, steps)
     # The other areas of work (groups, programmes) add their sheets after the titles'.
     for write in report_sheet_writers():
         write(workbook, user=user, unit_code=unit.code, year=year)
-    workbook.properties.title = neutralise(
-        _("Report on building learning models in %(year)s") % {"year": year}
-    )
+    workbook.properties.title = neutralise(title)
     workbook.properties.creator = "learnsociety"
     buffer = io.BytesIO()
     workbook.save(buffer)

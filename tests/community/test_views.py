@@ -254,7 +254,13 @@ def test_upload_page_offers_groups_and_imports_them_after_a_dry_run(client, alic
 def test_excel_report_has_the_groups_sheet(team, residents, province, dave):
     from openpyxl import load_workbook
 
-    from titles.reports import report_workbook
+    from titles.reports import (
+        COUNT_FORMAT,
+        FIRST_DATA_ROW,
+        HEADER_ROW,
+        RATE_FORMAT,
+        report_workbook,
+    )
 
     activity_create(
         group=team,
@@ -266,12 +272,22 @@ def test_excel_report_has_the_groups_sheet(team, residents, province, dave):
     group_create(ward=team.ward, code="=CMD", name="=HYPERLINK(1)", group_type="other")
     workbook = load_workbook(io.BytesIO(report_workbook(user=dave, unit_code="01", year=YEAR)))
     ws = workbook["Nhóm - Bình dân học vụ số"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=6)]
+    assert [c.value for c in ws[HEADER_ROW]][:4] == ["No.", "Code", "Name", "Groups"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=FIRST_DATA_ROW)]
     by_name = {row[2]: row for row in rows}
     # The province by type, its total, then its ward's total.
     assert by_name["Mobile Digital Literacy for All team"][3:11] == [1, 0, 1, 2, 2, 0, 2, 2]
     assert by_name["All groups"][3:12] == [2, 0, 1, 2, 2, 0, 2, 2, 1.0]
     assert by_name["Phường Hoàn Kiếm"][1] == "00070"
+    # Framed and formatted as the titles' sheets: counts and rates in the Vietnamese formats,
+    # the unit's total in bold.
+    total = FIRST_DATA_ROW + [row[2] for row in rows].index("All groups")
+    assert ws.cell(total, 3).font.b and not ws.cell(total + 1, 3).font.b
+    assert [ws.cell(total, c).number_format for c in (4, 11, 12)] == [
+        COUNT_FORMAT,
+        COUNT_FORMAT,
+        RATE_FORMAT,
+    ]
     for row in ws.iter_rows():
         for cell in row:
             assert not (isinstance(cell.value, str) and cell.value.startswith("="))

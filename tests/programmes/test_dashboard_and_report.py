@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from tests.factories import make_unit
 from tests.programmes.factories import make_contribution, make_delivery, make_programme
-from titles.reports import report_workbook
+from titles.reports import COUNT_FORMAT, DATE_FORMAT, FIRST_DATA_ROW, HEADER_ROW, report_workbook
 
 
 @pytest.fixture
@@ -44,3 +44,9 @@ def test_the_report_has_a_programmes_sheet(carol, programme):
     assert line[0] == "'=BUA"  # never a formula
     assert line[6:9] == [2_000_000, 68_000, 1_932_000]
     assert line[9] == 10
+    # Framed and formatted as the titles' sheets: the header row at HEADER_ROW, the dates
+    # dd/mm/yyyy and the amounts and counts in the Vietnamese number format.
+    assert sheet.cell(HEADER_ROW, 1).value == "Code"
+    row = FIRST_DATA_ROW + rows[FIRST_DATA_ROW - 1 :].index(line)
+    assert sheet.cell(row, 5).number_format == DATE_FORMAT
+    assert {sheet.cell(row, c).number_format for c in range(7, 13)} == {COUNT_FORMAT}

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from registry.models import Kind, RollupLevel
 from tests.factories import (
@@ -31,6 +32,7 @@ from titles.reports import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     SHEET_NAMES,
+    SIDE_COLUMNS,
     SUMMARY_SHEET,
     TITLE_ROW,
     neutralise,
@@ -42,6 +44,9 @@ from titles.services.rollups import rollups_refresh
 YEAR = 2025
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TITLE_SHEETS = [SHEET_NAMES[k] for k in ("family", "clan", "community", "unit", "citizen")]
+# The sheets the other areas of work add after the titles' (registered at start-up through
+# registry.sections): groups and digital literacy, then the support programmes.
+AREA_SHEETS = ["Nhóm - Bình dân học vụ số", "Programmes"]
 # Title-sheet columns (1-based): No., Code, Name, Entities, Registered, Recognised, Outstanding,
 # Rate, Registered rate, Target, Status.
 NAME, COUNTS, RATE, REG_RATE, TARGET, STATUS = 3, range(4, 8), 8, 9, 10, 11
@@ -153,7 +158,7 @@ def test_province_workbook_opens_with_the_forms_sheets(client, carol, world):
         "Đơn vị học tập",
         "Công dân học tập",
         # The sheets of the other areas of work, registered at start-up (registry.sections).
-        "Nhóm - Bình dân học vụ số",
+        *AREA_SHEETS,
     ]
     summary = workbook[SUMMARY_SHEET]
     assert summary.cell(TITLE_ROW, 1).value == "REPORT ON BUILDING LEARNING MODELS IN 2025"
@@ -522,12 +527,28 @@ def _merged_text(ws) -> dict[str, str]:
     }
 
 
+def _right_side(ws) -> tuple[str, str]:
+    """The first and last column letters of the right side of a sheet's letterhead and
+    signature block: the last `SIDE_COLUMNS["right"]` columns of its table."""
+    width = sum(1 for cell in ws[HEADER_ROW] if cell.value)
+    return get_column_letter(width - SIDE_COLUMNS["right"] + 1), get_column_letter(width)
+
+
+def test_the_right_side_spans_the_tables_last_columns(client, alice, world):
+    workbook = _workbook(_get(client, alice, unit="00070"))
+    assert _right_side(workbook[SUMMARY_SHEET]) == ("F", "J")
+    for name in TITLE_SHEETS:
+        assert _right_side(workbook[name]) == ("G", "K"), name
+    assert _right_side(workbook["Nhóm - Bình dân học vụ số"]) == ("J", "N")
+    assert _right_side(workbook["Programmes"]) == ("H", "L")
+
+
 def test_a_ward_report_carries_its_association_letterhead(client, alice, world):
     workbook = _workbook(_get(client, alice, unit="00070"))
     today = timezone.localdate()
+    assert workbook.sheetnames == [SUMMARY_SHEET, *TITLE_SHEETS, *AREA_SHEETS]
     for ws in workbook.worksheets:
-        last = "J" if ws.title == SUMMARY_SHEET else "K"
-        first_right = "F" if ws.title == SUMMARY_SHEET else "G"
+        first_right, last = _right_side(ws)
         merged = _merged_text(ws)
         assert merged["A1:C1"] == "HỘI KHUYẾN HỌC THÀNH PHỐ HÀ NỘI", ws.title
         assert merged["A2:C2"] == "HỘI KHUYẾN HỌC PHƯỜNG HOÀN KIẾM", ws.title
@@ -554,7 +575,7 @@ def test_every_table_is_followed_by_the_signature_block(client, dave, world, uni
         table = _table(ws)
         below = FIRST_DATA_ROW + len(table)
         assert all(c.value is None for c in ws[below]), ws.title  # one blank row
-        first_right = "F" if ws.title == SUMMARY_SHEET else "G"
+        first_right, _last = _right_side(ws)
         sign = below + 1
         assert ws[f"A{sign}"].value == "NGƯỜI LẬP BIỂU", ws.title
         assert ws[f"A{sign + 1}"].value == "(Ký, ghi rõ họ tên)", ws.title
