@@ -20,7 +20,15 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.utils import load_backend
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -75,7 +83,8 @@ def run(*, job_id: int) -> None:
     try:
         with translation.override(job.language or settings.LANGUAGE_CODE):
             try:
-                context = JobContext(job_id=job_id, user=job.owner, progress=_progress(job_id))
+                progress = _progress(job_id)
+                context = JobContext(job_id=job_id, user=job.owner, progress=progress)
                 outcome = function_of(job.kind)(job=context, **job.args)
             except JobRefused as exc:
                 _fail(job_id, [str(exc)])
@@ -90,6 +99,7 @@ def run(*, job_id: int) -> None:
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
                 result={"summary": outcome.summary, "notes": outcome.notes},
+                **progress.final(),
             )
             if finished and outcome.output is not None:
                 JobOutput.objects.create(
@@ -108,21 +118,64 @@ def _fail(job_id: int, errors: list[str]) -> None:
     )
 
 
-def _progress(job_id: int):
-    last = 0.0
+class _Progress:
+    """A job's `progress(done, total)`: written at most every _PROGRESS_EVERY seconds, and the
+    last figures kept for the job's end.
 
-    def progress(done: int, total: int | None) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last < _PROGRESS_EVERY and done != total:
-            return
-        last = now
+    A job that holds a transaction (an all-or-nothing action) must not write its own row in it:
+    nobody would see the figures before it ends, and on PostgreSQL the row would stay locked
+    against the heartbeat. There the figures go through a connection of their own, committed at
+    once; SQLite has one writer at a time, so they are written in the job's transaction and show
+    when it ends.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.last = 0.0
+        self.figures: tuple[int, int | None] | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
         done = max(0, min(done, total)) if total is not None else max(0, done)
-        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-            done=done, total=total, heartbeat_at=timezone.now()
-        )
+        self.figures = (done, total)
+        now = time.monotonic()
+        if now - self.last < _PROGRESS_EVERY and done != total:
+            return
+        self.last = now
+        if connection.in_atomic_block and connection.vendor == "postgresql":
+            self._write_aside(done, total)
+        else:
+            Job.objects.filter(pk=self.job_id, state=Job.State.RUNNING).update(
+                done=done, total=total, heartbeat_at=timezone.now()
+            )
 
-    return progress
+    def _write_aside(self, done: int, total: int | None) -> None:
+        aside = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(
+            dict(connection.settings_dict), DEFAULT_DB_ALIAS
+        )
+        try:
+            with aside.cursor() as cursor:
+                sql = (
+                    f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, "  # noqa: S608
+                    "heartbeat_at = %s WHERE id = %s AND state = %s"
+                )
+                cursor.execute(
+                    sql,
+                    [done, total, timezone.now(), self.job_id, Job.State.RUNNING],
+                )
+        except DatabaseError:  # figures are a courtesy: never stop the job for them
+            logger.warning("job %s: progress not written", self.job_id, exc_info=True)
+        finally:
+            aside.close()
+
+    def final(self) -> dict[str, int | None]:
+        """The last figures, for the update that finishes the job."""
+        if self.figures is None:
+            return {}
+        return {"done": self.figures[0], "total": self.figures[1]}
+
+
+def _progress(job_id: int) -> _Progress:
+    return _Progress(job_id)
 
 
 def stale_before() -> dt.datetime:
