@@ -191,6 +191,9 @@ def fail_stale(*, job_id: int | None = None) -> int:
     jobs = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=stale_before())
     if job_id is not None:
         jobs = jobs.filter(pk=job_id)
+    if not jobs.exists():
+        # Read first: on SQLite an UPDATE waits for the write lock a running job may hold.
+        return 0
     return jobs.update(
         state=Job.State.FAILED,
         finished_at=timezone.now(),
