@@ -188,29 +188,3 @@ def test_the_job_page_is_in_vietnamese(client, alice):
     page = client.get(reverse("job_status", args=[job.pk])).content.decode()
     assert "Xong" in page
     assert "Tải về count.txt" in page
-
-
-class _Undo(Exception):
-    pass
-
-
-@pytest.mark.django_db(transaction=True)
-def test_progress_of_a_job_inside_a_transaction_outlives_it_on_postgresql(alice):
-    """A job that holds a transaction around its work (the mass actions) still moves its bar on
-    PostgreSQL: the figures go through a connection of their own. SQLite, one writer at a time,
-    writes them in the job's transaction."""
-    from django.db import connection, transaction
-
-    job = Job.objects.create(
-        kind="tests.count", owner=alice, state=Job.State.RUNNING, heartbeat_at=timezone.now()
-    )
-    progress = jobs._progress(job.pk)
-    with pytest.raises(_Undo), transaction.atomic():
-        progress(5, 10)
-        raise _Undo
-    job.refresh_from_db()
-    if connection.vendor == "postgresql":
-        assert (job.done, job.total) == (5, 10)
-    else:
-        assert (job.done, job.total) == (0, None)
-    assert progress.final() == {"done": 5, "total": 10}
