@@ -1,7 +1,7 @@
 """An official's year-end review in a real browser: log in, evaluate, override a criterion with a
 reason, approve the batch, issue a decision, print a certificate. Evaluating, approving the batch
-and issuing the decision each go through their confirmation (read at 390 px and 1366 px), and
-come back to the queue as it was filtered.
+and issuing the decision each go through their confirmation (read at 390 px and 1366 px), run
+as a job whose page says what it did, and come back to the queue as it was filtered.
 
 The official switches the site to Vietnamese with the header's switch; every page is read for
 untranslated English (`vietnamese` fixture). Elements are found by id and name, not by their
@@ -82,6 +82,11 @@ def test_official_reviews_decides_and_prints(
     expect(page.locator("#confirm-counts tbody td")).to_have_text(["4"])
     vietnamese.check()
     page.click("#confirm-button")
+    # It runs as a job: its page says what it did and leads back to the queue.
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator(".job .notice").first).to_contain_text("4")
+    vietnamese.check()
+    page.click("#job-back")
     expect(page.locator("#count-evaluated .count")).to_have_text("4")
     expect(page.locator("#approve-all")).to_be_enabled()
     vietnamese.check()
@@ -123,6 +128,10 @@ def test_official_reviews_decides_and_prints(
         expect(page.locator("#confirm-cancel")).to_be_visible()
     vietnamese.check()
     page.click("#confirm-button")
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("#job-bar")).to_have_attribute("value", "100")
+    vietnamese.check()
+    page.click("#job-back")
     page.wait_for_url(lambda url: url == filtered)
     expect(page.locator("#count-approved .count")).to_have_text("4")
     expect(page.locator("#id_kind")).to_have_value("family")
@@ -140,6 +149,10 @@ def test_official_reviews_decides_and_prints(
     expect(page.locator("#confirmation")).to_contain_text(number)
     vietnamese.check()
     page.click("#confirm-button")
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator(".job .notice")).to_contain_text(number)
+    vietnamese.check()
+    page.click("#job-back")
     page.wait_for_url(lambda url: url == filtered)
     page.locator("#decisions a", has_text=number).click()
     expect(page.locator("#decision-number")).to_have_text(number)

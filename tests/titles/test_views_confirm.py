@@ -5,6 +5,8 @@ register a whole area: the confirmation shows what the action will do (counts by
 decision's list) and changes nothing; the confirmed POST does it and returns to the filtered list
 the user came from (`next`), a `next` of another site being ignored; in a signed-off year the
 confirmation and the action are refused with the sign-off message and no button is offered.
+Evaluate now, approve what passed and issue a decision run as background jobs (in-process
+here): their confirmed POST leads to the job's page, which shows the outcome and leads back.
 """
 
 import datetime
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from tests.factories import make_clan, make_community, make_family
 from tests.titles.factories import FAMILY_DOC, load, registration
+from tests.titles.job_pages import job_links, job_notes, job_page
 from titles.models import (
     Decision,
     Registration,
@@ -124,6 +127,7 @@ class Action:
     confirm: Callable  # (client, world, next) -> the confirmed POST's response
     back: str  # where it returns when no (or a foreign) `next` is given
     list: str  # the filtered list used as `next`
+    job: bool = False  # runs as a background job: the job's page leads back
 
 
 def _with_next(data: dict, next_: str | None) -> dict:
@@ -163,6 +167,7 @@ ACTIONS = {
         confirm=lambda c, w, n: c.post(reverse("ward_evaluate"), _evaluate_data(n, confirmed="1")),
         back=f"/titles/review/?ward=00070&year={YEAR}",
         list=QUEUE,
+        job=True,
     ),
     "approve all that passed": Action(
         user="bob",
@@ -172,6 +177,7 @@ ACTIONS = {
         ),
         back=f"/titles/review/?ward=00070&year={YEAR}",
         list=QUEUE,
+        job=True,
     ),
     # A decision's confirmation answers the form's POST: the chosen list is too long for a URL.
     "issue a decision": Action(
@@ -182,6 +188,7 @@ ACTIONS = {
         ),
         back="decision",
         list=QUEUE,
+        job=True,
     ),
     "sign off": Action(
         user="bob",
@@ -250,8 +257,11 @@ def test_the_confirmed_action_returns_to_the_filtered_list(client, request, worl
     action = ACTIONS[name]
     before = _snapshot()
     response = action.confirm(client, world, action.list)
-    assert response.status_code == 302, _text(response)[:500]
-    assert response["Location"] == action.list
+    if action.job:
+        assert action.list in job_links(job_page(client, response))
+    else:
+        assert response.status_code == 302, _text(response)[:500]
+        assert response["Location"] == action.list
     assert _snapshot() != before, f"{name}: nothing was done"
 
 
@@ -265,8 +275,13 @@ def test_a_foreign_next_is_ignored(client, request, world, name, foreign):
     page = html[html.index('id="confirmation"') :]  # the header's language switch aside
     assert "evil.example" not in page
     response = action.confirm(client, world, foreign)
-    assert response.status_code == 302
-    assert response["Location"] == _back(name, world)
+    if action.job:
+        page = job_page(client, response)
+        assert "evil.example" not in page.content.decode()
+        assert _back(name, world) in job_links(page)
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == _back(name, world)
 
 
 # --- what each confirmation counts --------------------------------------------------------------
@@ -283,7 +298,7 @@ def test_evaluate_now_counts_what_is_ready_by_title(client, bob, world):
     assert "No criteria set is in force for Learning Clan in 2025" in text
 
     response = ACTIONS["evaluate now"].confirm(client, world, None)
-    assert _messages(response)[0] == "Evaluated 5 registrations: 4 passed."
+    assert job_notes(job_page(client, response))[0] == "Evaluated 5 registrations: 4 passed."
     assert Registration.objects.get(pk=world.regs["p1"].pk).state == State.EVALUATED
     assert Registration.objects.get(pk=world.regs["n"].pk).state == State.REGISTERED
 
@@ -303,7 +318,7 @@ def test_approve_counts_what_passed_under_the_filters(client, bob, world, ward_a
     assert _counts(selected) == [("Learning Family", [1])]
 
     response = client.post(url, _approve_data(scope="selected", ids=ticked, confirmed="1"))
-    assert _messages(response) == ["Approved 1 registration."]
+    assert job_notes(job_page(client, response)) == ["Approved 1 registration."]
     states = dict(Registration.objects.values_list("pk", "state"))
     assert states[world.regs["e1"].pk] == State.APPROVED
     assert states[world.regs["e2"].pk] == State.EVALUATED
@@ -335,9 +350,11 @@ def test_a_decision_shows_the_registrations_it_will_recognise(client, bob, world
     assert 'name="number" value="12/QĐ-UBND"' in html
 
     response = ACTIONS["issue a decision"].confirm(client, world, QUEUE)
+    page = job_page(client, response)
     decision = Decision.objects.get()
     assert set(decision.registrations.values_list("pk", flat=True)) == set(listed)
-    assert _messages(response) == ["Decision 12/QĐ-UBND issued: 2 registrations recognised."]
+    assert job_notes(page) == ["Decision 12/QĐ-UBND issued: 2 registrations recognised."]
+    assert job_links(page) == [reverse("decision_detail", args=[decision.pk]), QUEUE]
 
 
 def test_a_decision_form_with_errors_comes_back_without_a_confirmation(client, bob, world):
@@ -456,9 +473,7 @@ def test_a_signed_off_year_offers_none_of_these_actions(client, alice, bob, worl
         assert f"/titles/registrations/{world.regs['e1'].pk}/{form}/" not in html
 
 
-def test_a_decided_registration_offers_no_confirmation_of_its_self_assessment(
-    client, alice, world
-):
+def test_a_decided_registration_offers_no_confirmation_of_its_self_assessment(client, alice, world):
     """Confirming self-assessed evidence applies to undecided registrations only."""
     approved = world.regs["a1"]
     Registration.objects.filter(pk=approved.pk).update(evidence_self_assessed=True)

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils import translation
 from registry.models import Role
 from tests.factories import make_clan, make_family, make_user
 from tests.titles.factories import FAMILY_DOC, load, registration
+from tests.titles.job_pages import job_links, job_notes, job_page
 from titles.models import Decision, Registration, State
 
 YEAR = 2025
@@ -95,12 +95,10 @@ def test_kind_filter_narrows_the_offer(client, bob, approved):
 def test_issue_a_decision(client, bob, approved, english):
     client.force_login(bob)
     response = _issue(client, [approved["an"], approved["binh"]], number=" 125/QĐ-UBND ")
+    page = job_page(client, response)
     decision = Decision.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("decision_detail", args=[decision.pk])
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Decision 125/QĐ-UBND issued: 2 registrations recognised."
-    ]
+    assert job_links(page) == [reverse("decision_detail", args=[decision.pk])]
+    assert job_notes(page) == ["Decision 125/QĐ-UBND issued: 2 registrations recognised."]
     assert (decision.number, decision.date, decision.year) == (
         "125/QĐ-UBND",
         datetime.date(2025, 12, 10),

@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from jobs.models import Job
 from registry.models import Role
 from tests.factories import make_clan, make_community, make_family, make_user
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load, registration
+from tests.titles.job_pages import job_links, job_notes, job_page
 from titles.models import Override, Registration, RegistrationEvent, State
 from titles.services.evaluate import registrations_evaluate
 from titles.services.review import ConcurrentChange
@@ -551,9 +553,12 @@ def test_evaluate_now(client, bob, ward_a, ward_b, english):
     other = registration(make_family(ward_b, code="B").entity, evidence={"F1": "1"})
     client.force_login(bob)
     response = _evaluate(client)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('review_queue')}?ward=00070&year={YEAR}"
-    assert _messages(response) == ["Evaluated 1 registration: 1 passed."]
+    page = job_page(client, response)
+    assert job_links(page) == [f"{reverse('review_queue')}?ward=00070&year={YEAR}"]
+    assert job_notes(page) == ["Evaluated 1 registration: 1 passed."]
+    job = Job.objects.get()
+    assert (job.kind, job.owner, job.scope_id) == ("titles.evaluate", bob, ward_a.pk)
+    assert job.done == job.total == 1
     mine.refresh_from_db()
     other.refresh_from_db()
     assert mine.state == State.EVALUATED and mine.passed is True
@@ -564,7 +569,7 @@ def test_evaluate_reports_missing_criteria(client, bob, ward_a, english):
     registration(make_family(ward_a).entity, state=State.SUBMITTED)  # no criteria set loaded
     client.force_login(bob)
     response = _evaluate(client)
-    assert _messages(response)[1] == (
+    assert job_notes(job_page(client, response))[1] == (
         "1 registration for Learning Family was not evaluated: no criteria set is in force "
         "for 2025."
     )
@@ -594,8 +599,8 @@ def test_approve_all_that_passed(client, bob, ward_a, regs, english):
     registrations_evaluate(year=YEAR)
     client.force_login(bob)
     response = _approve_passed(client, scope="all")
-    assert response.status_code == 302
-    assert _messages(response) == ["Approved 2 registrations."]
+    assert job_notes(job_page(client, response)) == ["Approved 2 registrations."]
+    assert Job.objects.get().done == 2
     states = dict(Registration.objects.values_list("entity__code", "state"))
     assert states == {"P": "approved", "P2": "approved", "N": "evaluated", "M": "evaluated"}
     assert second.events.filter(to_state="approved", user=bob).exists()
@@ -607,7 +612,7 @@ def test_approve_selected_that_passed(client, bob, ward_a, regs, english):
     client.force_login(bob)
     # A failing one ticked by hand (or a forged id) is simply not approved.
     response = _approve_passed(client, scope="selected", ids=[second.pk, regs["failing"].pk])
-    assert _messages(response) == ["Approved 1 registration."]
+    assert job_notes(job_page(client, response)) == ["Approved 1 registration."]
     states = dict(Registration.objects.values_list("entity__code", "state"))
     assert states["P2"] == "approved" and states["P"] == "evaluated"
     assert states["N"] == "evaluated"
@@ -618,8 +623,9 @@ def test_approve_all_within_the_area_filter(client, bob, ward_a, area, regs, eng
     registrations_evaluate(year=YEAR)
     client.force_login(bob)
     response = _approve_passed(client, scope="all", area=area.pk)
-    assert _messages(response) == ["Approved 1 registration."]
-    assert response["Location"].endswith(f"&area={area.pk}")
+    page = job_page(client, response)
+    assert job_notes(page) == ["Approved 1 registration."]
+    assert job_links(page)[0].endswith(f"&area={area.pk}")
     elsewhere.refresh_from_db()
     assert elsewhere.state == State.EVALUATED
 

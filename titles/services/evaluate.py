@@ -62,6 +62,9 @@ from titles.services.criteria import criteria_in_force, parsed
 BOTTOM_UP = (Kind.CITIZEN, Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT)
 _LINES = workflow.LINES
 CHUNK = 5000
+
+Progress = Callable[[int, int | None], None]
+"""A `progress(done, total)` callback: registrations done so far of the total."""
 """Registrations read, evaluated and written per transaction. A chunk's rows travel to the
 database as a few parameters (arrays on PostgreSQL, one JSON document on SQLite), so the
 database's bound-parameter limit does not bound it; memory does."""
@@ -882,7 +885,9 @@ def evaluation_preview(*, year: int, ward) -> EvaluationPreview:
     return EvaluationPreview(ready=ready, not_submitted=not_submitted, no_criteria=no_criteria)
 
 
-def _evaluate(queryset, *, year: int, user, workers: int = 1) -> EvaluationRun:
+def _evaluate(
+    queryset, *, year: int, user, workers: int = 1, progress: Progress | None = None
+) -> EvaluationRun:
     run = EvaluationRun(rows=[], no_criteria={}, changed_meanwhile=0)
     memo = _Memo()
     # A signed-off ward-year's figures are frozen: its results stay as they were signed off.
@@ -890,26 +895,47 @@ def _evaluate(queryset, *, year: int, user, workers: int = 1) -> EvaluationRun:
     run.not_submitted = _not_submitted(queryset, year=year, frozen=frozen)
     if frozen:
         run.frozen = queryset.filter(workflow.READY, year=year, ward_id__in=frozen).count()
+    total = _ready(queryset, year=year, frozen=frozen).count() if progress else None
+    done = 0
+
+    def report(part: EvaluationRun) -> None:
+        nonlocal done
+        run.add(part)
+        if progress is not None:
+            # Every registration of the chunk: kept, left without criteria, or changed meanwhile.
+            done += len(part.rows) + sum(part.no_criteria.values()) + part.changed_meanwhile
+            progress(done, total)
+
     for kind in BOTTOM_UP:
         qs = _ready(queryset, year=year, frozen=frozen).filter(kind=kind).order_by("pk")
         parts = _parts(qs, workers) if _can_share_out(workers) else [qs]
         if len(parts) > 1:
+            before = len(run.rows) + sum(run.no_criteria.values()) + run.changed_meanwhile
             _evaluate_in_parallel(parts, kind=kind, year=year, user=user, run=run)
+            after = len(run.rows) + sum(run.no_criteria.values()) + run.changed_meanwhile
+            if progress is not None:
+                done += after - before
+                progress(done, total)
         else:
-            _evaluate_kind(qs, kind=kind, year=year, user=user, memo=memo, report=run.add)
+            _evaluate_kind(qs, kind=kind, year=year, user=user, memo=memo, report=report)
+    if progress is not None:
+        progress(total, total)
     return run
 
 
-def registrations_evaluate(*, year: int, ward=None, user=None, workers: int = 1) -> EvaluationRun:
+def registrations_evaluate(
+    *, year: int, ward=None, user=None, workers: int = 1, progress: Progress | None = None
+) -> EvaluationRun:
     """Evaluate every undecided registration of `year` (in `ward` if given), bottom-up.
 
     With `workers` > 1, on PostgreSQL and outside a transaction, each title's registrations
     are shared among that many processes (all of one title before the next title starts).
+    `progress(done, total)` is called after each chunk with the registrations done so far.
     """
     queryset = Registration.objects.all()
     if ward is not None:
         queryset = queryset.filter(ward=ward)
-    return _evaluate(queryset, year=year, user=user, workers=workers)
+    return _evaluate(queryset, year=year, user=user, workers=workers, progress=progress)
 
 
 def registration_reevaluate(*, registration: Registration, user=None) -> EvaluationRun:

@@ -8,7 +8,7 @@ freeze, the version check that lets only one of two concurrent actors win, and t
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -24,6 +24,11 @@ from titles.workflow import ConcurrentChange, WorkflowError, check_not_frozen
 
 ReviewError = WorkflowError
 """A review action that is not allowed now; the message says why, for the user."""
+
+PROGRESS_EVERY = 200
+"""The mass actions report their progress every so many registrations."""
+
+Progress = Callable[[int, int | None], None]
 
 APPROVABLE = Q(state__in=workflow.APPROVE.sources, passed=True)
 """Registrations an official may approve: evaluated, and passed (after any overrides)."""
@@ -83,7 +88,13 @@ def registration_reject(*, registration: Registration, user, reason: str) -> Reg
 
 @transaction.atomic
 def registrations_approve_passed(
-    *, user, ward: AdministrativeUnit, year: int, kind: str | None = None, ids=None
+    *,
+    user,
+    ward: AdministrativeUnit,
+    year: int,
+    kind: str | None = None,
+    ids=None,
+    progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Approve every evaluated registration of the ward and year that passed.
 
@@ -93,14 +104,17 @@ def registrations_approve_passed(
     """
     check_not_frozen(ward_id=ward.pk, year=year)
     qs = registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
+    total = qs.count() if progress else None
     approved = skipped = 0
-    for registration in qs.order_by("pk"):
+    for done, registration in enumerate(qs.order_by("pk"), start=1):
         try:
             with transaction.atomic():
                 registration_approve(registration=registration, user=user)
             approved += 1
         except ConcurrentChange:
             skipped += 1
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
     record_bulk(
         "registrations_approve_passed",
         model=Registration,
@@ -165,12 +179,13 @@ def decision_issue(
     number: str,
     date: datetime.date,
     registrations: Iterable[Registration],
+    progress: Progress | None = None,
 ) -> Decision:
     """Issue a recognition decision for approved registrations of one ward and year.
 
     Each becomes recognised under the decision; outstanding ones are marked so, and each gets
     its certificate number (`certificates_number`). All or nothing: if any of them changed
-    meanwhile, nothing is issued.
+    meanwhile, nothing is issued. `progress(done, total)` follows the registrations recognised.
     """
     number = number.strip()
     if not number:
@@ -196,7 +211,8 @@ def decision_issue(
         raise ReviewError(
             _("Decision number %(number)s already exists in this ward.") % {"number": number}
         ) from exc
-    for registration in registrations:
+    total = len(registrations)
+    for done, registration in enumerate(registrations, start=1):
         workflow.registration_move(
             registration=registration,
             move=workflow.RECOGNISE,
@@ -204,6 +220,8 @@ def decision_issue(
             changes={"decision": decision, "outstanding": bool(registration.eval_outstanding)},
             detail={"decision": number},
         )
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
     rollups_count_recognized(registration_ids=[r.pk for r in registrations])
     record_bulk(
         "decision_issue",

@@ -27,9 +27,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs import services as jobs
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
+from titles import jobs as titles_jobs
 from titles import paper, selectors, workflow
 from titles.models import Certificate, CriteriaSet, Override, Registration, State
 from titles.review_forms import (
@@ -50,7 +52,7 @@ from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
 from titles.services.certificates import certificates_number
 from titles.services.criteria import criteria_for, parsed
-from titles.services.evaluate import evaluation_preview, registrations_evaluate
+from titles.services.evaluate import evaluation_preview
 from titles.services.registrations import EVIDENCE_EDITABLE
 from titles.templatetags.titles_tags import in_language
 from titles.views import confirming
@@ -389,7 +391,7 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
     """ "Evaluate now": score every registration of the ward and year that is ready for it.
 
     GET (or a POST not confirmed) shows how many it will evaluate, by title; the confirmed POST
-    evaluates and returns to the queue (`next`).
+    starts the evaluation as a job and shows its page, which leads back to the queue (`next`).
     """
     require_review(request.user)
     form = WardYearForm(request.POST if request.method == "POST" else request.GET)
@@ -404,55 +406,13 @@ def ward_evaluate(request: HttpRequest) -> HttpResponse:
         return refused
     if not confirming.is_confirmed(request):
         return _evaluate_confirmation(request, ward, year, heading, back)
-    run = registrations_evaluate(year=year, ward=ward, user=request.user)
-    evaluated = len(run.rows)
-    passed = sum(1 for row in run.rows if row.passed)
-    messages.success(
-        request,
-        ngettext(
-            "Evaluated %(count)s registration: %(passed)s passed.",
-            "Evaluated %(count)s registrations: %(passed)s passed.",
-            evaluated,
-        )
-        % {"count": evaluated, "passed": passed},
+    job = jobs.start(
+        kind=titles_jobs.EVALUATE,
+        user=request.user,
+        args={"ward": ward.code, "year": year, "back": back},
+        scope_id=ward.pk,
     )
-    if run.not_submitted:
-        messages.info(
-            request,
-            ngettext(
-                "%(count)s registration is not yet submitted (no evidence) and stays "
-                "registered.",
-                "%(count)s registrations are not yet submitted (no evidence) and stay "
-                "registered.",
-                run.not_submitted,
-            )
-            % {"count": run.not_submitted},
-        )
-    for kind, count in run.no_criteria.items():
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)s registration for %(title)s was not evaluated: no criteria set is "
-                "in force for %(year)s.",
-                "%(count)s registrations for %(title)s were not evaluated: no criteria set is "
-                "in force for %(year)s.",
-                count,
-            )
-            % {"count": count, "title": Kind(kind).label, "year": year},
-        )
-    if run.changed_meanwhile:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)s registration changed while it was being evaluated and was left as "
-                "it was; evaluate again.",
-                "%(count)s registrations changed while they were being evaluated and were left "
-                "as they were; evaluate again.",
-                run.changed_meanwhile,
-            )
-            % {"count": run.changed_meanwhile},
-        )
-    return redirect(back)
+    return redirect("job_status", pk=job.pk)
 
 
 def _evaluate_confirmation(
@@ -517,7 +477,8 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
     """Approve the ticked registrations that passed, or all that passed under the filters.
 
     GET (or a POST not confirmed) shows how many it will approve, by title; the confirmed POST
-    approves and returns to the queue as it was filtered (`next`).
+    starts the approval as a job and shows its page, which leads back to the queue as it was
+    filtered (`next`).
     """
     require_review(request.user)
     form = ApprovePassedForm(request.POST if request.method == "POST" else request.GET)
@@ -542,82 +503,46 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
     if (refused := _refuse_frozen(request, ward, year, heading, back)) is not None:
         return refused
     kind = data["kind"] or None
+    if confirming.is_confirmed(request):
+        args = {"ward": ward.code, "year": year, "back": back}
+        if data["scope"] == "selected":
+            args["ids"] = list(data["ids"])
+        else:
+            args.update(kind=data["kind"] or "", area=data["area"], q=data["q"] or "")
+        job = jobs.start(kind=titles_jobs.APPROVE_PASSED, user=user, args=args, scope_id=ward.pk)
+        return redirect("job_status", pk=job.pk)
     ids: list[int] | None
     if data["scope"] == "selected":
         ids, kind = data["ids"], None
-    elif data["area"] or data["q"]:
+    else:
         # "All that passed" means all the queue shows: narrowed by area or search, pass the ids.
-        ids = list(
-            selectors.registration_list(
-                user=user,
-                year=year,
-                kind=kind,
-                ward_id=ward.pk,
-                community_id=data["area"],
-                q=data["q"],
-            )
-            .filter(review.APPROVABLE)
-            .values_list("pk", flat=True)
+        ids = titles_jobs.approvable_ids(
+            user=user, ward=ward, year=year, kind=kind, area=data["area"], q=data["q"]
         )
-    else:
-        ids = None
-    if not confirming.is_confirmed(request):
-        approvable = review.registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
-        rows = confirming.by_kind(approvable.values("kind").annotate(n=Count("pk")), "n")
-        total = sum(figures[0] for _label, figures in rows)
-        fields = [(name, data[name] or "") for name in ("ward", "year", "kind", "area", "q")]
-        fields += [("scope", data["scope"]), *(("ids", pk) for pk in data["ids"])]
-        return confirming.confirm(
-            request,
-            confirming.Confirmation(
-                heading=heading,
-                subtitle=_ward_subtitle(ward, year),
-                lead=ngettext(
-                    "%(count)s registration that passed its evaluation will be approved.",
-                    "%(count)s registrations that passed their evaluation will be approved.",
-                    total,
-                )
-                % {"count": total},
-                counts=confirming.Counts(columns=[_("To approve")], rows=rows),
-                nothing=_("No registration among these has passed and waits for approval.")
-                if not total
-                else "",
-                action=reverse("review_approve_passed"),
-                fields=fields,
-                button=_("Approve"),
-                cancel=back,
-            ),
+    approvable = review.registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
+    rows = confirming.by_kind(approvable.values("kind").annotate(n=Count("pk")), "n")
+    total = sum(figures[0] for _label, figures in rows)
+    fields = [(name, data[name] or "") for name in ("ward", "year", "kind", "area", "q")]
+    fields += [("scope", data["scope"]), *(("ids", pk) for pk in data["ids"])]
+    confirmation = confirming.Confirmation(
+        heading=heading,
+        subtitle=_ward_subtitle(ward, year),
+        lead=ngettext(
+            "%(count)s registration that passed its evaluation will be approved.",
+            "%(count)s registrations that passed their evaluation will be approved.",
+            total,
         )
-    try:
-        approved, skipped = review.registrations_approve_passed(
-            user=user, ward=ward, year=year, kind=kind, ids=ids
-        )
-    except review.ReviewError as exc:
-        messages.error(request, str(exc))
-        return redirect(back)
-    if approved:
-        messages.success(
-            request,
-            ngettext(
-                "Approved %(count)s registration.", "Approved %(count)s registrations.", approved
-            )
-            % {"count": approved},
-        )
-    else:
-        messages.warning(request, _("Nothing was approved: no evaluated registration passed."))
-    if skipped:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)s registration was changed by someone else meanwhile and was left "
-                "as it was.",
-                "%(count)s registrations were changed by someone else meanwhile and were left "
-                "as they were.",
-                skipped,
-            )
-            % {"count": skipped},
-        )
-    return redirect(back)
+        % {"count": total},
+        counts=confirming.Counts(columns=[_("To approve")], rows=rows),
+        nothing=_("No registration among these has passed and waits for approval.")
+        if not total
+        else "",
+        action=reverse("review_approve_passed"),
+        fields=fields,
+        button=_("Approve"),
+        cancel=back,
+    )
+    return confirming.confirm(request, confirmation)
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -642,8 +567,9 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     """Issue a recognition decision for approved registrations of a ward and year.
 
     The form's POST shows the decision and the list of registrations it will recognise; the
-    confirmed POST issues it and returns to the queue it came from (`next`), or else to the
-    decision's page. In a signed-off year the page says so and offers no form.
+    confirmed POST issues it in a job and shows the job's page, which links to the decision and
+    back to the queue it came from (`next`). In a signed-off year the page says so and offers no
+    form.
     """
     require_review(request.user)
     ward = _chosen_ward(request, request.GET)
@@ -678,31 +604,20 @@ def decision_create(request: HttpRequest) -> HttpResponse:
         elif not confirming.is_confirmed(request):
             return _decision_confirmation(request, ward, year, kind, data)
         else:
-            try:
-                decision = review.decision_issue(
-                    user=user,
-                    ward=ward,
-                    year=year,
-                    number=number,
-                    date=data["date"],
-                    registrations=data["registrations"],
-                )
-            except review.ReviewError as exc:
-                form.add_error(None, str(exc))
-            else:
-                count = decision.registrations.count()
-                messages.success(
-                    request,
-                    ngettext(
-                        "Decision %(number)s issued: %(count)s registration recognised.",
-                        "Decision %(number)s issued: %(count)s registrations recognised.",
-                        count,
-                    )
-                    % {"number": decision.number, "count": count},
-                )
-                return redirect(
-                    confirming.next_url(request, reverse("decision_detail", args=[decision.pk]))
-                )
+            job = jobs.start(
+                kind=titles_jobs.DECISION,
+                user=user,
+                args={
+                    "ward": ward.code,
+                    "year": year,
+                    "number": number,
+                    "date": data["date"].isoformat(),
+                    "registrations": [r.pk for r in data["registrations"]],
+                    "back": confirming.next_param(request),
+                },
+                scope_id=ward.pk,
+            )
+            return redirect("job_status", pk=job.pk)
     rows = list(approved)
     if form.is_bound:
         chosen = {str(value) for value in form.data.getlist("registrations")}
@@ -938,8 +853,6 @@ urlpatterns = [
     path("review/approve-passed/", review_approve_passed, name="review_approve_passed"),
     path("decisions/new/", decision_create, name="decision_create"),
     path("decisions/<int:pk>/", decision_detail, name="decision_detail"),
-    path(
-        "decisions/<int:pk>/certificates/", decision_certificates, name="decision_certificates"
-    ),
+    path("decisions/<int:pk>/certificates/", decision_certificates, name="decision_certificates"),
     path("public-list/", public_list, name="public_list"),
 ]
