@@ -26,7 +26,8 @@ from registry.models import (
 )
 from registry.services.divisions import associations_ensure
 from registry.services.grants import grant_role
-from titles.models import Decision, Registration, Rollup, Target, WardSignOff
+from titles.models import Decision, Registration, Rollup, RollupSnapshot, Target, WardSignOff
+from titles.services.signoff import ward_sign_off
 
 Level = AdministrativeUnit.Level
 OLD_LIST = json.loads((Path(__file__).parent / "data" / "hanoi_2025_10_1.json").read_text())
@@ -74,6 +75,9 @@ def attached(ward: AdministrativeUnit) -> dict:
         "grants": sorted(Grant.objects.filter(unit=ward).values_list("user__username", "role")),
         "targets": sorted(Target.objects.filter(unit=ward).values_list("kind", "year")),
         "signoffs": sorted(WardSignOff.objects.filter(ward=ward).values_list("year", "action")),
+        "snapshots": sorted(
+            RollupSnapshot.objects.filter(ward=ward).values_list("level", "year", "kind")
+        ),
         "association": Association.objects.get(admin_unit=ward, level=Association.Level.WARD).name,
     }
 
@@ -89,13 +93,8 @@ def test_a_database_loaded_from_the_old_list_is_corrected_in_place():
     grant_role(username="tm_staff", role=Role.STAFF, unit_code="00313")
     Target.objects.create(unit=old_tuong_mai, kind="family", year=year, min_rate=70, max_rate=80)
     official = grant_role(username="tm_official", role=Role.OFFICIAL, unit_code="00313").user
-    WardSignOff.objects.create(
-        ward=old_tuong_mai,
-        province=old_tuong_mai.parent,
-        year=year - 1,
-        action=WardSignOff.Action.SIGN_OFF,
-        user=official,
-    )
+    # Signed off as the official does it: the row and the snapshot of the ward-year's figures.
+    ward_sign_off(user=official, ward=old_tuong_mai, year=year - 1)
     before = attached(old_tuong_mai)
     assert before["entities"] and before["registrations"] and before["rollups"]
     assert before["association"] == "Hội Khuyến học phường Tương Mai"

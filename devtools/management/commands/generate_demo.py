@@ -72,17 +72,22 @@ class Command(BaseCommand):
                 "  " + _("Memberships: %(count)s") % {"count": _count(report.memberships)}
             )
         self.stdout.write(_("Time: %(seconds).1f s") % {"seconds": report.seconds})
-        programmes_demo_generate(province_code=report.province.code, seed=seed)
-        if without_titles:
+        if without_titles:  # the registry alone: no programmes, groups or titles
             return
+        # Before the titles: a small demo's schools, made by the registry's import, are then
+        # part of the registry the titles are drawn from.
+        programmes_demo_generate(province_code=report.province.code, seed=seed)
+        self._titles(province_code=report.province.code, seed=seed)
+
+    def _titles(self, *, province_code: str, seed: int) -> None:
         year = timezone.localdate().year
-        groups = community_demo_generate(province_code=report.province.code, seed=seed, year=year)
+        groups = community_demo_generate(province_code=province_code, seed=seed, year=year)
         if not groups.skipped:
             self.stdout.write(
                 _("Groups: %(groups)s, members: %(members)s, activities: %(activities)s")
                 % {k: _count(getattr(groups, k)) for k in ("groups", "members", "activities")}
             )
-        titles = titles_demo_generate(province_code=report.province.code, seed=seed, year=year)
+        titles = titles_demo_generate(province_code=province_code, seed=seed, year=year)
         if titles.skipped:
             self.stdout.write(_("Registrations already present; nothing was changed."))
             return
