@@ -53,5 +53,12 @@ def test_percent_is_the_exact_share_rounded_half_up(part, whole):
     exact = Fraction(part * 100, whole)
     shown = Fraction(percent(part, whole))
     assert abs(shown - exact) <= Fraction(1, 20)
-    # Half up: a share exactly half-way between two tenths goes to the upper one.
-    assert shown - Fraction(1, 20) < exact <= shown + Fraction(1, 20)
+    # Half up: a share exactly half-way between two tenths goes to the upper one, so the
+    # shown tenth is at most half a tenth above the exact share and less than half below it.
+    assert shown - Fraction(1, 20) <= exact < shown + Fraction(1, 20)
+
+
+def test_a_share_exactly_half_a_tenth_goes_up():
+    """1 in 2,000 is 0.05 %: half-way between 0.0 and 0.1, shown as 0.1 (found by the property
+    test above)."""
+    assert str(percent(1, 2000)) == "0.1"
