@@ -9,10 +9,6 @@ there is one.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,10 +18,9 @@ from django.utils.translation import ngettext
 from community.selectors import LEVELS, ROLLUP_COLUMNS, rollup_rows
 from community.services.summaries import summaries_verify
 from registry.models import AdministrativeUnit, RollupLevel
-from titles.reports import neutralise
+from titles.management.rows import FORMATS, rows_as
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 
-FORMATS = ("table", "csv", "json")
 _TEXT = {"unit_code", "unit_name", "group_type"}
 
 
@@ -82,8 +77,8 @@ class Command(BaseCommand):
                 % {"code": unit_row.code}
             )
         rows = rollup_rows(user=None, year=year, level=level, unit_code=unit_row and unit_row.code)
-        write = {"table": _table, "csv": _csv, "json": _json}[output_format]
-        self.stdout.write(write(rows), ending="")
+        right = [column for column in ROLLUP_COLUMNS if column not in _TEXT]
+        self.stdout.write(rows_as(output_format, rows, ROLLUP_COLUMNS, right=right), ending="")
 
     def _verify(self, unit: AdministrativeUnit | None) -> None:
         if unit is not None and not unit.is_province:
@@ -121,42 +116,3 @@ def _unit(code: str) -> AdministrativeUnit:
             % {"code": code}
         )
     return found
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _table(rows: list[dict]) -> str:
-    lines = [list(ROLLUP_COLUMNS)] + [[_text(row[c]) for c in ROLLUP_COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(ROLLUP_COLUMNS))]
-    out = []
-    for line in lines:
-        cells = [
-            cell.ljust(width) if column in _TEXT else cell.rjust(width)
-            for column, cell, width in zip(ROLLUP_COLUMNS, line, widths, strict=True)
-        ]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out) + "\n"
-
-
-def _csv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ROLLUP_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                neutralise(row[c]) if isinstance(row[c], str) else _text(row[c])
-                for c in ROLLUP_COLUMNS
-            ]
-        )
-    return buffer.getvalue()
-
-
-def _json(rows: list[dict]) -> str:
-    def value(v: Any) -> Any:
-        return float(v) if isinstance(v, Decimal) else v
-
-    data = [{c: value(row[c]) for c in ROLLUP_COLUMNS} for row in rows]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -9,10 +9,6 @@ is one.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registry.models import AdministrativeUnit, EntityTally, RollupLevel
+from titles.management.rows import FORMATS, rows_as
 from titles.models import Rollup, RollupSnapshot
-from titles.reports import neutralise
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.selectors import ROLLUP_COLUMNS, rollup_rows_all
 from titles.services.rollups import Difference, rollup_verify
 
-FORMATS = ("table", "csv", "json")
 # Columns the table aligns right (numbers).
 _NUMERIC = {
     "year",
@@ -99,8 +94,7 @@ class Command(BaseCommand):
                 % {"code": unit_row.code}
             )
         rows = rollup_rows_all(year=year, level=level, unit_code=unit_row and unit_row.code)
-        write = {"table": _table, "csv": _csv, "json": _json}[output_format]
-        self.stdout.write(write(rows), ending="")
+        self.stdout.write(rows_as(output_format, rows, ROLLUP_COLUMNS, right=_NUMERIC), ending="")
 
     def _verify(self, unit: AdministrativeUnit | None) -> None:
         if unit is not None and not unit.is_province:
@@ -176,47 +170,3 @@ def describe(difference: Difference) -> str:
 
 def _tuple(values: tuple) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _table(rows: list[dict]) -> str:
-    """Aligned columns under the contract's column names; numbers to the right."""
-    lines = [list(ROLLUP_COLUMNS)] + [[_text(row[c]) for c in ROLLUP_COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(ROLLUP_COLUMNS))]
-    out = []
-    for line in lines:
-        cells = [
-            cell.rjust(width) if column in _NUMERIC else cell.ljust(width)
-            for column, cell, width in zip(ROLLUP_COLUMNS, line, widths, strict=True)
-        ]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out) + "\n"
-
-
-def _csv(rows: list[dict]) -> str:
-    """The contract's header and rows; a text cell never starts a spreadsheet formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ROLLUP_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                neutralise(row[c]) if isinstance(row[c], str) else _text(row[c])
-                for c in ROLLUP_COLUMNS
-            ]
-        )
-    return buffer.getvalue()
-
-
-def _json(rows: list[dict]) -> str:
-    """A list of objects with the contract's keys; percentages as numbers (rates have one
-    decimal, targets as stored), a missing one as null."""
-
-    def value(v: Any) -> Any:
-        return float(v) if isinstance(v, Decimal) else v
-
-    data = [{c: value(row[c]) for c in ROLLUP_COLUMNS} for row in rows]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
