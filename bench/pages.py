@@ -7,8 +7,23 @@ Load the data first, e.g. at Hanoi scale (`bench/generate_demo.sh`, or by hand: 
 --province 01`, `load_criteria --defaults`, `load_targets --defaults`, `generate_demo --province
 01 --households 2200000 --seed 1`). The script adds four users (`bench-pages-<role>`, the `grant`
 command) if they are missing: a province viewer and a province admin of the province, staff of
-the demo ward (the ward with the most households) and an official of the ward with the most
-registrations waiting for review. It writes nothing else.
+the demo ward (the ward with the most households, as `generate_demo` picks it) and an official
+of the ward with the most registrations waiting for review. It writes nothing else: every page
+is a GET, the mass actions' confirmation pages included (approve what passed, issue a decision,
+sign off, register a whole area, evaluate now), and logging the four users in (their sessions,
+last login and audit entries) is all the run adds.
+
+The pages, per role (`journeys` lists them): the province viewer's dashboard tabs (titles,
+groups and digital literacy, programmes) with and without `?year=` and their drill-downs, the
+registry lists (with `?q=` and `?ward=`), a household page with its titles panel, groups and
+programmes, the registrations list (filtered, `?q=`), the sign-off and reports pages and every
+API list (`?page=` and `?cursor=` where the list has them); the province admin's lists, audit
+log and programme forms; the demo ward's staff entering households and registrations, slips of
+a residential area and of one registration, imports, groups; the review ward's official on the
+queue (filtered, `?q=`), the confirmations, decisions and certificates, the sign-off; logged out,
+the slip code page and a programme's public page. A page whose object the data lacks (a
+decision, a group, a programme, a job) is reported as "no data". A job's page belongs to the
+user who started the job, which takes a POST: it is "no data" unless the bench official owns one.
 
 Each page is requested in this process through django.test.Client (DEBUG off, server time, no
 HTTP server): one warm-up, then `--runs` timed requests; a further request counts its queries
@@ -28,6 +43,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,8 +65,12 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from community.models import Group  # noqa: E402
+from devtools.registry_demo import demo_ward  # noqa: E402
+from jobs.models import Job  # noqa: E402
+from programmes.models import Programme  # noqa: E402
 from registry.models import AdministrativeUnit, Entity, Kind  # noqa: E402
-from titles.models import Registration, State  # noqa: E402
+from titles.models import Decision, Registration, State  # noqa: E402
 
 # Plain static storage: the manifest storage would refuse {% static %} without collectstatic.
 settings.STORAGES = {
@@ -69,15 +89,11 @@ def _user(username: str, role: str, unit_code: str):
 
 
 def _wards(province: AdministrativeUnit) -> tuple[AdministrativeUnit, AdministrativeUnit]:
-    """The demo ward (most households) and the busiest review ward (most evaluated)."""
-    top = (
-        Entity.objects.filter(province=province, kind=Kind.FAMILY)
-        .values("ward_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .first()
-    )
-    demo = AdministrativeUnit.objects.get(pk=top["ward_id"])
+    """The demo ward (most households, as `generate_demo` and `demo_accounts` pick it) and the
+    busiest review ward (most registrations evaluated and waiting for review)."""
+    demo = demo_ward(province)
+    if demo is None:
+        sys.exit(f"Province {province.code} has no data (generate_demo).")
     busy = (
         Registration.objects.filter(province=province, state=State.EVALUATED)
         .values("ward_id")
@@ -89,54 +105,228 @@ def _wards(province: AdministrativeUnit) -> tuple[AdministrativeUnit, Administra
     return demo, review
 
 
-def journeys(province: AdministrativeUnit, year: int) -> list[tuple[str, str, str]]:
-    """(role, page, path) for every page and API list of the journeys."""
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
+
+
+def _next_cursor(client: Client, path: str) -> str | None:
+    """The `next` link of the first cursor page of an API list (its path and query)."""
+    response = _get(client, path)
+    if response.status_code != 200:
+        return None
+    following = response.json().get("next")
+    if not following:
+        return None
+    parts = urlsplit(following)
+    return f"{parts.path}?{parts.query}"
+
+
+def journeys(
+    province: AdministrativeUnit, year: int, clients: dict[str, Client]
+) -> list[tuple[str, str, str | None]]:
+    """(role, page, path) for every page and API list of the journeys, GET only (nothing here
+    writes); path None when the demo data has no object for the page ("no data")."""
     demo, review = _wards(province)
-    family = Entity.objects.filter(ward=demo, kind=Kind.FAMILY).order_by("pk").first()
-    area = Entity.objects.filter(ward=demo, kind=Kind.COMMUNITY).order_by("pk").first()
+    w, r = demo.code, review.code
+    families = Entity.objects.filter(ward=demo, kind=Kind.FAMILY)
+    # The household page with a titles panel: a family registered this year.
+    registered = (
+        Registration.objects.filter(ward=demo, year=year, kind=Kind.FAMILY)
+        .order_by("pk")
+        .values_list("entity_id", flat=True)
+        .first()
+    )
+    family = families.filter(pk=registered).first() or families.order_by("pk").first()
+    area = (
+        Entity.objects.filter(ward=demo, kind=Kind.COMMUNITY)
+        .annotate(n=Count("community__families"))
+        .order_by("-n", "pk")
+        .first()
+    )
     registration = (
         Registration.objects.filter(ward=demo, year=year, kind=Kind.FAMILY).order_by("pk").first()
     )
-    w = demo.code
-    pages = [
-        ("viewer", "dashboard (reference)", f"/titles/dashboard/?year={year}"),
+    evaluated = (
+        Registration.objects.filter(ward=review, year=year, state=State.EVALUATED)
+        .order_by("pk")
+        .first()
+    )
+    decision = (
+        Decision.objects.filter(ward=review)
+        .annotate(n=Count("registrations"))
+        .order_by("-year", "-n")
+        .first()
+    )
+    recognised = (
+        Registration.objects.filter(decision=decision).order_by("pk").first() if decision else None
+    )
+    group = (
+        Group.objects.filter(ward=demo).annotate(n=Count("members")).order_by("-n", "pk").first()
+    )
+    programme = Programme.objects.filter(province=province).order_by("code").first()
+    # A job's page is its owner's only; the bench users start none (that would be a POST).
+    job = Job.objects.filter(owner__username="bench-pages-official").order_by("-pk").first()
+    cursor = _next_cursor(clients["viewer"], f"/api/v1/registrations/?year={year}&cursor=")
+    y = f"year={year}"
+    pages: list[tuple[str, str, str | None]] = [
+        # The province viewer: the dashboard's tabs and drill-downs, the lists, the API.
+        ("viewer", "dashboard (reference)", f"/titles/dashboard/?{y}"),
+        ("viewer", "dashboard, no ?year=", "/titles/dashboard/"),
         ("viewer", "overview /", "/"),
-        ("viewer", "dashboard: ward", f"/titles/dashboard/ward/{w}/?year={year}"),
+        ("viewer", "dashboard: ward", f"/titles/dashboard/ward/{w}/?{y}"),
+        (
+            "viewer",
+            "dashboard: area",
+            area and f"/titles/dashboard/area/{area.pk}/?{y}",
+        ),
+        ("viewer", "groups tab", f"/groups/dashboard/?{y}"),
+        ("viewer", "groups tab, no ?year=", "/groups/dashboard/"),
+        ("viewer", "groups tab: ward", f"/groups/dashboard/wards/{w}/?{y}"),
+        ("viewer", "programmes tab", "/programmes/dashboard/"),
+        (
+            "viewer",
+            "programmes tab: ward",
+            programme and f"/programmes/p/{programme.code}/wards/{w}/",
+        ),
+        ("viewer", "groups list", "/groups/"),
+        ("viewer", "group page", group and f"/groups/{group.pk}/"),
+        ("viewer", "programmes list", "/programmes/"),
+        ("viewer", "programme page", programme and f"/programmes/p/{programme.code}/"),
+        ("viewer", "contributions list", "/programmes/contributions/"),
+        ("viewer", "deliveries list", "/programmes/deliveries/"),
         ("viewer", "families list", "/registry/families/"),
         ("viewer", "families ?q=nguyen", "/registry/families/?q=nguyen"),
+        ("viewer", "families ?ward=", f"/registry/families/?ward={w}"),
         ("viewer", "citizens list", "/registry/citizens/"),
-        ("viewer", "registrations list", f"/titles/registrations/?year={year}"),
-        ("viewer", "sign-off overview", f"/titles/signoff/?year={year}"),
-        ("viewer", "API registrations", f"/api/v1/registrations/?year={year}"),
+        ("viewer", "citizens ?q=nguyen", "/registry/citizens/?q=nguyen"),
+        ("viewer", "areas list", "/registry/communities/"),
+        ("viewer", "clans list", "/registry/clans/"),
+        ("viewer", "units list", "/registry/units/"),
+        ("viewer", "units ?q=truong", "/registry/units/?q=truong"),
+        ("viewer", "household page", family and f"/registry/families/{family.pk}/"),
+        ("viewer", "registrations list", f"/titles/registrations/?{y}"),
+        ("viewer", "registrations ?q=nguyen", f"/titles/registrations/?{y}&q=nguyen"),
+        (
+            "viewer",
+            "registrations, filtered",
+            f"/titles/registrations/?{y}&kind=family&state=evaluated&ward={w}",
+        ),
+        ("viewer", "sign-off overview", f"/titles/signoff/?{y}"),
+        ("viewer", "ward sign-off page", f"/titles/signoff/{w}/{year}/"),
+        ("viewer", "reports page", "/titles/reports/choose/"),
+        ("viewer", "API registrations", f"/api/v1/registrations/?{y}"),
+        ("viewer", "API registrations ?page=2", f"/api/v1/registrations/?{y}&page=2"),
+        ("viewer", "API registrations ?cursor=", f"/api/v1/registrations/?{y}&cursor="),
+        ("viewer", "API registrations, 2nd cursor", cursor),
+        ("viewer", "API roll-ups, wards", f"/api/v1/rollups/?{y}&level=ward"),
         ("viewer", "API families ?ward=", f"/api/v1/families/?ward={w}"),
-        ("viewer", "API roll-ups, wards", f"/api/v1/rollups/?year={year}&level=ward"),
+        ("viewer", "API families ?page=2", "/api/v1/families/?page=2"),
+        ("viewer", "API citizens", "/api/v1/citizens/"),
+        ("viewer", "API communities", "/api/v1/communities/"),
+        ("viewer", "API clans", "/api/v1/clans/"),
+        ("viewer", "API units", "/api/v1/units/"),
+        ("viewer", "API groups", "/api/v1/groups/"),
+        ("viewer", "API activities", "/api/v1/activities/"),
+        ("viewer", "API programmes", "/api/v1/programmes/"),
+        # The province admin: the same lists, the audit log and the ward's sign-off.
+        ("admin", "overview /", "/"),
+        ("admin", "dashboard", f"/titles/dashboard/?{y}"),
+        ("admin", "families list", "/registry/families/"),
+        ("admin", "families ?q=nguyen", "/registry/families/?q=nguyen"),
+        ("admin", "registrations list", f"/titles/registrations/?{y}"),
+        ("admin", "sign-off overview", f"/titles/signoff/?{y}"),
+        ("admin", "audit log", "/audit/"),
+        ("admin", "programmes list", "/programmes/"),
+        ("admin", "new programme form", "/programmes/new/"),
+        ("admin", "beneficiaries list", "/programmes/beneficiaries/"),
+        ("admin", "API beneficiaries", "/api/v1/beneficiaries/"),
+        # Staff of the demo ward: households, registrations, slips, groups.
         ("staff", "overview /", "/"),
         ("staff", "ward page", f"/wards/{w}/"),
         ("staff", "families list", "/registry/families/"),
         ("staff", "families ?q=nguyen", "/registry/families/?q=nguyen"),
         ("staff", "new household form", "/registry/families/new/"),
-        ("staff", "registrations list", f"/titles/registrations/?year={year}"),
+        ("staff", "household page", family and f"/registry/families/{family.pk}/"),
+        ("staff", "household edit form", family and f"/registry/families/{family.pk}/edit/"),
+        ("staff", "citizens ?q=nguyen", "/registry/citizens/?q=nguyen"),
+        ("staff", "registrations list", f"/titles/registrations/?{y}"),
+        ("staff", "registrations ?q=nguyen", f"/titles/registrations/?{y}&q=nguyen"),
+        (
+            "staff",
+            "registrations of an area",
+            area and f"/titles/registrations/?{y}&area={area.pk}&state=registered",
+        ),
+        (
+            "staff",
+            "registration form",
+            family and f"/titles/registrations/new/?entity={family.pk}",
+        ),
+        ("staff", "registration page", _path("/titles/registrations/{}/", registration)),
+        ("staff", "evidence form", _path("/titles/registrations/{}/evidence/", registration)),
+        (
+            "staff",
+            "staff slip (self link)",
+            _path("/titles/registrations/{}/self-link/", registration),
+        ),
+        ("staff", "area slip sheet", area and f"/titles/registrations/areas/{area.pk}/slips/?{y}"),
+        (
+            "staff",
+            "confirm: register an area",
+            area and f"/titles/registrations/register-area/?{y}&area={area.pk}",
+        ),
         ("staff", "registry import page", "/registry/import/"),
         ("staff", "registrations import page", "/titles/registrations/import/"),
-        ("official", "review queue", f"/titles/review/?year={year}"),
-        ("official", "decision form", f"/titles/decisions/new/?year={year}"),
-        ("official", "public list", f"/titles/public-list/?year={year - 1}"),
-        ("admin", "overview /", "/"),
-        ("admin", "families list", "/registry/families/"),
-        ("admin", "registrations list", f"/titles/registrations/?year={year}"),
+        ("staff", "groups list", "/groups/"),
+        ("staff", "group page", group and f"/groups/{group.pk}/"),
+        ("staff", "new group form", "/groups/new/"),
+        ("staff", "activity form", group and f"/groups/{group.pk}/activities/new/"),
+        ("staff", "programmes list", "/programmes/"),
+        ("staff", "beneficiaries list", "/programmes/beneficiaries/"),
+        ("staff", "API registrations", f"/api/v1/registrations/?{y}"),
+        ("staff", "API families", "/api/v1/families/"),
+        # An official of the busiest review ward: the queue, its actions' confirmations (GET
+        # only), decisions, certificates, the sign-off.
+        ("official", "review queue", f"/titles/review/?{y}"),
+        ("official", "review queue, ward", f"/titles/review/?{y}&ward={r}"),
+        (
+            "official",
+            "review queue, filtered",
+            f"/titles/review/?{y}&ward={r}&state=evaluated&result=passed&kind=family",
+        ),
+        ("official", "review queue ?q=nguyen", f"/titles/review/?{y}&ward={r}&q=nguyen"),
+        ("official", "registration to review", _path("/titles/registrations/{}/", evaluated)),
+        ("official", "confirm: evaluate now", f"/titles/review/evaluate/?ward={r}&{y}"),
+        (
+            "official",
+            "confirm: approve all passed",
+            f"/titles/review/approve-passed/?ward={r}&{y}&scope=all",
+        ),
+        ("official", "confirm: issue a decision", f"/titles/decisions/new/?ward={r}&{y}"),
+        ("official", "ward sign-off page", f"/titles/signoff/{r}/{year}/"),
+        ("official", "confirm: sign off", f"/titles/signoff/{r}/{year}/sign-off/"),
+        ("official", "decision page", _path("/titles/decisions/{}/", decision)),
+        (
+            "official",
+            "certificates of a decision",
+            _path("/titles/decisions/{}/certificates/", decision),
+        ),
+        ("official", "certificate", _path("/titles/registrations/{}/certificate/", recognised)),
+        ("official", "public list", f"/titles/public-list/?year={year - 1}&ward={r}"),
+        ("official", "jobs page", _path("/jobs/{}/", job)),
+        # Logged out: the household's short-code page and a programme's public page.
+        ("anonymous", "login page", "/accounts/login/"),
+        ("anonymous", "slip code page /titles/s/", "/titles/s/"),
+        (
+            "anonymous",
+            "programme public page",
+            programme and f"/programmes/{programme.code}/public/",
+        ),
     ]
-    if area is not None:
-        pages.append(
-            ("viewer", "dashboard: area", f"/titles/dashboard/area/{area.pk}/?year={year}")
-        )
-    if family is not None:
-        pages.append(("staff", "household page", f"/registry/families/{family.pk}/"))
-    if registration is not None:
-        pages += [
-            ("staff", "registration page", f"/titles/registrations/{registration.pk}/"),
-            ("staff", "evidence form", f"/titles/registrations/{registration.pk}/evidence/"),
-        ]
     return pages
+
+
+def _path(template: str, obj) -> str | None:
+    return template.format(obj.pk) if obj is not None else None
 
 
 def _get(client: Client, path: str):
@@ -182,7 +372,7 @@ def main() -> None:
         .first()
     )
     demo, review = _wards(province)
-    clients = {}
+    clients = {"anonymous": Client()}
     for role, unit in (
         ("viewer", province.code),
         ("admin", province.code),
@@ -194,10 +384,11 @@ def main() -> None:
         clients[role] = client
 
     results = []
-    for role, page, path in journeys(province, year):
-        figures = measure(clients[role], path, args.runs)
+    for role, page, path in journeys(province, year, clients):
+        figures = measure(clients[role], path, args.runs) if path else {"status": "no data"}
         results.append({"role": role, "page": page, "path": path, **figures})
-        print(f"{role:9} {page:28} {figures.get('median_ms', 0):9.1f} ms", file=sys.stderr)
+        shown = f"{figures['median_ms']:9.1f} ms" if "median_ms" in figures else figures["status"]
+        print(f"{role:9} {page:32} {shown}", file=sys.stderr)
 
     reference = results[0].get("median_ms") or 1.0
     print(
@@ -208,7 +399,8 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---|")
     for row in results:
         if row["status"] != 200:
-            print(f"| {row['role']} | {row['page']} | status {row['status']} | | | |")
+            status = row["status"] if row["status"] == "no data" else f"status {row['status']}"
+            print(f"| {row['role']} | {row['page']} | {status} | | | |")
             continue
         print(
             f"| {row['role']} | {row['page']} | {row['median_ms']:,.0f} | "
