@@ -5,10 +5,18 @@ afterwards); see bench/RESULTS.md, "Load test". Every user logs in through the r
 (CSRF token from the page, session cookie), then loops over its role's work:
 
 - StaffUser: creates a household (the family form), registers it for this year's title,
-  enters its evidence, lists the ward's registrations.
+  enters its evidence (the writes, about a third of its work); looks a household up by name
+  and opens its page, lists and searches the ward's registrations and households, the overview
+  and the ward page, a residential area's slip sheet page, the groups and a group's page.
 - OfficialUser: opens the review queue of evaluated registrations, opens one, approves it when
-  it passed (the page offers the approve button) or rejects it with a written reason.
-- ViewerUser: the city dashboard, a ward's drill-down, a residential area, and the roll-ups API.
+  it passed (the page offers the approve button) or rejects it with a written reason; the queue
+  filtered and searched; one of the mass actions' confirmation pages (evaluate now, approve what
+  passed, issue a decision, sign off: GET, they change nothing); the ward's sign-off page.
+- ViewerUser: the city dashboard, a ward's drill-down, a residential area, and the roll-ups API
+  (most of its work); the groups and programmes tabs and the dashboard without ?year=, the
+  registrations list (and searched), a household's page, the programmes and one programme's
+  page, two pages of the registrations API by cursor.
+- PublicUser (logged out, no account): the slip code page and a programme's public page.
 
 Every write is appended to the writes log (LOAD_WRITES, JSON lines) with what identifies it
 (a family code unique to the run, a registration id, a rejection reason unique to the run) and
@@ -16,9 +24,10 @@ whether the server acknowledged it (the redirect and success message a user woul
 `check_writes.py` compares that log with the database.
 
 Environment: LOAD_ACCOUNTS (the JSON written by prepare.py), LOAD_WRITES, LOAD_RUN (a short id
-for this run), LOAD_STAFF / LOAD_OFFICIALS / LOAD_VIEWERS (how many users of each kind; their
-sum is locust's --users), LOAD_REQUESTS (every request's name, time and outcome, JSON lines:
-what report.py reads, so that requests still in flight when locust writes its CSV count too).
+for this run), LOAD_STAFF / LOAD_OFFICIALS / LOAD_VIEWERS / LOAD_PUBLIC (how many users of each
+kind; their sum is locust's --users), LOAD_REQUESTS (every request's name, time and outcome,
+JSON lines: what report.py reads, so that requests still in flight when locust writes its CSV
+count too).
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ WRITES = open(os.environ["LOAD_WRITES"], "a", encoding="utf-8")  # noqa: SIM115 
 RUN = os.environ["LOAD_RUN"]
 REQUESTS = open(os.environ["LOAD_REQUESTS"], "a", encoding="utf-8")  # noqa: SIM115 - whole run
 YEAR = ACCOUNTS["year"]
+# What staff and viewers type in the search boxes.
+SURNAMES = ["nguyen", "tran", "le", "pham", "hoang", "vu"]
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -225,7 +236,7 @@ class StaffUser(LoggedInUser):
         )
         if not ok:
             return
-        link = re.search(r'href="(/titles/registrations/new/\?entity=\d+)"', response.text)
+        link = re.search(r'href="(/titles/registrations/new/\?entity=\d+[^"]*)"', response.text)
         if link is None:
             return
         self.register(html.unescape(link.group(1)), code)
@@ -275,8 +286,50 @@ class StaffUser(LoggedInUser):
         self.client.get(f"/titles/registrations/?year={YEAR}", name="/titles/registrations/")
 
     @task(1)
+    def search_registrations(self) -> None:
+        self.client.get(
+            f"/titles/registrations/?year={YEAR}&q={random.choice(SURNAMES)}",
+            name="/titles/registrations/?q=",
+        )
+
+    @task(1)
     def list_families(self) -> None:
         self.client.get("/registry/families/", name="/registry/families/")
+
+    @task(3)
+    def open_a_household(self) -> None:
+        """Look a household up by name and open its page (with its titles panel)."""
+        page = self.client.get(
+            f"/registry/families/?q={random.choice(SURNAMES)}", name="/registry/families/?q="
+        )
+        ids = re.findall(r'href="/registry/families/(\d+)/"', page.text) if page.ok else []
+        if ids:
+            self.client.get(
+                f"/registry/families/{random.choice(ids)}/", name="/registry/families/[id]/"
+            )
+
+    @task(1)
+    def ward_page(self) -> None:
+        self.client.get("/", name="/")
+        self.client.get(f"/wards/{self.account['ward']}/", name="/wards/[code]/")
+
+    @task(1)
+    def area_slips(self) -> None:
+        """The slip sheet's page of a residential area (GET: what printing would do)."""
+        page = self.client.get("/registry/communities/", name="/registry/communities/")
+        areas = re.findall(r'href="/registry/communities/(\d+)/"', page.text) if page.ok else []
+        if areas:
+            self.client.get(
+                f"/titles/registrations/areas/{random.choice(areas)}/slips/?year={YEAR}",
+                name="/titles/registrations/areas/[id]/slips/",
+            )
+
+    @task(1)
+    def groups(self) -> None:
+        page = self.client.get("/groups/", name="/groups/")
+        ids = re.findall(r'href="/groups/(\d+)/"', page.text) if page.ok else []
+        if ids:
+            self.client.get(f"/groups/{random.choice(ids)}/", name="/groups/[id]/")
 
 
 class OfficialUser(LoggedInUser):
@@ -286,7 +339,7 @@ class OfficialUser(LoggedInUser):
     weight = 1
     fixed_count = int(os.environ.get("LOAD_OFFICIALS", "15"))
 
-    @task
+    @task(4)
     def review_one(self) -> None:
         page = self.client.get(
             f"/titles/review/?year={YEAR}&state=evaluated&page={random.randint(1, 3)}",
@@ -320,6 +373,46 @@ class OfficialUser(LoggedInUser):
             data,
             name=name,
             expect=rf"/titles/registrations/{pk}/$",
+        )
+
+    @task(2)
+    def queue_filtered(self) -> None:
+        ward = self.account["ward"]
+        if random.random() < 0.5:
+            self.client.get(
+                f"/titles/review/?year={YEAR}&ward={ward}&result=passed&state=evaluated",
+                name="/titles/review/?result=&state=",
+            )
+        else:
+            self.client.get(
+                f"/titles/review/?year={YEAR}&ward={ward}&q={random.choice(SURNAMES)}",
+                name="/titles/review/?q=",
+            )
+
+    @task(1)
+    def confirmation_pages(self) -> None:
+        """One of the confirmations a mass action shows first (GET: it changes nothing)."""
+        ward = self.account["ward"]
+        url, name = random.choice(
+            [
+                (f"/titles/review/evaluate/?ward={ward}&year={YEAR}", "/titles/review/evaluate/"),
+                (
+                    f"/titles/review/approve-passed/?ward={ward}&year={YEAR}&scope=all",
+                    "/titles/review/approve-passed/",
+                ),
+                (f"/titles/decisions/new/?ward={ward}&year={YEAR}", "/titles/decisions/new/"),
+                (
+                    f"/titles/signoff/{ward}/{YEAR}/sign-off/",
+                    "/titles/signoff/[code]/[year]/sign-off/",
+                ),
+            ]
+        )
+        self.client.get(url, name=name)
+
+    @task(1)
+    def ward_signoff(self) -> None:
+        self.client.get(
+            f"/titles/signoff/{self.account['ward']}/{YEAR}/", name="/titles/signoff/[code]/[year]/"
         )
 
 
@@ -357,3 +450,74 @@ class ViewerUser(LoggedInUser):
             f"/api/v1/rollups/?year={YEAR}&unit={province}&level={level}&page_size=200",
             name=f"/api/v1/rollups/?level={level}",
         )
+
+    @task(2)
+    def other_tabs(self) -> None:
+        """The dashboard's groups and programmes tabs, with and without ?year=."""
+        url, name = random.choice(
+            [
+                (f"/groups/dashboard/?year={YEAR}", "/groups/dashboard/"),
+                ("/groups/dashboard/", "/groups/dashboard/ (no year)"),
+                ("/programmes/dashboard/", "/programmes/dashboard/"),
+                ("/titles/dashboard/", "/titles/dashboard/ (no year)"),
+            ]
+        )
+        self.client.get(url, name=name)
+
+    @task(1)
+    def registrations(self) -> None:
+        if random.random() < 0.5:
+            self.client.get(f"/titles/registrations/?year={YEAR}", name="/titles/registrations/")
+        else:
+            self.client.get(
+                f"/titles/registrations/?year={YEAR}&q={random.choice(SURNAMES)}",
+                name="/titles/registrations/?q=",
+            )
+
+    @task(1)
+    def household(self) -> None:
+        page = self.client.get(
+            f"/registry/families/?q={random.choice(SURNAMES)}", name="/registry/families/?q="
+        )
+        ids = re.findall(r'href="/registry/families/(\d+)/"', page.text) if page.ok else []
+        if ids:
+            self.client.get(
+                f"/registry/families/{random.choice(ids)}/", name="/registry/families/[id]/"
+            )
+
+    @task(1)
+    def programmes(self) -> None:
+        page = self.client.get("/programmes/", name="/programmes/")
+        codes = re.findall(r'href="/programmes/p/([^/"]+)/"', page.text) if page.ok else []
+        if codes:
+            self.client.get(f"/programmes/p/{random.choice(codes)}/", name="/programmes/p/[code]/")
+
+    @task(1)
+    def registrations_api(self) -> None:
+        """Two pages of the registrations API by cursor, as an integration reads it."""
+        first = self.client.get(
+            f"/api/v1/registrations/?year={YEAR}&cursor=", name="/api/v1/registrations/?cursor="
+        )
+        following = first.json().get("next") if first.ok else None
+        if following:
+            self.client.get(following, name="/api/v1/registrations/?cursor=[next]")
+
+
+class PublicUser(HttpUser):
+    """Someone logged out: a household typing its slip's code, a programme's public page."""
+
+    weight = 1
+    fixed_count = int(os.environ.get("LOAD_PUBLIC", "0"))
+    wait_time = between(1, 3)
+
+    @task(2)
+    def slip_code_page(self) -> None:
+        self.client.get("/titles/s/", name="/titles/s/")
+
+    @task(1)
+    def programme_public(self) -> None:
+        codes = ACCOUNTS.get("programmes") or []
+        if codes:
+            self.client.get(
+                f"/programmes/{random.choice(codes)}/public/", name="/programmes/[code]/public/"
+            )

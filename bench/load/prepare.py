@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from programmes.models import Programme  # noqa: E402
 from registry.models import AdministrativeUnit, Entity, Kind  # noqa: E402
 from titles.models import Registration, RegistrationWindow, State  # noqa: E402
 
@@ -88,7 +89,18 @@ def main() -> int:
             )
     args.out.write_text(
         json.dumps(
-            {"province": province.code, "year": year, "wards": wards, "accounts": accounts},
+            {
+                "province": province.code,
+                "year": year,
+                "wards": wards,
+                "accounts": accounts,
+                # For the logged-out users: the programmes whose public page they open.
+                "programmes": list(
+                    Programme.objects.filter(province=province)
+                    .order_by("code")
+                    .values_list("code", flat=True)
+                ),
+            },
             indent=1,
         ),
         encoding="utf-8",

@@ -35,8 +35,10 @@ def main() -> int:
     by_name: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         by_name[record["name"]].append(record)
+    width = max(len("All but the login"), *(len(name) for name in by_name))
     header = (
-        f"{'request':<42} {'count':>7} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'req/s':>6}"
+        f"{'request':<{width}} {'count':>7} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} "
+        f"{'req/s':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -45,7 +47,7 @@ def main() -> int:
         times = sorted(r["ms"] for r in group)
         failed = sum(1 for r in group if r["error"])
         print(
-            f"{name[:42]:<42} {len(group):>7} {failed:>5} {percentile(times, 0.50):>6.0f} "
+            f"{name:<{width}} {len(group):>7} {failed:>5} {percentile(times, 0.50):>6.0f} "
             f"{percentile(times, 0.95):>6.0f} {percentile(times, 0.99):>6.0f} "
             f"{len(group) / span:>6.1f}"
         )

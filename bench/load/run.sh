@@ -3,7 +3,7 @@
 # then the write check and the latency figures. See bench/RESULTS.md, "Load test".
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_hanoi bench/load/run.sh
-#   DATABASE_URL=… USERS=100 STAFF=40 OFFICIALS=30 VIEWERS=30 RUN_TIME=5m bench/load/run.sh
+#   DATABASE_URL=… USERS=100 STAFF=40 OFFICIALS=30 PUBLIC=10 VIEWERS=20 RUN_TIME=5m bench/load/run.sh
 #
 # The database must hold a province's data with this year's registration window open and
 # registrations waiting for review (`make setup`, or load_divisions, load_criteria --defaults,
@@ -29,7 +29,13 @@ PROVINCE=${PROVINCE:-01}
 USERS=${USERS:-50}
 STAFF=${STAFF:-$((USERS * 2 / 5))}
 OFFICIALS=${OFFICIALS:-$(((USERS - STAFF) / 2))}
-VIEWERS=${VIEWERS:-$((USERS - STAFF - OFFICIALS))}
+# Logged-out users (the slip code page, programmes' public pages): a tenth unless VIEWERS is set.
+if [ -n "${VIEWERS:-}" ]; then
+  PUBLIC=${PUBLIC:-$((USERS - STAFF - OFFICIALS - VIEWERS))}
+else
+  PUBLIC=${PUBLIC:-$((USERS / 10))}
+  VIEWERS=$((USERS - STAFF - OFFICIALS - PUBLIC))
+fi
 WARDS=${WARDS:-10}
 RUN_TIME=${RUN_TIME:-2m}
 SPAWN_RATE=${SPAWN_RATE:-1}  # users started (and logged in) per second
@@ -38,8 +44,8 @@ WORKERS=${WORKERS:-$((2 * CORES + 1))}
 PORT=${PORT:-8765}
 RUN=${RUN:-$(date +%y%m%d%H%M%S)}
 OUT=${OUT:-bench/out/load-$RUN}
-if [ $((STAFF + OFFICIALS + VIEWERS)) -ne "$USERS" ]; then
-  echo "STAFF + OFFICIALS + VIEWERS must equal USERS ($USERS)." >&2
+if [ $((STAFF + OFFICIALS + VIEWERS + PUBLIC)) -ne "$USERS" ]; then
+  echo "STAFF + OFFICIALS + VIEWERS + PUBLIC must equal USERS ($USERS)." >&2
   exit 2
 fi
 mkdir -p "$OUT"
@@ -76,11 +82,11 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
-echo "== locust: $USERS users ($STAFF staff, $OFFICIALS officials, $VIEWERS viewers) for $RUN_TIME"
+echo "== locust: $USERS users ($STAFF staff, $OFFICIALS officials, $VIEWERS viewers, $PUBLIC logged out) for $RUN_TIME"
 locust_status=0
 LOAD_ACCOUNTS="$OUT/accounts.json" LOAD_WRITES="$OUT/writes.jsonl" LOAD_RUN="$RUN" \
   LOAD_REQUESTS="$OUT/requests.jsonl" \
-  LOAD_STAFF="$STAFF" LOAD_OFFICIALS="$OFFICIALS" LOAD_VIEWERS="$VIEWERS" \
+  LOAD_STAFF="$STAFF" LOAD_OFFICIALS="$OFFICIALS" LOAD_VIEWERS="$VIEWERS" LOAD_PUBLIC="$PUBLIC" \
   "$VENV/bin/locust" -f bench/load/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
   --users "$USERS" --spawn-rate "$SPAWN_RATE" --run-time "$RUN_TIME" --stop-timeout 30 \
   --csv "$OUT/locust" --only-summary --loglevel WARNING >"$OUT/locust.log" 2>&1 || locust_status=$?
