@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_hanoi \\
         .venv/bin/python bench/pages.py [--province 01] [--year 2026] [--runs 5] [--json out.json]
+        [--only REGEX] [--skip REGEX]     (on "role: page", e.g. --skip 'certificates')
 
 Load the data first, e.g. at Hanoi scale (`bench/generate_demo.sh`, or by hand: `load_divisions
 --province 01`, `load_criteria --defaults`, `load_targets --defaults`, `generate_demo --province
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import statistics
 import sys
@@ -380,6 +382,15 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=None, help="default: the latest with data")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--only",
+        type=re.compile,
+        help='measure only the pages whose "role: page" matches this regular expression '
+        "(the reference dashboard is always measured)",
+    )
+    parser.add_argument(
+        "--skip", type=re.compile, help='leave out the pages whose "role: page" matches this'
+    )
     args = parser.parse_args()
 
     province = AdministrativeUnit.objects.get(
@@ -404,7 +415,12 @@ def main() -> None:
         clients[role] = client
 
     results = []
-    for role, page, path in journeys(province, year, clients):
+    for index, (role, page, path) in enumerate(journeys(province, year, clients)):
+        label = f"{role}: {page}"
+        if index and (
+            (args.only and not args.only.search(label)) or (args.skip and args.skip.search(label))
+        ):
+            continue
         figures = measure(clients[role], path, args.runs) if path else {"status": "no data"}
         results.append({"role": role, "page": page, "path": path, **figures})
         shown = f"{figures['median_ms']:9.1f} ms" if "median_ms" in figures else figures["status"]
