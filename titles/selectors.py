@@ -200,16 +200,21 @@ def _rollup_units(
             }
             for u in wards.order_by("code")
         ]
-    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards).select_related("ward")
+    # A province has thousands of residential areas: read as tuples, never model instances.
+    areas = (
+        Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards)
+        .order_by("ward__code", "code")
+        .values_list("pk", "ward__code", "code", "name", "ward_id", "province_id")
+    )
     return [
         {
-            "id": e.pk,
-            "code": f"{e.ward.code}/{e.code}",
-            "name": e.name,
-            "ward_id": e.ward_id,
-            "province_id": e.province_id,
+            "id": pk,
+            "code": f"{ward_code}/{code}",
+            "name": name,
+            "ward_id": ward_id,
+            "province_id": province_id,
         }
-        for e in areas.order_by("ward__code", "code")
+        for pk, ward_code, code, name, ward_id, province_id in areas
     ]
 
 
@@ -367,9 +372,13 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
     ids = [u["id"] for u in units]
     kinds = [kind] if kind else KIND_ORDER
     entities = entity_counts(level=level, unit_ids=ids, year=year, kinds=kinds)
+    # (registered, recognized, outstanding) per (unit, kind), read as tuples: a province's
+    # residential areas are tens of thousands of rows.
     figures = {
-        (r.unit_id, r.kind): r
-        for r in Rollup.objects.filter(level=level, unit_id__in=ids, year=year, kind__in=kinds)
+        (unit_id, k): counts
+        for unit_id, k, *counts in Rollup.objects.filter(
+            level=level, unit_id__in=ids, year=year, kind__in=kinds
+        ).values_list("unit_id", "kind", "registered", "recognized", "outstanding")
     }
     targets = targets_for(units=units, level=level, year=year)
     rows = []
@@ -379,8 +388,7 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
             figure = figures.get((unit["id"], k))
             if not count and figure is None:
                 continue
-            registered = figure.registered if figure else 0
-            recognized = figure.recognized if figure else 0
+            registered, recognized, outstanding = figure or (0, 0, 0)
             rate = percent(recognized, count)
             target = targets.get((unit["id"], k))
             rows.append(
@@ -392,7 +400,7 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
                     "entities": count,
                     "registered": registered,
                     "recognized": recognized,
-                    "outstanding": figure.outstanding if figure else 0,
+                    "outstanding": outstanding,
                     "rate": rate,
                     "registered_rate": percent(recognized, registered),
                     "target_min": target[0] if target else None,
