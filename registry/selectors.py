@@ -228,6 +228,27 @@ def entity_total(*, user, kind: str, ward_code: str | None = None) -> int:
     return tallies.aggregate(total=Sum("entities"))["total"] or 0
 
 
+SUGGESTION_LIMIT = 10
+
+
+def entity_suggestions(
+    *, user, kind: str, ward: AdministrativeUnit, q: str, limit: int = SUGGESTION_LIMIT
+) -> list[dict[str, str]]:
+    """The first `limit` entities of `kind` in `ward` (already in the user's scope) that every
+    word of `q` matches, diacritics-insensitively (name, code, what `search_extra` adds), in
+    list order: the suggestions of a box that chooses one. One indexed read of the ward."""
+    tokens = fold(q).split()
+    if not tokens:
+        return []
+    rows = _kind_rows(user=user, kind=kind).filter(entity__ward=ward)
+    for token in tokens:
+        rows = rows.filter(entity__search_text__contains=token)
+    return [
+        {"code": code, "name": name}
+        for code, name in rows.values_list("entity__code", "entity__name")[:limit]
+    ]
+
+
 def entity_get(*, user, kind: str, pk: int) -> EntityKindModel:
     """One entity of `kind` in the user's scope, or Http404."""
     obj = _kind_rows(user=user, kind=kind).filter(pk=pk).first()
