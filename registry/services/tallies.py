@@ -128,12 +128,23 @@ def members_compute(*, ward_ids: Iterable[int]) -> Counter:
     return members
 
 
-def tallies_for_year(*, level: str, unit_ids: Iterable[int], year: int, kinds=None) -> Counter:
+def tallies_for_year(
+    *,
+    level: str,
+    unit_ids: Iterable[int] = (),
+    year: int,
+    kinds=None,
+    ward_ids: Iterable[int] | None = None,
+) -> Counter:
     """{(unit id, kind): entities counted in `year`} from the stored tallies (the registry as
-    of 31 December of `year`)."""
-    rows = EntityTally.objects.filter(
-        level=level, unit_id__in=list(unit_ids), counted_from__lte=year
-    )
+    of 31 December of `year`). `ward_ids` instead of `unit_ids`: the rows of `level` in these
+    wards (a province's residential areas are read by their hundred wards, not by thousands
+    of ids)."""
+    rows = EntityTally.objects.filter(level=level, counted_from__lte=year)
+    if ward_ids is not None:
+        rows = rows.filter(ward_id__in=list(ward_ids))
+    else:
+        rows = rows.filter(unit_id__in=list(unit_ids))
     if kinds is not None:
         rows = rows.filter(kind__in=list(kinds))
     return Counter(
