@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import PurePath
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.text import capfirst
@@ -20,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from registry import selectors
 from registry.imports.kinds import registered_kinds
-from registry.models import KIND_MODELS, AdministrativeUnit, Clan, Community, EntityKindModel, Unit
+from registry.imports.pipeline import reference_refusal, references_find
+from registry.models import KIND_MODELS, AdministrativeUnit, Community, EntityKindModel, Unit
 from registry.spreadsheets import count_data_rows
 
 IMPORT_EXTENSIONS = (".csv", ".xlsx")
@@ -96,6 +99,20 @@ class EntityForm(forms.Form):
             kwargs["code"] = data["code"]
         return kwargs
 
+    def reference(self, field_name: str, kind: str) -> EntityKindModel | None:
+        """The ward's entity of `kind` (a list slug) that the text typed in `field_name` names:
+        its code or its exact name, by the registry import's rule (`references_find`); an
+        unknown text is refused with the import's reason and the closest names."""
+        text = self.cleaned_data[field_name]
+        if not text:
+            return None
+        entity_kind = selectors.KIND_SLUGS[kind]
+        found = references_find(entity_kind, [(self.ward.pk, text)])[(self.ward.pk, text)]
+        if found.pk is None:
+            reason = reference_refusal(entity_kind, text, ward=self.ward, found=found)
+            raise ValidationError(capfirst(reason) + ("" if reason.endswith("?") else "."))
+        return selectors.entity_get(user=self.user, kind=kind, pk=found.pk)
+
     def limit_to_ward(self, field_name: str, kind: str, message: str) -> None:
         """Offer only the ward's entities of `kind`; anything else is refused with `message`."""
         field = self.fields[field_name]
@@ -121,27 +138,63 @@ class ClanForm(EntityForm):
     head_name = forms.CharField(label=_("Head of clan"), max_length=255, required=False)
 
 
+class SearchInput(forms.TextInput):
+    """A text box that suggests the ward's entities of a kind as one types (static/js/search.js,
+    reading `entity_search`); without the script the typed code or exact name is sent as is."""
+
+    def __init__(self, *, kind: str, ward: AdministrativeUnit, chosen: str = "") -> None:
+        super().__init__(
+            attrs={
+                "autocomplete": "off",
+                "data-search": reverse("entity_search", args=[kind])
+                + "?"
+                + urlencode({"ward": ward.code}),
+                "data-chosen": chosen,
+            }
+        )
+
+
+# What a reference box says it takes.
+REFERENCE_HELP = _("Type part of the name (with or without accents) or the code.")
+
+
 class FamilyForm(EntityForm):
+    """A household's residential area and clan are typed and resolved by code or exact name in
+    its ward: a ward can hold thousands of them, too many for a select."""
+
     kind = "families"
     name_field = "head_name"
     attr_fields = ("members", "community", "clan")
 
     head_name = forms.CharField(label=_("Head of household"), max_length=255)
     members = forms.IntegerField(label=_("Members"), min_value=1)
-    community = forms.ModelChoiceField(
-        label=_("Residential area"), queryset=Community.objects.none()
+    community = forms.CharField(
+        label=_("Residential area"), max_length=255, help_text=REFERENCE_HELP
     )
-    clan = forms.ModelChoiceField(label=_("Clan"), queryset=Clan.objects.none(), required=False)
+    clan = forms.CharField(
+        label=_("Clan"), max_length=255, required=False, help_text=REFERENCE_HELP
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        ward_name = self.ward.name
-        self.limit_to_ward(
-            "community",
-            "communities",
-            _("Choose a residential area of %(ward)s.") % {"ward": ward_name},
-        )
-        self.limit_to_ward("clan", "clans", _("Choose a clan of %(ward)s.") % {"ward": ward_name})
+        for field_name, kind in (("community", "communities"), ("clan", "clans")):
+            current = getattr(self.instance, field_name, None) if self.instance else None
+            self.fields[field_name].widget = SearchInput(
+                kind=kind, ward=self.ward, chosen=current.entity.name if current else ""
+            )
+
+    def initial_from(self, obj: EntityKindModel) -> dict[str, Any]:
+        initial = super().initial_from(obj)
+        for field_name in ("community", "clan"):
+            current = initial[field_name]
+            initial[field_name] = current.entity.code if current else ""
+        return initial
+
+    def clean_community(self):
+        return self.reference("community", "communities")
+
+    def clean_clan(self):
+        return self.reference("clan", "clans")
 
 
 class UnitForm(EntityForm):

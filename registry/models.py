@@ -526,6 +526,8 @@ class EntityTally(models.Model):
 
     One row per first year counted (`counted_from`, 0 for the entities counted in every year):
     the entities of a year are the sum of the rows counted from that year or earlier.
+    A family row also keeps the members of those households (`members`, 0 on other kinds),
+    so the overview's "members of families" is read here too.
     """
 
     level = models.CharField(max_length=10, choices=RollupLevel.choices)
@@ -537,6 +539,7 @@ class EntityTally(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     counted_from = models.PositiveSmallIntegerField(default=0)
     entities = models.PositiveIntegerField(default=0)
+    members = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("entity tally")

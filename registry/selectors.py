@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
     KIND_MODELS,
     AdministrativeUnit,
-    Entity,
     EntityKindModel,
     EntityTally,
     Kind,
@@ -203,23 +202,51 @@ def entity_list(
     return rows
 
 
+def _scope_tallies(user) -> QuerySet:
+    """The entity tallies that add up to everything in the user's scope: their province's (every
+    province's for a global grant) or their ward's. Summing them over every `counted_from`
+    gives the registry as it is now."""
+    grant = grant_of(user)
+    if grant is None:
+        return EntityTally.objects.none()
+    if grant.unit is None:
+        return EntityTally.objects.filter(level=RollupLevel.PROVINCE)
+    if grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        return EntityTally.objects.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+    return EntityTally.objects.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+
+
 def entity_total(*, user, kind: str, ward_code: str | None = None) -> int:
     """How many entities of `kind` the user's whole list holds (or one ward's), from the tallies:
     one indexed read whatever the size of the province. Http404 for a ward outside the scope."""
-    grant = grant_of(user)
-    if grant is None:
-        return 0
-    tallies = EntityTally.objects.filter(kind=KIND_SLUGS[kind])
     if ward_code:
         ward = ward_get(user=user, code=ward_code)
-        tallies = tallies.filter(level=RollupLevel.WARD, unit_id=ward.pk)
-    elif grant.unit is None:
-        tallies = tallies.filter(level=RollupLevel.PROVINCE)
-    elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
-        tallies = tallies.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+        tallies = EntityTally.objects.filter(level=RollupLevel.WARD, unit_id=ward.pk)
     else:
-        tallies = tallies.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+        tallies = _scope_tallies(user)
+    tallies = tallies.filter(kind=KIND_SLUGS[kind])
     return tallies.aggregate(total=Sum("entities"))["total"] or 0
+
+
+SUGGESTION_LIMIT = 10
+
+
+def entity_suggestions(
+    *, user, kind: str, ward: AdministrativeUnit, q: str, limit: int = SUGGESTION_LIMIT
+) -> list[dict[str, str]]:
+    """The first `limit` entities of `kind` in `ward` (already in the user's scope) that every
+    word of `q` matches, diacritics-insensitively (name, code, what `search_extra` adds), in
+    list order: the suggestions of a box that chooses one. One indexed read of the ward."""
+    tokens = fold(q).split()
+    if not tokens:
+        return []
+    rows = _kind_rows(user=user, kind=kind).filter(entity__ward=ward)
+    for token in tokens:
+        rows = rows.filter(entity__search_text__contains=token)
+    return [
+        {"code": code, "name": name}
+        for code, name in rows.values_list("entity__code", "entity__name")[:limit]
+    ]
 
 
 def entity_get(*, user, kind: str, pk: int) -> EntityKindModel:
@@ -273,28 +300,37 @@ def entity_related(*, user, kind: str, obj: EntityKindModel) -> Related | None:
     return Related(kind=related_kind, param=param, total=total, rows=shown)
 
 
-def _count_aggregates(prefix: str = "") -> dict[str, Any]:
-    """Counts per kind and the families' members, over Entity rows reached through `prefix`."""
-    aggregates: dict[str, Any] = {
-        slug: Count(f"{prefix}pk", filter=Q(**{f"{prefix}kind": kind}))
-        for slug, kind in KIND_SLUGS.items()
-    }
-    aggregates["members"] = Sum(f"{prefix}family__members")
-    return aggregates
+def _tally_counts(rows) -> dict[str, int]:
+    """{kind slug: entities, "members": members of the families} from (kind, entities,
+    members) sums."""
+    counts = dict.fromkeys([*KIND_SLUGS, "members"], 0)
+    for kind, entities, members in rows:
+        counts[SLUG_OF_KIND[kind]] = entities or 0
+        counts["members"] += members or 0
+    return counts
+
+
+def _tally_sums(tallies: QuerySet, *group: str) -> QuerySet:
+    """`tallies` summed over every first year counted (the registry as it is now), per kind."""
+    return (
+        tallies.values_list(*group, "kind")
+        .annotate(n=Sum("entities"), m=Sum("members"))
+        .order_by()
+    )
 
 
 def ward_counts(*, user, ward: AdministrativeUnit) -> dict[str, int]:
-    """How many entities of each kind `ward` has, and the members of its families (one query)."""
-    counts = Entity.objects.filter(scope_q(user), ward=ward).aggregate(**_count_aggregates())
-    counts["members"] = counts["members"] or 0
-    return counts
+    """How many entities of each kind `ward` (already in the user's scope) has, and the members
+    of its families: one indexed read of its tallies."""
+    return _tally_counts(
+        _tally_sums(EntityTally.objects.filter(level=RollupLevel.WARD, unit_id=ward.pk))
+    )
 
 
 def scope_counts(*, user) -> dict[str, int]:
-    """The same counts over everything in the user's scope (one query)."""
-    counts = Entity.objects.filter(scope_q(user)).aggregate(**_count_aggregates())
-    counts["members"] = counts["members"] or 0
-    return counts
+    """The same counts over everything in the user's scope, from their province's (or ward's)
+    tallies: one indexed read whatever the size of the province."""
+    return _tally_counts(_tally_sums(_scope_tallies(user)))
 
 
 def wards_in_scope(*, user) -> QuerySet:
@@ -303,16 +339,12 @@ def wards_in_scope(*, user) -> QuerySet:
 
 
 def wards_with_counts(*, user, wards: list[AdministrativeUnit]) -> list[tuple[Any, dict]]:
-    """Each of `wards` with its counts, from one query grouped by ward (not one per ward)."""
-    by_ward = {
-        row.pop("ward_id"): row
-        for row in Entity.objects.filter(scope_q(user), ward__in=[w.pk for w in wards])
-        .values("ward_id")
-        .annotate(**_count_aggregates())
-        .order_by()
-    }
-    empty = dict.fromkeys([*KIND_SLUGS, "members"], 0)
-    return [
-        (ward, {**empty, **{k: v or 0 for k, v in by_ward.get(ward.pk, {}).items()}})
-        for ward in wards
-    ]
+    """Each of `wards` (already in the user's scope) with its counts, from one read of their
+    tallies (not one per ward, and no entity counted)."""
+    by_ward: dict[int, list] = {}
+    for unit_id, kind, n, m in _tally_sums(
+        EntityTally.objects.filter(level=RollupLevel.WARD, unit_id__in=[w.pk for w in wards]),
+        "unit_id",
+    ):
+        by_ward.setdefault(unit_id, []).append((kind, n, m))
+    return [(ward, _tally_counts(by_ward.get(ward.pk, []))) for ward in wards]

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("registry/<kind:kind>/", views.entity_list, name="entity_list"),
     path("registry/<kind:kind>/new/", views.entity_create, name="entity_create"),
+    path("registry/<kind:kind>/search/", views.entity_search, name="entity_search"),
     path("registry/<kind:kind>/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("registry/<kind:kind>/<int:pk>/edit/", views.entity_edit, name="entity_edit"),
 ]

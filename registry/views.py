@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -293,6 +293,25 @@ def entity_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         "registry/entity_form.html",
         {**_kind_context(kind), "form": form, "ward": obj.entity.ward, "obj": obj},
     )
+
+
+# The kinds a form chooses by typing (a household's residential area and clan).
+SEARCHABLE_KINDS = ("communities", "clans")
+SEARCH_MAX_CHARS = 100
+
+
+@login_required
+@require_GET
+def entity_search(request: HttpRequest, kind: str) -> JsonResponse:
+    """GET ?ward=<code>&q=<text>: {"results": [{"code", "name"}, …]}, the ward's entities of
+    `kind` that the text matches (at most ten). A ward outside the user's scope is a 404."""
+    if kind not in SEARCHABLE_KINDS:
+        raise Http404
+    ward = selectors.ward_get(user=request.user, code=request.GET.get("ward", ""))
+    results = selectors.entity_suggestions(
+        user=request.user, kind=kind, ward=ward, q=request.GET.get("q", "")[:SEARCH_MAX_CHARS]
+    )
+    return JsonResponse({"results": results})
 
 
 def _add_service_errors(form: EntityForm, exc: ValidationError) -> None:

@@ -402,7 +402,7 @@ KIND_ATTR = {
 def entity_form(kind: str, place: Place, **extra) -> dict:
     data = {**ENTITY_FORM[kind], **extra}
     if kind == "families":
-        data["community"] = place.community.pk
+        data["community"] = place.community.entity.code
     return data
 
 
@@ -682,6 +682,17 @@ def _entity_urls() -> list[Url]:
                 data=lambda p, kind=kind: entity_form(kind, p),
             ),
         ]
+    # The search a household's form chooses its residential area and clan with.
+    urls += [
+        Url(
+            "entity_search",
+            read(),
+            kwargs={"kind": kind},
+            variant=kind,
+            query=lambda p: {"ward": p.ward.code, "q": "a"},
+        )
+        for kind in ("communities", "clans")
+    ]
     # "Add a citizen to this household": the form with the household filled in.
     urls.append(
         Url(

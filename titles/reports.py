@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -684,19 +684,40 @@ def report_csv(
     UTF-8 with a byte-order mark (so Excel reads Vietnamese names right), the contract's column
     names as the header, text neutralised. Http404 outside scope.
     """
-    progress = progress or _no_progress
+    return "".join(
+        report_csv_chunks(user=user, unit_code=unit_code, year=year, level=level, progress=progress)
+    )
+
+
+CSV_CHUNK_ROWS = 1000
+
+
+def report_csv_chunks(
+    *, user, unit_code: str, year: int, level: str, progress: Progress | None = None
+) -> Iterator[str]:
+    """`report_csv` a thousand rows at a time, for a response that streams them as written.
+
+    The unit and the rows are read before the first chunk (Http404 outside scope is raised
+    here, not half-way through a response)."""
     unit = report_unit(user=user, unit_code=unit_code)
     rows = rollup_rows(user=user, year=year, level=level, unit_code=unit.code)
+    return _csv_chunks(rows, progress or _no_progress)
+
+
+def _csv_chunks(rows: list[dict], progress: Progress) -> Iterator[str]:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ROLLUP_COLUMNS)
     for done, row in enumerate(rows, 1):
         writer.writerow([_csv_value(row[column]) for column in ROLLUP_COLUMNS])
-        if done % 1000 == 0:
+        if done % CSV_CHUNK_ROWS == 0:
             progress(done, len(rows))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     progress(len(rows), len(rows))
-    return buffer.getvalue()
+    yield buffer.getvalue()
 
 
 def levels_under(unit: ReportUnit) -> list[str]:

@@ -200,16 +200,21 @@ def _rollup_units(
             }
             for u in wards.order_by("code")
         ]
-    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards).select_related("ward")
+    # A province has thousands of residential areas: read as tuples, never model instances.
+    areas = (
+        Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards)
+        .order_by("ward__code", "code")
+        .values_list("pk", "ward__code", "code", "name", "ward_id", "province_id")
+    )
     return [
         {
-            "id": e.pk,
-            "code": f"{e.ward.code}/{e.code}",
-            "name": e.name,
-            "ward_id": e.ward_id,
-            "province_id": e.province_id,
+            "id": pk,
+            "code": f"{ward_code}/{code}",
+            "name": name,
+            "ward_id": ward_id,
+            "province_id": province_id,
         }
-        for e in areas.order_by("ward__code", "code")
+        for pk, ward_code, code, name, ward_id, province_id in areas
     ]
 
 
@@ -318,16 +323,30 @@ def rollup_rows_all(
     return _rollup_rows(units=units, year=year, level=level, kind=kind)
 
 
-def entity_counts(*, level: str, unit_ids: Iterable[int], year: int, kinds=None) -> Counter:
+def entity_counts(
+    *,
+    level: str,
+    unit_ids: Iterable[int],
+    year: int,
+    kinds=None,
+    area_wards: Iterable[int] | None = None,
+) -> Counter:
     """{(unit id, kind): entities} that `year` counts for these units of `level`.
 
     Open ward-years count by the registry's year rule (`tallies_for_year`); a frozen
     ward-year's ward and residential areas keep the entities of their snapshot, and a
     province counts its open wards by the rule and its frozen ones as they were signed off.
+    `area_wards`: for residential areas that are every area of these wards, the rows are read
+    by ward (a province has thousands of areas and a hundred wards); the result may then hold
+    the other areas of those wards too.
     """
     unit_ids = list(unit_ids)
     kinds = list(kinds) if kinds is not None else [k.value for k in Kind]
-    counts = tallies_for_year(level=level, unit_ids=unit_ids, year=year, kinds=kinds)
+    by_ward = level == RollupLevel.COMMUNITY and area_wards is not None
+    area_wards = list(area_wards) if by_ward else None
+    counts = tallies_for_year(
+        level=level, unit_ids=unit_ids, year=year, kinds=kinds, ward_ids=area_wards
+    )
     if level == RollupLevel.PROVINCE:
         frozen = RollupSnapshot.objects.filter(
             province_id__in=unit_ids, year=year, level=RollupLevel.WARD, kind__in=kinds
@@ -346,14 +365,14 @@ def entity_counts(*, level: str, unit_ids: Iterable[int], year: int, kinds=None)
         frozen_wards = RollupSnapshot.objects.filter(
             level=RollupLevel.WARD,
             year=year,
-            ward_id__in=Entity.objects.filter(pk__in=unit_ids).values("ward_id"),
+            ward_id__in=area_wards
+            if by_ward
+            else Entity.objects.filter(pk__in=unit_ids).values("ward_id"),
         ).values("ward_id")
         snapshots = snapshots.filter(level=RollupLevel.COMMUNITY, ward_id__in=frozen_wards)
-        frozen_areas = set(
-            Entity.objects.filter(pk__in=unit_ids, ward_id__in=frozen_wards).values_list(
-                "pk", flat=True
-            )
-        )
+        areas = Entity.objects.filter(ward_id__in=frozen_wards)
+        areas = areas.filter(kind=Kind.COMMUNITY) if by_ward else areas.filter(pk__in=unit_ids)
+        frozen_areas = set(areas.values_list("pk", flat=True))
         for key in [key for key in counts if key[0] in frozen_areas]:
             del counts[key]  # an area the signed-off year did not have counts nothing
     for unit_id, kind, entities in snapshots.values_list("unit_id", "kind", "entities"):
@@ -366,10 +385,23 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
         return []
     ids = [u["id"] for u in units]
     kinds = [kind] if kind else KIND_ORDER
-    entities = entity_counts(level=level, unit_ids=ids, year=year, kinds=kinds)
+    # Residential areas are every area of their wards (`rollup_units`): read by ward.
+    area_wards = {u["ward_id"] for u in units} if level == RollupLevel.COMMUNITY else None
+    entities = entity_counts(
+        level=level, unit_ids=ids, year=year, kinds=kinds, area_wards=area_wards
+    )
+    rollups = Rollup.objects.filter(level=level, year=year, kind__in=kinds)
+    if area_wards is not None:
+        rollups = rollups.filter(ward_id__in=area_wards)
+    else:
+        rollups = rollups.filter(unit_id__in=ids)
+    # (registered, recognized, outstanding) per (unit, kind), read as tuples: a province's
+    # residential areas are tens of thousands of rows.
     figures = {
-        (r.unit_id, r.kind): r
-        for r in Rollup.objects.filter(level=level, unit_id__in=ids, year=year, kind__in=kinds)
+        (unit_id, k): counts
+        for unit_id, k, *counts in rollups.values_list(
+            "unit_id", "kind", "registered", "recognized", "outstanding"
+        )
     }
     targets = targets_for(units=units, level=level, year=year)
     rows = []
@@ -379,8 +411,7 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
             figure = figures.get((unit["id"], k))
             if not count and figure is None:
                 continue
-            registered = figure.registered if figure else 0
-            recognized = figure.recognized if figure else 0
+            registered, recognized, outstanding = figure or (0, 0, 0)
             rate = percent(recognized, count)
             target = targets.get((unit["id"], k))
             rows.append(
@@ -392,7 +423,7 @@ def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) 
                     "entities": count,
                     "registered": registered,
                     "recognized": recognized,
-                    "outstanding": figure.outstanding if figure else 0,
+                    "outstanding": outstanding,
                     "rate": rate,
                     "registered_rate": percent(recognized, registered),
                     "target_min": target[0] if target else None,

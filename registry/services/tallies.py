@@ -1,8 +1,9 @@
 """Keeping `EntityTally` exact: recompute a ward's tallies from its detail rows.
 
-Called in the same transaction as every registry write that adds entities or moves one
-between residential areas. Recomputing the touched wards (rather than adding deltas) makes the
-summary exact by construction: whatever the write did, the ward's tallies are what its rows say.
+Called in the same transaction as every registry write that adds entities, moves one
+between residential areas or changes a household's members (family tallies keep their sum).
+Recomputing the touched wards (rather than adding deltas) makes the summary exact by
+construction: whatever the write did, the ward's tallies are what its rows say.
 A ward is a few thousand to a few tens of thousands of rows, read through indexes.
 
 **Which entities a year counts** (the registry as of 31 December): an entity counts in year Y
@@ -111,12 +112,39 @@ def tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
     return counts
 
 
-def tallies_for_year(*, level: str, unit_ids: Iterable[int], year: int, kinds=None) -> Counter:
+def members_compute(*, ward_ids: Iterable[int]) -> Counter:
+    """The members of the households each family tally of these wards counts, by the same keys
+    as `tallies_compute` (ward and residential-area levels), in one query grouped by area."""
+    members: Counter = Counter()
+    for area_id, ward_id, since, n in (
+        Family.objects.filter(entity__ward_id__in=list(ward_ids))
+        .annotate(since=Coalesce("entity__counted_from", 0))
+        .values_list("community_id", "entity__ward_id", "since")
+        .annotate(n=Sum("members"))
+        .order_by()
+    ):
+        members[(RollupLevel.COMMUNITY, area_id, Kind.FAMILY, since)] += n
+        members[(RollupLevel.WARD, ward_id, Kind.FAMILY, since)] += n
+    return members
+
+
+def tallies_for_year(
+    *,
+    level: str,
+    unit_ids: Iterable[int] = (),
+    year: int,
+    kinds=None,
+    ward_ids: Iterable[int] | None = None,
+) -> Counter:
     """{(unit id, kind): entities counted in `year`} from the stored tallies (the registry as
-    of 31 December of `year`)."""
-    rows = EntityTally.objects.filter(
-        level=level, unit_id__in=list(unit_ids), counted_from__lte=year
-    )
+    of 31 December of `year`). `ward_ids` instead of `unit_ids`: the rows of `level` in these
+    wards (a province's residential areas are read by their hundred wards, not by thousands
+    of ids)."""
+    rows = EntityTally.objects.filter(level=level, counted_from__lte=year)
+    if ward_ids is not None:
+        rows = rows.filter(ward_id__in=list(ward_ids))
+    else:
+        rows = rows.filter(unit_id__in=list(unit_ids))
     if kinds is not None:
         rows = rows.filter(kind__in=list(kinds))
     return Counter(
@@ -156,6 +184,7 @@ def tallies_refresh(*, ward_ids: Iterable[int]) -> None:
         return
     ward_ids = list(provinces)
     counts = tallies_compute(ward_ids=ward_ids)
+    members = members_compute(ward_ids=ward_ids)
     community_ward = dict(
         Entity.objects.filter(ward_id__in=ward_ids, kind=Kind.COMMUNITY).values_list(
             "pk", "ward_id"
@@ -173,6 +202,7 @@ def tallies_refresh(*, ward_ids: Iterable[int]) -> None:
                 kind=kind,
                 counted_from=since,
                 entities=n,
+                members=members[(level, unit_id, kind, since)],
                 ward_id=ward_id,
                 province_id=provinces[ward_id],
             )
@@ -186,7 +216,7 @@ def _province_tallies_refresh(province_ids: set[int]) -> None:
     sums = (
         EntityTally.objects.filter(level=RollupLevel.WARD, province_id__in=province_ids)
         .values_list("province_id", "kind", "counted_from")
-        .annotate(n=Sum("entities"))
+        .annotate(n=Sum("entities"), m=Sum("members"))
         .order_by()
     )
     EntityTally.objects.filter(level=RollupLevel.PROVINCE, unit_id__in=province_ids).delete()
@@ -199,7 +229,8 @@ def _province_tallies_refresh(province_ids: set[int]) -> None:
                 kind=kind,
                 counted_from=since,
                 entities=n,
+                members=m,
             )
-            for province_id, kind, since, n in sums
+            for province_id, kind, since, n, m in sums
         ]
     )

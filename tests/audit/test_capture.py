@@ -81,7 +81,7 @@ def test_create_and_edit_through_the_pages_name_user_fields_and_province(client,
     client.force_login(alice)
     response = client.post(
         "/registry/families/new/?ward=00070",
-        {"code": "H1", "head_name": "Nguyễn Văn An", "members": 4, "community": area.pk},
+        {"code": "H1", "head_name": "Nguyễn Văn An", "members": 4, "community": area.entity.code},
         REMOTE_ADDR="10.9.9.9",
     )
     assert response.status_code == 302, response.content.decode()
@@ -98,7 +98,7 @@ def test_create_and_edit_through_the_pages_name_user_fields_and_province(client,
 
     client.post(
         f"/registry/families/{family.pk}/edit/",
-        {"head_name": "Nguyễn Văn Bình", "members": 5, "community": area.pk},
+        {"head_name": "Nguyễn Văn Bình", "members": 5, "community": area.entity.code},
     )
     updates = _entries(action=Action.UPDATE, username="alice")
     changed = {e.content_type.model: e.changes for e in updates}
@@ -159,7 +159,7 @@ def test_a_failed_request_leaves_no_entry(client, alice, ward_a, monkeypatch):
     client.raise_request_exception = False
     response = client.post(
         "/registry/families/new/?ward=00070",
-        {"code": "H9", "head_name": "Trần Văn Lỗi", "members": 1, "community": area.pk},
+        {"code": "H9", "head_name": "Trần Văn Lỗi", "members": 1, "community": area.entity.code},
     )
     assert response.status_code == 500
     assert not Entity.objects.filter(code="H9").exists()

@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registry.models import Citizen, Clan, Community, Entity, Family, Kind, Unit
@@ -30,16 +32,17 @@ def test_staff_creates_a_family(client, alice, ward_a, area_a, area_b):
     form_page = client.get(reverse("entity_create", args=["families"]))
     assert form_page.status_code == 200
     html = form_page.content.decode()
-    # The one ward is fixed, and only its residential areas are offered.
+    # The one ward is fixed; its residential areas are searched for, never listed in full.
     assert "Phường Hoàn Kiếm" in html
     assert 'name="ward"' not in html
-    assert "Tổ dân phố Một" in html
+    assert "<option" not in html.split('name="community"')[1].split("</div>")[0]
+    assert 'data-search="/registry/communities/search/?ward=00070"' in html
     assert "Tổ dân phố Chín" not in html
 
     response = _create(
         client,
         "families",
-        {"code": " HGD7 ", "head_name": "Nguyễn Văn Bảy", "members": "5", "community": area_a.pk},
+        {"code": " HGD7 ", "head_name": "Nguyễn Văn Bảy", "members": "5", "community": "TDP1"},
     )
     family = Family.objects.select_related("entity").get(entity__code="HGD7")
     assert response.status_code == 302
@@ -90,7 +93,7 @@ def test_duplicate_code_is_an_error_on_the_code_field(client, alice, ward_a, war
     make_family(ward_a, code="HGD1", community=area_a)
     make_family(ward_b, code="HGD2")
     client.force_login(alice)
-    data = {"code": "HGD1", "head_name": "Người khác", "members": "2", "community": area_a.pk}
+    data = {"code": "HGD1", "head_name": "Người khác", "members": "2", "community": "TDP1"}
     response = _create(client, "families", data)
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -114,15 +117,105 @@ def test_errors_are_shown_next_to_their_fields(client, alice, area_a):
     assert not Entity.objects.filter(kind=Kind.FAMILY).exists()
 
 
-def test_a_residential_area_of_another_ward_is_refused_clearly(client, alice, area_b):
+def test_a_residential_area_of_another_ward_is_refused_clearly(client, alice, area_a, area_b):
     client.force_login(alice)
-    data = {"code": "HGD1", "head_name": "An", "members": "2", "community": area_b.pk}
-    response = _create(client, "families", data)
-    assert response.status_code == 200
+    data = {"code": "HGD1", "head_name": "An", "members": "2"}
+    for other_ward in ("TDP9", "Tổ dân phố Chín", str(area_b.pk)):
+        response = _create(client, "families", {**data, "community": other_ward})
+        assert response.status_code == 200
+        [error] = response.context["form"].errors["community"]
+        assert error.startswith("No residential area with the code “")
+        assert "in commune/ward 00070, and none is named so" in error
+    # The closest names of the ward (up to three) are suggested.
+    response = _create(client, "families", {**data, "community": "to dan pho mot x"})
     assert response.context["form"].errors["community"] == [
-        "Choose a residential area of Phường Hoàn Kiếm."
+        "No residential area with the code “to dan pho mot x” in commune/ward 00070, and none "
+        "is named so; did you mean “Tổ dân phố Một”?"
     ]
     assert not Family.objects.filter(entity__code="HGD1").exists()
+
+
+def test_area_and_clan_are_found_by_code_or_exact_name(client, alice, ward_a, area_a):
+    clan = make_clan(ward_a, code="DH1", name="Dòng họ Lê")
+    make_community(ward_a, code="TDP2", name="Tổ Hai")
+    make_community(ward_a, code="TDP3", name="Tổ Hai")
+    client.force_login(alice)
+    data = {"head_name": "An", "members": "2"}
+    # The exact name, whatever the case, accents and spacing.
+    response = _create(
+        client,
+        "families",
+        {**data, "code": "H1", "community": "  to dan pho  MOT", "clan": "dòng họ lê"},
+    )
+    assert response.status_code == 302
+    family = Family.objects.get(entity__code="H1")
+    assert (family.community, family.clan) == (area_a, clan)
+    # A name two areas share asks for the code.
+    response = _create(client, "families", {**data, "code": "H2", "community": "Tổ Hai"})
+    [error] = response.context["form"].errors["community"]
+    assert "(codes TDP2, TDP3); write the code instead" in error
+    assert (
+        _create(client, "families", {**data, "code": "H2", "community": "TDP3"}).status_code == 302
+    )
+    unknown = _create(
+        client, "families", {**data, "code": "H3", "community": "TDP1", "clan": "DH9"}
+    )
+    assert unknown.context["form"].errors["clan"][0].startswith("No clan with the code “DH9”")
+    assert not Family.objects.filter(entity__code="H3").exists()
+
+
+@pytest.mark.vietnamese
+def test_an_unknown_area_is_refused_in_vietnamese(client, alice, area_a):
+    client.force_login(alice)
+    data = {"code": "H1", "head_name": "An", "members": "2", "community": "to dan pho mot x"}
+    [error] = _create(client, "families", data).context["form"].errors["community"]
+    assert "Tổ dân phố Một" in error
+    assert "No residential area" not in error
+
+
+def test_search_suggests_the_ward_entries_without_accents(
+    client, alice, mallory, ward_a, area_a, area_b
+):
+    make_community(ward_a, code="TDP2", name="Tổ dân phố Hai")
+    make_clan(ward_a, code="DH1", name="Dòng họ Nguyễn Đình")
+    client.force_login(alice)
+    url = reverse("entity_search", args=["communities"])
+    found = client.get(url, {"ward": "00070", "q": "pho mot"}).json()
+    assert found == {"results": [{"code": "TDP1", "name": "Tổ dân phố Một"}]}
+    found = client.get(url, {"ward": "00070", "q": "TO DAN"}).json()["results"]
+    assert [r["code"] for r in found] == ["TDP2", "TDP1"]  # Vietnamese order: Hai before Một
+    assert client.get(url, {"ward": "00070", "q": "  "}).json() == {"results": []}
+    assert client.get(url, {"ward": "00070", "q": "a\x00b"}).status_code == 400
+    clans = reverse("entity_search", args=["clans"])
+    assert client.get(clans, {"ward": "00070", "q": "nguyen dinh"}).json()["results"] == [
+        {"code": "DH1", "name": "Dòng họ Nguyễn Đình"}
+    ]
+    # Another ward's entries are not found, and another ward cannot be asked for.
+    assert client.get(url, {"ward": "00070", "q": "chin"}).json() == {"results": []}
+    assert client.get(url, {"ward": "00004", "q": "chin"}).status_code == 404
+    assert client.get(url, {"q": "mot"}).status_code == 404
+    assert (
+        client.get(reverse("entity_search", args=["families"]), {"ward": "00070"}).status_code
+        == 404
+    )
+    client.force_login(mallory)
+    assert client.get(url, {"ward": "00070", "q": "mot"}).status_code == 404
+
+
+def test_search_runs_a_fixed_number_of_queries(client, alice, ward_a, area_a):
+    client.force_login(alice)
+    url = reverse("entity_search", args=["communities"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"ward": "00070", "q": "to"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(15):
+        make_community(ward_a, code=f"X{i}", name=f"Tổ {i}")
+    assert count() == before
+    assert len(client.get(url, {"ward": "00070", "q": "to"}).json()["results"]) == 10
 
 
 def test_citizen_family_is_entered_by_code_within_the_ward(client, alice, ward_a, ward_b):
@@ -152,8 +245,8 @@ def test_multi_ward_user_picks_the_ward_first(client, dave, ward_a, ward_x, area
     assert 'value="00070"' in html and 'value="04825"' in html
 
     form_page = client.get(url, {"ward": "00070"})
-    assert "Tổ dân phố Một" in form_page.content.decode()
-    data = {"code": "HGD1", "head_name": "An", "members": "3", "community": area_a.pk}
+    assert 'data-search="/registry/communities/search/?ward=00070"' in form_page.content.decode()
+    data = {"code": "HGD1", "head_name": "An", "members": "3", "community": "TDP1"}
     # The ward comes from the URL: the same residential area is foreign to ward X.
     wrong = _create(client, "families", data, ward=ward_x)
     assert "community" in wrong.context["form"].errors
@@ -173,7 +266,9 @@ def test_edit_changes_fields_but_never_the_code(client, alice, ward_a, area_a):
     assert page.status_code == 200
     form = page.context["form"]
     assert "code" not in form.fields
-    assert form.initial == {"head_name": "Cũ", "members": 2, "community": area_a, "clan": None}
+    assert form.initial == {"head_name": "Cũ", "members": 2, "community": "TDP1", "clan": ""}
+    # The box holds the code; the name is shown beside it.
+    assert 'data-chosen="Tổ dân phố Một"' in page.content.decode()
 
     response = client.post(
         url,
@@ -181,8 +276,8 @@ def test_edit_changes_fields_but_never_the_code(client, alice, ward_a, area_a):
             "code": "HACKED",
             "head_name": "Mới Tinh",
             "members": "6",
-            "community": other_area.pk,
-            "clan": clan.pk,
+            "community": "Tổ Hai",
+            "clan": "DH1",
         },
     )
     assert response.status_code == 302
@@ -197,7 +292,7 @@ def test_edit_with_errors_keeps_the_entity_unchanged(client, alice, ward_a, area
     family = make_family(ward_a, code="HGD1", head_name="Cũ", community=area_a)
     client.force_login(alice)
     url = reverse("entity_edit", args=["families", family.pk])
-    response = client.post(url, {"head_name": "", "members": "-1", "community": area_a.pk})
+    response = client.post(url, {"head_name": "", "members": "-1", "community": "TDP1"})
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"head_name", "members"}
     assert Entity.objects.get(pk=family.pk).name == "Cũ"

@@ -2,9 +2,12 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from registry.models import Entity, Family, Kind
+from registry.services.entities import entity_create, entity_update
 from tests.factories import (
     WardFactory,
     make_citizen,
@@ -113,6 +116,75 @@ def test_province_table_runs_a_fixed_number_of_queries(client, carol, province, 
     for i in range(10):
         ward = WardFactory(parent=province)
         make_family(ward, code=f"F{i}")
+    assert count() == before
+
+
+def _counted(entities) -> dict[str, int]:
+    """The overview's figures counted directly from the detail rows."""
+    counts = entities.aggregate(
+        communities=Count("pk", filter=Q(kind=Kind.COMMUNITY)),
+        families=Count("pk", filter=Q(kind=Kind.FAMILY)),
+        clans=Count("pk", filter=Q(kind=Kind.CLAN)),
+        units=Count("pk", filter=Q(kind=Kind.UNIT)),
+        citizens=Count("pk", filter=Q(kind=Kind.CITIZEN)),
+    )
+    counts["members"] = (
+        Family.objects.filter(entity__in=entities).aggregate(n=Sum("members"))["n"] or 0
+    )
+    return counts
+
+
+def _assert_pages_match_a_direct_count(client, alice, carol, province, ward_a) -> None:
+    client.force_login(carol)
+    response = client.get(reverse("home"))
+    assert response.context["totals"] == _counted(Entity.objects.filter(province=province))
+    for ward, counts in response.context["rows"]:
+        assert counts == _counted(Entity.objects.filter(ward=ward)), ward.code
+    client.force_login(alice)
+    response = client.get(reverse("home"))
+    assert response.context["totals"] == _counted(Entity.objects.filter(ward=ward_a))
+
+
+def test_overview_figures_equal_a_direct_count_as_entities_change(
+    client, alice, carol, province, ward_a, registry
+):
+    """The overview reads the tallies; whatever the services write, they equal a recount."""
+    _assert_pages_match_a_direct_count(client, alice, carol, province, ward_a)
+    area = make_community(ward_a, code="TDP9")
+    family = entity_create(
+        kind=Kind.FAMILY, ward=ward_a, code="F9", name="Lê Văn Chín", members=6, community=area
+    )
+    _assert_pages_match_a_direct_count(client, alice, carol, province, ward_a)
+    client.force_login(alice)
+    assert client.get(reverse("home")).context["totals"]["members"] == A_COUNTS["members"] + 6
+
+    family = Family.objects.select_related("entity").get(pk=family.pk)
+    entity_update(obj=family, name="Lê Văn Chín", members=2, community=area, clan=None)
+    _assert_pages_match_a_direct_count(client, alice, carol, province, ward_a)
+    client.force_login(alice)
+    assert client.get(reverse("home")).context["totals"]["members"] == A_COUNTS["members"] + 2
+
+    moved = Family.objects.select_related("entity").get(entity__ward=ward_a, entity__code="F1")
+    entity_update(
+        obj=moved, name=moved.entity.name, members=moved.members, community=area, clan=moved.clan
+    )
+    make_citizen(ward_a, code="C9", family=family)
+    _assert_pages_match_a_direct_count(client, alice, carol, province, ward_a)
+
+
+def test_ward_overview_runs_a_fixed_number_of_queries(client, alice, ward_a, registry):
+    client.force_login(alice)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("home")).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    area = make_community(ward_a, code="TDP8")
+    for i in range(10):
+        family = make_family(ward_a, code=f"G{i}", community=area)
+        make_citizen(ward_a, code=f"D{i}", family=family)
     assert count() == before
 
 

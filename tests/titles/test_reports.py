@@ -36,6 +36,7 @@ from titles.reports import (
     SUMMARY_SHEET,
     TITLE_ROW,
     neutralise,
+    report_csv,
     report_workbook,
 )
 from titles.selectors import ROLLUP_COLUMNS, rollup_rows
@@ -131,9 +132,13 @@ def _rate(part: int, whole: int) -> float | None:
     return float((Decimal(part) * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP) / 100)
 
 
-def _csv(response) -> list[list[str]]:
+def _csv_bytes(response) -> bytes:
     assert response.status_code == 200, response.content[:500]
-    text = response.content.decode("utf-8")
+    return b"".join(response.streaming_content)
+
+
+def _csv(response) -> list[list[str]]:
+    text = _csv_bytes(response).decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text[1:])))
 
@@ -396,6 +401,65 @@ def test_csv_of_residential_areas_neutralises_names(client, alice, world):
     for row in rows:
         for value in row:
             assert not value.startswith(FORMULA_START), value
+
+
+def _csv_as_first_written(rows: list[dict]) -> bytes:
+    """The roll-up CSV as the first version of the export wrote it: the format is a contract."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(ROLLUP_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                ""
+                if row[c] is None
+                else neutralise(row[c])
+                if isinstance(row[c], str)
+                else str(row[c])
+                for c in ROLLUP_COLUMNS
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("user", "unit", "level"),
+    [
+        ("carol", "01", "community"),
+        ("carol", "01", "ward"),
+        ("carol", "01", "province"),
+        ("alice", "00070", "community"),
+    ],
+)
+def test_csv_bytes_are_the_contract_format(client, request, world, user, unit, level):
+    """Streamed by the page or written whole by the job, the bytes are the format's."""
+    user = request.getfixturevalue(user)
+    expected = _csv_as_first_written(rollup_rows(user=user, year=YEAR, level=level, unit_code=unit))
+    streamed = _csv_bytes(_get(client, user, unit=unit, format="csv", level=level))
+    assert streamed == expected
+    assert report_csv(user=user, unit_code=unit, year=YEAR, level=level).encode() == expected
+    if level == "community" and user.username == "alice":
+        assert (
+            '00070/TDP01,"\'=HYPERLINK(""http://evil.example/"",""click"")",2025,'
+            "family,2,2,2,1,100.0,100.0,40.00,50.00,above"
+        ) in expected.decode().split("\r\n")
+
+
+def test_csv_of_a_province_areas_runs_a_fixed_number_of_queries(client, carol, province, world):
+    def count() -> int:
+        client.force_login(carol)
+        with CaptureQueriesContext(connection) as ctx:
+            _csv_bytes(_get(client, carol, unit="01", format="csv", level="community"))
+        return len(ctx.captured_queries)
+
+    before = count()
+    ward = WardFactory(parent=province)
+    for i in range(5):
+        area = make_community(ward, code=f"TDP{i}")
+        registration(make_family(ward, code=f"HGD{i}", community=area).entity)
+    rollups_refresh(ward_ids=[ward.pk])
+    assert count() == before
 
 
 def test_csv_at_province_level_for_a_province(client, carol, world):

@@ -155,3 +155,19 @@ def test_verify_prints_every_difference_and_fails(world, ward_a):
     ]
     # Another province is not affected.
     assert run("--verify", "--unit", "17").startswith("No difference")
+
+
+def test_verify_finds_wrong_members_of_a_family_tally(world, ward_a):
+    tally = EntityTally.objects.get(
+        level=RollupLevel.WARD, unit_id=ward_a.pk, kind="family", counted_from=0
+    )
+    right = tally.members
+    assert right > 0
+    tally.members = right + 3
+    tally.save()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("rollup", "--verify", "--unit", "01", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().splitlines() == [
+        f"members ward:{ward_a.pk} family stored ({right + 3}) computed ({right})"
+    ]

@@ -335,7 +335,7 @@ def _figures(ward) -> list[dict]:
 def _add_on_page(client, w: World, other_area):
     response = client.post(
         reverse("entity_create", args=["families"]),
-        {"code": "LATE", "head_name": "Hộ Mới", "members": "3", "community": w.area.pk},
+        {"code": "LATE", "head_name": "Hộ Mới", "members": "3", "community": w.area.entity.code},
     )
     assert response.status_code == 302
 
@@ -359,7 +359,7 @@ def _move_on_page(client, w: World, other_area):
     family = w.evaluated.entity.family
     response = client.post(
         reverse("entity_edit", args=["families", family.pk]),
-        {"head_name": family.entity.name, "members": "4", "community": other_area.pk},
+        {"head_name": family.entity.name, "members": "4", "community": other_area.entity.code},
     )
     assert response.status_code == 302
 

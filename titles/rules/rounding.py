@@ -36,4 +36,9 @@ def percent(part: int, whole: int, places: int = PLACES) -> Decimal | None:
     """part ÷ whole as a percentage rounded half up (one decimal); None when whole is 0."""
     if not whole:
         return None
-    return fraction_percent(Fraction(part, whole), places)
+    # The same half-up rounding in integers (a report rounds tens of thousands of these):
+    # floor(|part| / |whole| × 100 × 10^places + 1/2).
+    numerator, denominator = abs(part) * 100 * 10**places, abs(whole)
+    rounded = (2 * numerator + denominator) // (2 * denominator)
+    negative = (part < 0) != (whole < 0)
+    return Decimal(-rounded if negative and rounded else rounded).scaleb(-places)

@@ -44,6 +44,7 @@ from django.db.models.functions import ExtractYear
 from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
 from registry.services.tallies import (
     lock_wards,
+    members_compute,
     tallies_compute,
     tallies_for_year,
     tallies_refresh,
@@ -515,7 +516,7 @@ def rollups_rebuild(*, province_id: int, tallies: bool = True) -> None:
 
 @dataclass(frozen=True)
 class Difference:
-    table: str  # "rollup" or "tally"
+    table: str  # "rollup", "tally", "members" (of a family tally) or "snapshot"
     key: tuple
     stored: tuple
     computed: tuple
@@ -573,14 +574,22 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
     for (level, _unit, kind, since), n in list(computed_tallies.items()):
         if level == RollupLevel.WARD:
             computed_tallies[(RollupLevel.PROVINCE, province_id, kind, since)] += n
-    stored_tallies = {
-        (t.level, t.unit_id, t.kind, t.counted_from): t.entities
-        for t in EntityTally.objects.filter(province_id=province_id)
-    }
+    computed_members: Counter = members_compute(ward_ids=ward_ids)
+    for (level, _unit, kind, since), n in list(computed_members.items()):
+        if level == RollupLevel.WARD:
+            computed_members[(RollupLevel.PROVINCE, province_id, kind, since)] += n
+    stored_tallies, stored_members = {}, {}
+    for t in EntityTally.objects.filter(province_id=province_id):
+        key = (t.level, t.unit_id, t.kind, t.counted_from)
+        stored_tallies[key], stored_members[key] = t.entities, t.members
     for key in sorted(set(computed_tallies) | set(stored_tallies), key=str):
         stored, computed = stored_tallies.get(key, 0), computed_tallies.get(key, 0)
         if stored != computed:
             differences.append(Difference("tally", key, (stored,), (computed,)))
+    for key in sorted(set(computed_members) | set(stored_members), key=str):
+        stored, computed = stored_members.get(key, 0), computed_members.get(key, 0)
+        if stored != computed:
+            differences.append(Difference("members", key, (stored,), (computed,)))
     return differences
 
 

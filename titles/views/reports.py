@@ -16,7 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_cache_control
@@ -137,8 +137,12 @@ def report_download(request: HttpRequest) -> HttpResponse:
         )
         return redirect("job_status", pk=job.pk)
     if file_format == "csv":
-        content = reports.report_csv(user=request.user, unit_code=unit.code, year=year, level=level)
-        response = HttpResponse(content.encode("utf-8"), content_type="text/csv; charset=utf-8")
+        chunks = reports.report_csv_chunks(
+            user=request.user, unit_code=unit.code, year=year, level=level
+        )
+        response = StreamingHttpResponse(
+            (chunk.encode("utf-8") for chunk in chunks), content_type="text/csv; charset=utf-8"
+        )
     else:
         content = reports.report_workbook(user=request.user, unit_code=unit.code, year=year)
         response = HttpResponse(content, content_type=XLSX_TYPE)

@@ -153,12 +153,13 @@ def describe(difference: Difference) -> str:
     """One difference on a line: `rollup community:123 2025 family stored (3, 2, 0) computed
     (3, 3, 0)` (level:unit id, year, title; registered, recognised, outstanding), or
     `tally ward:45 family stored (3) computed (4)` for an entity count (`tally ward:45 family
-    from 2026 …` for the entities counted from 2026 on), `snapshot ward:45 2025 stored (1)
+    from 2026 …` for the entities counted from 2026 on), `members ward:45 family stored (10)
+    computed (12)` for the members of a family tally's households, `snapshot ward:45 2025 stored (1)
     computed (0)` for a ward-year whose snapshot exists (1) or not (0) while it is signed off (1)
     or not (0), `snapshot ward:45 2025 family stored (…) computed (…)` for a snapshot whose
     ward row (entities, registered, recognised, outstanding) is not the sum of its areas'."""
     level, unit_id, *rest = difference.key
-    if difference.table == "tally":
+    if difference.table in ("tally", "members"):
         kind, since = rest
         rest = [kind, f"from {since}"] if since else [kind]
     key = " ".join([f"{level}:{unit_id}", *(str(part) for part in rest)])
