@@ -253,6 +253,8 @@ def journeys(
         ("staff", "families list", "/registry/families/"),
         ("staff", "families ?q=nguyen", "/registry/families/?q=nguyen"),
         ("staff", "new household form", "/registry/families/new/"),
+        ("staff", "area search ?q=to", f"/registry/communities/search/?ward={w}&q=to"),
+        ("staff", "clan search ?q=nguyen", f"/registry/clans/search/?ward={w}&q=nguyen"),
         ("staff", "household page", family and f"/registry/families/{family.pk}/"),
         ("staff", "household edit form", family and f"/registry/families/{family.pk}/edit/"),
         ("staff", "citizens ?q=nguyen", "/registry/citizens/?q=nguyen"),

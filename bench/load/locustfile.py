@@ -214,11 +214,19 @@ class StaffUser(LoggedInUser):
     def enter_a_household(self) -> None:
         page = self.client.get("/registry/families/new/", name="/registry/families/new/")
         form = form_having(page.text, "code") if page.ok else None
-        if not form or not form["selects"].get("community"):
+        if not form or "community" not in form["inputs"]:
+            return
+        # The residential area is typed and chosen from the suggestions, as on a phone.
+        found = self.client.get(
+            "/registry/communities/search/",
+            params={"ward": self.account["ward"], "q": random.choice(["to", "tdp", "khu"])},
+            name="/registry/communities/search/?q=",
+        )
+        areas = [row["code"] for row in found.json()["results"]] if found.ok else []
+        if not areas:
             return
         n = next(_SERIAL)
         code = f"LT{RUN}-{self.serial}-{n}"
-        areas = [v for v in form["selects"]["community"] if v]
         data = {
             "code": code,
             "head_name": f"Nguyễn Văn Tải {n}",
