@@ -188,9 +188,10 @@ class _RegistrationWriter:
         self.year = year
         self.report = report
         self.entity = self.rows.position["entity_id"]
+        self.sort_key = self.rows.position["sort_key"]
         self.decision = self.rows.position["decision_id"]
         self.current: tuple[str, int] | None = None  # (kind, ward id) of the rows last written
-        self.ids: list[int] = []  # its entities' ids in code order
+        self.ids: list[tuple[int, str]] = []  # its entities' (id, sort key) in code order
         self.decision_id: int | None = None  # its decision, once written
 
     def write(self, ward: _WardRows) -> None:
@@ -199,12 +200,13 @@ class _RegistrationWriter:
             self.ids = list(
                 Entity.objects.filter(ward_id=ward.ward_id, kind=ward.kind)
                 .order_by("code")
-                .values_list("pk", flat=True)
+                .values_list("pk", "sort_key")
             )
             self.decision_id = None
-        ids, position = self.ids, self.entity
+        ids, position, sort_key = self.ids, self.entity, self.sort_key
         for row in ward.rows:
-            row[position] = ids[row[position]]
+            # A registration repeats its entity's sort key (the lists' order).
+            row[position], row[sort_key] = ids[row[position]]
         if ward.decided:
             if self.decision_id is None:
                 self.decision_id = Decision.objects.create(

@@ -11,7 +11,9 @@ and titles by year): an app registers a panel at start-up, and the page renders 
 under the entity's own facts.
 
 Likewise a new entity's first counted year depends on which years its ward kept in the upper
-app (`on_recorded_years`, `entities_counted_from`).
+app (`on_recorded_years`, `entities_counted_from`), and an upper app that keeps a copy of an
+entity's place in a Vietnamese list (the titles' registrations) re-sorts it when the entity is
+renamed (`on_entities_renamed`, `entities_renamed`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _entity_panels: list[EntityPanel] = []
 # (ward ids, year) -> {ward id: the latest year before `year` the ward kept in the system}
 RecordedYears = Callable[[set[int], int], dict[int, int]]
 _recorded_years: list[RecordedYears] = []
+EntitiesRenamed = Callable[[set[int]], object]
+_entities_renamed: list[EntitiesRenamed] = []
 
 
 def on_wards_changed(handler: WardsChanged) -> WardsChanged:
@@ -53,6 +57,23 @@ def wards_changed(*, ward_ids: Iterable[int]) -> None:
     tallies_refresh(ward_ids=wards)
     for handler in _wards_changed:
         handler(wards)
+
+
+def on_entities_renamed(handler: EntitiesRenamed) -> EntitiesRenamed:
+    """Subscribe `handler(entity_ids)` to `entities_renamed` (once, however often it is called)."""
+    if handler not in _entities_renamed:
+        _entities_renamed.append(handler)
+    return handler
+
+
+def entities_renamed(*, entity_ids: Iterable[int]) -> None:
+    """These entities' names (and so their sort keys) changed: each subscriber updates what it
+    copied of them, in the caller's transaction."""
+    entities = set(entity_ids)
+    if not entities:
+        return
+    for handler in _entities_renamed:
+        handler(entities)
 
 
 def on_entity_detail(panel: EntityPanel) -> EntityPanel:

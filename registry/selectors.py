@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
@@ -79,6 +80,33 @@ SHORT_WORD = 2
 
 class SearchTooBroad(ValueError):
     """Only short words to search a whole province by."""
+
+
+# What a list says next to its search field when SearchTooBroad is raised.
+SEARCH_TOO_BROAD = gettext_lazy(
+    "Words of one or two letters find too much across many communes/wards: add a "
+    "longer word (a name, part of a code) or choose a commune/ward."
+)
+
+
+def search_words(q: str | None, *, user, one_ward: bool, narrowed: bool) -> list[str]:
+    """The words of a search, folded: each must match (diacritics-insensitively).
+
+    Words of one or two letters alone raise SearchTooBroad unless the list is already small:
+    one ward (chosen, or the user's only one) or narrowed by another filter (`narrowed`).
+    Every list searched at province scope goes through this rule.
+    """
+    words = fold(q or "").split()
+    if words and all(len(word) <= SHORT_WORD for word in words) and not (one_ward or narrowed):
+        grant = grant_of(user)
+        ward_user = (
+            grant is not None
+            and grant.unit is not None
+            and grant.unit.level == AdministrativeUnit.Level.WARD
+        )
+        if not ward_user:
+            raise SearchTooBroad(q)
+    return words
 
 
 def _kind_rows(*, user, kind: str) -> QuerySet:
@@ -181,16 +209,12 @@ def entity_list(
     rows = _kind_rows(user=user, kind=kind)
     if ward_code:
         rows = rows.filter(entity__ward=ward_get(user=user, code=ward_code))
-    tokens = fold(q or "").split()
-    if tokens and all(len(token) <= SHORT_WORD for token in tokens):
-        grant = grant_of(user)
-        one_ward = ward_code or (
-            grant is not None
-            and grant.unit is not None
-            and grant.unit.level == AdministrativeUnit.Level.WARD
-        )
-        if not one_ward and not any(value not in (None, "") for value in filters.values()):
-            raise SearchTooBroad(q)
+    tokens = search_words(
+        q,
+        user=user,
+        one_ward=bool(ward_code),
+        narrowed=any(value not in (None, "") for value in filters.values()),
+    )
     for token in tokens:
         rows = rows.filter(entity__search_text__contains=token)
     allowed = LIST_FILTERS[kind]

@@ -142,13 +142,7 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
             user=user, kind=kind, q=data.get("q"), ward_code=ward_code, **filters
         )
     except selectors.SearchTooBroad:
-        form.add_error(
-            "q",
-            _(
-                "Words of one or two letters find too much across many communes/wards: add a "
-                "longer word (a name, part of a code) or choose a commune/ward."
-            ),
-        )
+        form.add_error("q", selectors.SEARCH_TOO_BROAD)
         rows = selectors.entity_list(user=user, kind=kind, ward_code=ward_code, **filters).none()
     # The entities a list is narrowed to ("families of clan X"), named on the page; one
     # outside the scope is a 404 like any other way of asking for it.

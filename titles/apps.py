@@ -27,4 +27,9 @@ class TitlesConfig(AppConfig):
         on_entity_detail(entity_titles_panel)
         # A new entity counts from the year after the latest its ward has registrations of.
         on_recorded_years(recorded_years_before)
+        # Registrations repeat their entity's sort key (the lists' order): a rename re-sorts them.
+        from registry.hooks import on_entities_renamed
+        from titles.services.registrations import registrations_sort_key_refresh
+
+        on_entities_renamed(registrations_sort_key_refresh)
         from titles import jobs  # noqa: F401  registers the titles' job kinds

@@ -10,24 +10,41 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
     AdministrativeUnit,
     Entity,
+    Family,
     Grant,
     Kind,
     Role,
     RollupLevel,
 )
+from registry.selectors import search_words
 from registry.services.tallies import tallies_for_year
-from registry.text import fold
 from titles.models import Decision, Registration, Rollup, RollupSnapshot, State, Target
 from titles.rules.rounding import half_up, percent
 
 RESULT_FILTERS = ("passed", "failed", "not_evaluated")
+
+
+# A list page's order as SQL, for keyset pages (`registry.paging`): within its year, the
+# registration's ward, its place in a Vietnamese list (the entity's sort key, copied onto the
+# registration) and its id — what `registration_list` orders by, and what the reg_province_list
+# and reg_ward_list indexes walk, so a page costs the same at the start of a province or deep in it.
+LIST_ORDER_COLUMNS = (
+    '"titles_registration"."ward_id"',
+    '"titles_registration"."sort_key"',
+    '"titles_registration"."id"',
+)
+
+
+def list_order_key(registration: Registration) -> tuple[int, str, int]:
+    """A registration's values of LIST_ORDER_COLUMNS."""
+    return (registration.ward_id, registration.sort_key, registration.pk)
 
 
 def registration_list(
@@ -41,11 +58,15 @@ def registration_list(
     result: str | None = None,
     q: str | None = None,
 ) -> QuerySet[Registration]:
-    """Registrations in scope, newest year first, then by ward and name; all filters optional.
+    """Registrations in scope, newest year first, then by ward and Vietnamese name; all filters
+    optional (a list page passes a year: its keyset pages walk one year, LIST_ORDER_COLUMNS).
 
     `community_id` keeps families living in that residential area (and the area itself);
-    `result` is one of RESULT_FILTERS.
+    `result` is one of RESULT_FILTERS. `q` follows the registry's search rule: words of one or
+    two letters alone over more than one ward, not narrowed to an area, raise
+    `registry.selectors.SearchTooBroad`.
     """
+    words = search_words(q, user=user, one_ward=bool(ward_id), narrowed=bool(community_id))
     qs = Registration.objects.filter(scope_q(user)).select_related("entity", "ward", "decision")
     if year:
         qs = qs.filter(year=year)
@@ -56,18 +77,40 @@ def registration_list(
     if ward_id:
         qs = qs.filter(ward_id=ward_id)
     if community_id:
-        qs = qs.filter(entity__family__community_id=community_id) | qs.filter(
-            entity_id=community_id
-        )
+        # The area's households by their own index, not a join walked along the ward's list.
+        households = Family.objects.filter(community_id=community_id).values("entity_id")
+        qs = qs.filter(Q(entity_id__in=households) | Q(entity_id=community_id))
     if result == "passed":
         qs = qs.filter(passed=True)
     elif result == "failed":
         qs = qs.filter(passed=False)
     elif result == "not_evaluated":
         qs = qs.filter(passed__isnull=True)
-    for token in fold(q or "").split():
-        qs = qs.filter(entity__search_text__contains=token)
-    return qs.order_by("-year", "ward__code", "entity__sort_key", "pk")
+    for word in words:
+        qs = qs.filter(entity__search_text__contains=word)
+    return qs.order_by("-year", "ward_id", "sort_key", "pk")
+
+
+def registration_total(
+    *, user, year: int, kind: str | None = None, ward_id: int | None = None
+) -> int:
+    """How many registrations of `year` (and title) the user's list holds, or one ward's, from
+    the roll-ups (kept exact with every write): one indexed read, however large the province."""
+    grant = grant_of(user)
+    if grant is None:
+        return 0
+    rows = Rollup.objects.filter(year=year)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if ward_id:
+        rows = rows.filter(level=RollupLevel.WARD, unit_id=ward_id)
+    elif grant.unit is None:
+        rows = rows.filter(level=RollupLevel.PROVINCE)
+    elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        rows = rows.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+    else:
+        rows = rows.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+    return rows.aggregate(total=Sum("registered"))["total"] or 0
 
 
 def registration_get(*, user, pk: int) -> Registration:

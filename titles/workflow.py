@@ -32,13 +32,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import batched
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.models import AdministrativeUnit
+from registry.models import AdministrativeUnit, Entity
 from registry.services.tallies import entities_count_in
 from titles.models import Registration, RegistrationEvent, State, WardSignOff
 
@@ -259,6 +260,7 @@ def registrations_create(
         _allowed(move, None, state)
         registration.state = state
     _check_wards((r.ward_id, r.year) for r in registrations)
+    _copy_sort_keys(registrations)
     created = Registration.objects.bulk_create(registrations, batch_size=1000)
     # An entity registered for a year existed in it: the year counts it.
     for year in sorted({r.year for r in created}):
@@ -272,6 +274,26 @@ def registrations_create(
         batch_size=1000,
     )
     return created
+
+
+_LOOKUP_BATCH = 5000  # ids per query: well under SQLite's limit of bound parameters
+
+
+def _copy_sort_keys(registrations: Sequence[Registration]) -> None:
+    """Each new registration repeats its entity's sort key, the lists' order (one query per
+    5,000 registrations whose entity was not loaded with them)."""
+    entity_field = Registration._meta.get_field("entity")
+    missing = []
+    for registration in registrations:
+        if entity_field.is_cached(registration):
+            registration.sort_key = registration.entity.sort_key
+        else:
+            missing.append(registration)
+    keys: dict[int, str] = {}
+    for ids in batched(sorted({r.entity_id for r in missing}), _LOOKUP_BATCH):
+        keys.update(Entity.objects.filter(pk__in=ids).values_list("pk", "sort_key"))
+    for registration in missing:
+        registration.sort_key = keys.get(registration.entity_id, "")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.hooks import entities_counted_from, wards_changed
+from registry.hooks import entities_counted_from, entities_renamed, wards_changed
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
 from registry.services.tallies import tallies_refresh
 
@@ -81,7 +81,7 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
     changed_kind_fields = [f for f, v in attrs.items() if getattr(obj, f) != v]
     for field, value in attrs.items():
         setattr(obj, field, value)
-    old_name, old_search = entity.name, entity.search_text
+    old_name, old_search, old_sort_key = entity.name, entity.search_text, entity.sort_key
     entity.name = name.strip()
     entity.refresh_search_text(*search_extra(entity.kind, attrs))
     entity_changed = entity.name != old_name or entity.search_text != old_search
@@ -90,6 +90,8 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
     entity.full_clean()
     obj.full_clean(exclude=["entity"])
     entity.save(update_fields=["name", "search_text", "sort_key", "updated_at"])
+    if entity.sort_key != old_sort_key:
+        entities_renamed(entity_ids=[entity.pk])
     if changed_kind_fields:
         obj.save(update_fields=changed_kind_fields)
     if set(changed_kind_fields) & MOVES_BETWEEN_AREAS:

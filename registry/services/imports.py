@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import record_bulk
 from registry.access import can_edit_registry
-from registry.hooks import entities_counted_from, wards_changed
+from registry.hooks import entities_counted_from, entities_renamed, wards_changed
 from registry.imports import cells
 from registry.imports.cells import BadCell
 from registry.imports.kinds import RegisteredKind, register_kind
@@ -410,6 +410,7 @@ class _Plan:
     new: list[tuple[Entity, dict[str, Any]]] = field(default_factory=list)
     changed: list[EntityKindModel] = field(default_factory=list)
     changed_fields: set[str] = field(default_factory=set)
+    renamed: set[int] = field(default_factory=set)  # changed entities whose sort key moved
     unchanged: int = 0
 
 
@@ -452,12 +453,15 @@ def _plan(rows: list[_Row], *, kind: str) -> _Plan:
             setattr(obj, f, attrs[f])
         entity = obj.entity
         before = (entity.name, entity.search_text)
+        before_sort_key = entity.sort_key
         entity.name = name
         entity.refresh_search_text(
             *search_extra(
                 entity_kind, {_attname(c): getattr(obj, _attname(c)) for c in kind_columns}
             )
         )
+        if entity.sort_key != before_sort_key:
+            plan.renamed.add(entity.pk)
         if fields or (entity.name, entity.search_text) != before:
             plan.changed.append(obj)
             plan.changed_fields.update(fields)
@@ -499,6 +503,7 @@ def _write(plan: _Plan, *, kind: str, filename: str = "") -> None:
                 model.objects.bulk_update(
                     plan.changed, sorted(plan.changed_fields), batch_size=_BATCH
                 )
+            entities_renamed(entity_ids=plan.renamed)
         _refresh_summaries(plan)
         record_bulk(
             "registry_import",

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from devtools.titles_demo import titles_demo_generate
@@ -80,8 +81,10 @@ def test_demo_registrations_for_two_years():
     assert current.filter(state=State.EVALUATED).count() > 0.5 * current.count()
     assert current.filter(state=State.EVALUATED, passed=True).exists()
     assert RegistrationWindow.objects.filter(year=year, province__code=PROVINCE).exists()
-    # Every registration has its history.
+    # Every registration has its history, and repeats its entity's place in a Vietnamese list.
     assert not Registration.objects.filter(events__isnull=True).exists()
+    assert not Registration.objects.exclude(sort_key=F("entity__sort_key")).exists()
+    assert not Registration.objects.filter(sort_key="").exists()
     assert RegistrationEvent.objects.filter(action=RegistrationEvent.Action.EVALUATE).exists()
     # The summaries (entity counts and roll-ups) are exact.
     province = Entity.objects.values_list("province_id", flat=True).first()

@@ -71,6 +71,7 @@ def registration(entity, year: int = 2025, state: str = State.REGISTERED, **fiel
         ward_id=entity.ward_id,
         province_id=entity.province_id,
         state=state,
+        sort_key=entity.sort_key,
         **extra,
         **fields,
     )

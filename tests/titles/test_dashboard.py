@@ -545,8 +545,11 @@ def test_area_page_is_paginated_by_50(client, carol, ward_a):
     client.force_login(carol)
     first = client.get(reverse("dashboard_area", args=[area.pk]))
     assert len(_tables(first).tables["households"]) == 50
-    second = client.get(reverse("dashboard_area", args=[area.pk]) + "?page=2")
+    assert "52 households" in first.content.decode()
+    cursor = first.context["page"].next_cursor
+    second = client.get(reverse("dashboard_area", args=[area.pk]), {"cursor": cursor})
     assert len(_tables(second).tables["households"]) == 2
+    assert [row[1] for row in _tables(second).tables["households"]] == ["H50", "H51"]
 
 
 # --- queries ------------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import batched
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -478,3 +479,34 @@ def registration_from_code(code: str) -> Registration:
             % {"code": self_code_display(normalized)}
         )
     return registration
+
+
+_RENAMED_BATCH = 5000  # entity ids per statement: well under SQLite's limit of parameters
+
+
+def registrations_sort_key_refresh(entity_ids: Iterable[int]) -> int:
+    """The registrations of renamed entities take their entities' new sort key, so the lists
+    (ordered by the copy on the registration) place them by their new names.
+
+    Runs in the renaming transaction (the registry's `entities_renamed` hook). A signed-off
+    ward-year is left as it was signed off (the freeze refuses any write to it). Returns how
+    many registrations moved.
+    """
+    moved = 0
+    for ids in batched(sorted(set(entity_ids)), _RENAMED_BATCH):
+        stale = Registration.objects.filter(entity_id__in=ids).exclude(
+            sort_key=F("entity__sort_key")
+        )
+        pairs = set(stale.values_list("ward_id", "year"))
+        frozen = Q(pk__in=[])
+        for year in {year for _ward, year in pairs}:
+            for ward_id in workflow.frozen_ward_ids(year=year):
+                if (ward_id, year) in pairs:
+                    frozen |= Q(ward_id=ward_id, year=year)
+        if pairs:
+            moved += stale.exclude(frozen).update(
+                sort_key=Subquery(
+                    Entity.objects.filter(pk=OuterRef("entity_id")).values("sort_key")
+                )
+            )
+    return moved

@@ -17,7 +17,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_GET
 from registry import selectors as registry_selectors
 from registry.access import grant_of
 from registry.models import AdministrativeUnit, Kind, RollupLevel
+from registry.paging import InvalidCursor, keyset_page
 from titles import dashboard as figures
 from titles import selectors
 from titles.forms import current_year, year_field
@@ -356,9 +356,8 @@ def dashboard_area(request: HttpRequest, pk: int) -> HttpResponse:
         "ward_id": ward.pk,
         "province_id": ward.parent_id,
     }
-    households = registry_selectors.entity_list(
-        user=user, kind="families", community=area.pk
-    ).annotate(
+    of_area = registry_selectors.entity_list(user=user, kind="families", community=area.pk)
+    households = of_area.annotate(
         this_year=FilteredRelation(
             "entity__registrations", condition=Q(entity__registrations__year=year)
         ),
@@ -366,9 +365,18 @@ def dashboard_area(request: HttpRequest, pk: int) -> HttpResponse:
         registration_state=F("this_year__state"),
         registration_outstanding=F("this_year__outstanding"),
     )
-    page = Paginator(households, HOUSEHOLDS_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    for household in page.object_list:
+    try:
+        page = keyset_page(
+            households,
+            columns=registry_selectors.LIST_ORDER_COLUMNS,
+            key=registry_selectors.list_order_key,
+            cursor=request.GET.get("cursor"),
+            size=HOUSEHOLDS_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        message = _("The parameter “cursor” is not a page of this list.")
+        return render(request, "400.html", {"message": message}, status=400)
+    for household in page.rows:
         state = household.registration_state
         household.state_label = State(state).label if state else ""
     return render(
@@ -388,6 +396,8 @@ def dashboard_area(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "plan_year": figures.PLAN_YEAR,
             "page": page,
+            # One residential area's households: a count on the area's index stays small.
+            "total": of_area.count(),
             "ward_url": _url("dashboard_ward", ward.code, year=year, kind=kind),
             "province_url": _province_url(request, ward, year=year, kind=kind),
         },

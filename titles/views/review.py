@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +30,7 @@ from jobs import services as jobs
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
+from registry.paging import InvalidCursor, keyset_page
 from titles import jobs as titles_jobs
 from titles import paper, selectors, workflow
 from titles.models import Certificate, CriteriaSet, Override, Registration, State
@@ -330,12 +330,28 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "q": filters["q"],
     }
     rows = selectors.registration_list(**scope, state=filters["state"], result=filters["result"])
-    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        page = keyset_page(
+            rows,
+            columns=selectors.LIST_ORDER_COLUMNS,
+            key=selectors.list_order_key,
+            cursor=request.GET.get("cursor"),
+            size=QUEUE_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        message = _("The parameter “cursor” is not a page of this list.")
+        return render(request, "400.html", {"message": message}, status=400)
+    # One ward's counts, read inside the reg_ward_list index (its title, state and result).
     counts = selectors.registration_list(**scope).aggregate(
         total=Count("pk"),
         approvable=Count("pk", filter=review.APPROVABLE),
         **{state.value: Count("pk", filter=Q(state=state)) for state in State},
     )
+    # The list's own size, when the counts above already hold it (a result filter has none).
+    if filters["result"]:
+        total = None
+    else:
+        total = counts[filters["state"]] if filters["state"] else counts["total"]
     decisions = (
         selectors.decision_list(user=user, year=year)
         .filter(ward=ward)
@@ -350,6 +366,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "form": form,
             "page": page,
+            "total": total,
             "counts": counts,
             "state_counts": [(state, counts[state.value]) for state in State],
             "decisions": decisions,

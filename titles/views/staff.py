@@ -16,7 +16,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from registry import uploads
 from registry.access import can_register, require_register, scope_q
 from registry.forms import WARD_SELECT_MAX, WardPickForm
 from registry.models import AdministrativeUnit, Community, Entity, Kind
+from registry.paging import InvalidCursor, keyset_page
 from registry.views import entry_ward
 from titles import selectors, workflow
 from titles.forms import (
@@ -110,16 +110,33 @@ def registration_list(request: HttpRequest) -> HttpResponse:
     narrowed_to = None
     if area and areas is None:
         narrowed_to = registry_selectors.entity_get(user=user, kind="communities", pk=area)
-    rows = selectors.registration_list(
-        user=user,
-        year=year,
-        kind=data.get("kind") or None,
-        state=data.get("state") or None,
-        ward_id=ward.pk if ward is not None else None,
-        community_id=area or None,
-        q=data.get("q"),
-    )
-    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {
+        "user": user,
+        "year": year,
+        "kind": data.get("kind") or None,
+        "ward_id": ward.pk if ward is not None else None,
+    }
+    narrowing = {"state": data.get("state") or None, "community_id": area or None}
+    try:
+        rows = selectors.registration_list(**filters, **narrowing, q=data.get("q"))
+    except registry_selectors.SearchTooBroad:
+        form.add_error("q", registry_selectors.SEARCH_TOO_BROAD)
+        rows = selectors.registration_list(**filters, **narrowing).none()
+    try:
+        page = keyset_page(
+            rows,
+            columns=selectors.LIST_ORDER_COLUMNS,
+            key=selectors.list_order_key,
+            cursor=request.GET.get("cursor"),
+            size=LIST_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        message = _("The parameter “cursor” is not a page of this list.")
+        return render(request, "400.html", {"message": message}, status=400)
+    # The whole year's size from the roll-ups (a search or a narrower filter has none: counting
+    # it would read everything it matches).
+    narrowed = data.get("q") or any(narrowing.values())
+    total = None if narrowed else selectors.registration_total(**filters)
     # A signed-off ward-year offers no registering: it would be refused.
     signoff = ward_year_signoff(ward_id=ward.pk, year=year) if ward is not None else None
     return render(
@@ -128,6 +145,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "total": total,
             "year": year,
             "ward": ward,
             "area": area if ward is not None else None,
