@@ -34,6 +34,17 @@ class Outcome:
     output: Output | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Keep the job's input file (`InputFile`) after it ends, until it expires, for a job that
+    # follows from this one (an import after its dry run); else it is deleted with the outcome.
+    keep_input: bool = False
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file a job works on (an uploaded spreadsheet), stored for the worker with the job."""
+
+    filename: str
+    content: bytes
 
 
 class JobRefused(Exception):
@@ -47,18 +58,36 @@ class JobContext:
     progress: Callable[[int, int | None], None]
 
 
+@dataclass(frozen=True)
+class ResultView:
+    """How the job page shows a finished job of a kind beyond its notes: `template` is included
+    with the page's context and what `context(request, job)` adds to it."""
+
+    template: str
+    context: Callable[[Any, Any], dict[str, Any]]
+
+
 JobFunction = Callable[..., Outcome]
 _KINDS: dict[str, JobFunction] = {}
+_RESULT_VIEWS: dict[str, ResultView] = {}
 
 
-def register(kind: str) -> Callable[[JobFunction], JobFunction]:
+def register(
+    kind: str, *, result: ResultView | None = None
+) -> Callable[[JobFunction], JobFunction]:
     def decorate(function: JobFunction) -> JobFunction:
         if kind in _KINDS and _KINDS[kind] is not function:
             raise ValueError(f"job kind {kind!r} is registered twice")
         _KINDS[kind] = function
+        if result is not None:
+            _RESULT_VIEWS[kind] = result
         return function
 
     return decorate
+
+
+def result_view_of(kind: str) -> ResultView | None:
+    return _RESULT_VIEWS.get(kind)
 
 
 def function_of(kind: str) -> JobFunction:

@@ -83,6 +83,28 @@ class JobOutput(models.Model):
         return self.filename
 
 
+class JobInput(models.Model):
+    """The file a job works on (an uploaded spreadsheet), kept in the database for the worker,
+    which may run on another machine: the task itself carries only the job's id.
+
+    Deleted when its job ends, or kept (a successful dry run, for the import that follows) until
+    `expires_at`; `jobs.services.start` moves it to the job that follows and purges expired ones.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="inputs")
+    filename = models.CharField(_("file name"), max_length=200)
+    content = models.BinaryField(_("content"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("job input")
+        verbose_name_plural = _("job inputs")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class WorkerBeat(models.Model):
     """One row per running worker process, touched every few seconds: /healthz reads it."""
 

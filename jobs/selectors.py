@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,6 +14,14 @@ from jobs.services import stale_before
 
 def job_of(*, user, pk: int) -> Job:
     return get_object_or_404(Job.objects.filter(owner=user), pk=pk)
+
+
+def done_job_of(*, user, kind: str, pk: Any) -> Job | None:
+    """The user's finished job of `kind` with the id `pk` (as posted: any text), else None."""
+    text = str(pk)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return Job.objects.filter(owner=user, kind=kind, state=Job.State.DONE, pk=int(text)).first()
 
 
 def output_of(*, user, pk: int) -> JobOutput:

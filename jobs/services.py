@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from jobs.kinds import JobContext, JobRefused, function_of
-from jobs.models import Job, JobOutput, WorkerBeat
+from jobs.kinds import InputFile, JobContext, JobRefused, function_of
+from jobs.models import Job, JobInput, JobOutput, WorkerBeat
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,32 @@ _pending_lock = threading.Lock()
 _heartbeat: Heartbeat | None = None
 
 
+class InputGone(Exception):
+    """The earlier job's file is no longer kept (imported already, or expired)."""
+
+
 @transaction.atomic
-def start(*, kind: str, user, args: dict[str, Any], scope_id: int | None = None) -> Job:
+def start(
+    *,
+    kind: str,
+    user,
+    args: dict[str, Any],
+    scope_id: int | None = None,
+    input: InputFile | None = None,
+    input_of: int | None = None,
+) -> Job:
     """A new job for `user`, queued; `args` are JSON values passed to the kind's function as
-    keyword arguments; `scope_id` the administrative unit it works on."""
+    keyword arguments; `scope_id` the administrative unit it works on.
+
+    The file it works on (`input_read`) is `input`, stored with the job, or the one the same
+    owner's earlier job `input_of` kept (`Outcome.keep_input`), moved to the new job so that it
+    serves once; InputGone, and nothing written, when that one is no longer kept.
+    """
     from jobs.tasks import run_job  # the task module imports this one
 
     function_of(kind)  # an unknown kind fails here, before anything is written
+    now = timezone.now()
+    JobInput.objects.filter(expires_at__lt=now).delete()
     job = Job(
         kind=kind,
         owner=user,
@@ -57,9 +76,35 @@ def start(*, kind: str, user, args: dict[str, Any], scope_id: int | None = None)
     )
     job.full_clean()
     job.save()
+    if input is not None:
+        JobInput.objects.create(
+            job=job,
+            filename=input.filename,
+            content=input.content,
+            expires_at=now + dt.timedelta(hours=settings.JOB_INPUT_HOURS),
+        )
+    elif input_of is not None:
+        moved = JobInput.objects.filter(
+            job_id=input_of, job__owner=user, job__state=Job.State.DONE, expires_at__gte=now
+        ).update(job=job)
+        if not moved:
+            raise InputGone
     run_job.enqueue(job_id=job.pk)
     job.refresh_from_db()  # an immediate backend has already run it
     return job
+
+
+def input_read(job: JobContext) -> InputFile:
+    """The file the running job works on; JobRefused when it is no longer kept."""
+    stored = JobInput.objects.filter(job_id=job.job_id).first()
+    if stored is None:
+        raise JobRefused(_("The file of this job is no longer kept; choose it again."))
+    return InputFile(filename=stored.filename, content=bytes(stored.content))
+
+
+def input_kept(*, job_id: int) -> bool:
+    """Whether a finished job still keeps its file for a job to follow from it."""
+    return JobInput.objects.filter(job_id=job_id, expires_at__gte=timezone.now()).exists()
 
 
 def run(*, job_id: int) -> None:
@@ -105,6 +150,8 @@ def run(*, job_id: int) -> None:
                 result={"summary": outcome.summary, "notes": outcome.notes},
                 **({"done": last[0], "total": last[1]} if last is not None else {}),
             )
+            if not outcome.keep_input:
+                JobInput.objects.filter(job_id=job_id).delete()
             if finished and outcome.output is not None:
                 JobOutput.objects.create(
                     job_id=job_id,
@@ -122,6 +169,7 @@ def _fail(job_id: int, errors: list[str]) -> None:
     Job.objects.filter(pk=job_id, state__in=[Job.State.QUEUED, Job.State.RUNNING]).update(
         state=Job.State.FAILED, finished_at=timezone.now(), errors=errors
     )
+    JobInput.objects.filter(job_id=job_id).delete()
 
 
 def _progress(job_id: int):
@@ -168,7 +216,13 @@ def fail_stale(*, job_id: int | None = None) -> int:
     jobs = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=stale_before())
     if job_id is not None:
         jobs = jobs.filter(pk=job_id)
-    return jobs.update(
+    # Read first: on SQLite an UPDATE waits for the write lock that a running job's transaction
+    # holds, and the job page asks this on every poll.
+    stale = list(jobs.values_list("pk", flat=True))
+    if not stale:
+        return 0
+    JobInput.objects.filter(job_id__in=stale).delete()
+    return jobs.filter(pk__in=stale).update(
         state=Job.State.FAILED,
         finished_at=timezone.now(),
         errors=[

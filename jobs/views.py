@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
-from jobs import selectors, services
+from jobs import kinds, selectors, services
 from jobs.models import Job
 
 
@@ -37,10 +37,15 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_of(user=request.user, pk=pk)
     context = {
         "job": job,
+        # The outcome's title, else the one the job was started with (a kind's `title` argument).
+        "heading": job.result.get("summary", {}).get("title") or job.args.get("title", ""),
         "progress": _state(job),
         "has_output": job.state == Job.State.DONE and hasattr(job, "output"),
         "poll_url": reverse("job_progress", args=[job.pk]),
     }
+    result_view = kinds.result_view_of(job.kind)
+    if result_view is not None and job.state == Job.State.DONE:
+        context.update(result_view.context(request, job), result_template=result_view.template)
     return render(request, "jobs/status.html", context)
 
 

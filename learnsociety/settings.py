@@ -196,6 +196,9 @@ TASKS = {
 # silent for JOB_STALE_SECONDS is failed (its unfinished transaction died with the worker).
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+# An uploaded file a job works on is kept in the database until the job ends; a file whose dry
+# run passed waits JOB_INPUT_HOURS for its import, then is deleted.
+JOB_INPUT_HOURS = env.int("JOB_INPUT_HOURS", default=24)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -12,3 +12,4 @@ class RegistryConfig(AppConfig):
         from registry.services.imports import register_registry_kinds
 
         register_registry_kinds()
+        from registry import jobs  # noqa: F401  registers the import job

@@ -7,8 +7,6 @@ call → redirect after POST with a message.
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -33,6 +31,7 @@ from registry.forms import (
 )
 from registry.imports.kinds import registered_kind, registered_kinds
 from registry.imports.templates import template_header
+from registry.jobs import IMPORT
 from registry.models import AdministrativeUnit
 from registry.paging import InvalidCursor, keyset_page
 from registry.services import entities as entity_services
@@ -40,8 +39,6 @@ from registry.services import entities as entity_services
 LIST_PAGE_SIZE = 50
 _COUNT_KEYS = (*selectors.KIND_SLUGS, "members")
 WARDS_PAGE_SIZE = 150
-SESSION_IMPORT_MAX_BYTES = uploads.SESSION_MAX_BYTES
-SESSION_IMPORT_KEY = "registry_import_pending"
 
 
 def _kind_context(kind: str) -> dict:
@@ -172,9 +169,9 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
             "page": page,
             # The whole list's size from the tallies (a search or filter has none: counting it
             # would read everything it matches).
-            "total": None if searched else selectors.entity_total(
-                user=user, kind=kind, ward_code=ward_code
-            ),
+            "total": None
+            if searched
+            else selectors.entity_total(user=user, kind=kind, ward_code=ward_code),
             "narrowed_to": narrowed_to,
             "show_ward": form.many_wards,
             "ward_code": data.get("ward") or "",
@@ -336,14 +333,12 @@ def _add_service_errors(form: EntityForm, exc: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_import(request: HttpRequest) -> HttpResponse:
-    """Upload → dry run and report → confirm → the real import, all-or-nothing (`uploads`)."""
+    """Upload → dry run and report → confirm → the real import, all-or-nothing; both steps run
+    as background jobs (`registry.jobs`) and the page answers with the job's page at once."""
     require_registry_edit(request.user)
-    step = uploads.posted_step(request)
-    if step == uploads.CONFIRM:
-        upload = uploads.take_confirmed(request, session_key=SESSION_IMPORT_KEY)
-        if upload is None:
-            return redirect("registry_import")
-        return _import(request, upload, dry_run=False)
+    if uploads.posted_step(request) == uploads.CONFIRM:
+        job = uploads.start_confirmed(request, job_kind=IMPORT)
+        return redirect("job_status", job.pk) if job else redirect("registry_import")
     form = ImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -352,8 +347,8 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         return render(
             request, "registry/import.html", {"form": form, **_templates(), **_other_kinds()}
         )
-    # The second step for a large file: the user chose it again, so import it for real.
-    return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
+    job = uploads.start_check(request, uploads.upload_of(form), job_kind=IMPORT)
+    return redirect("job_status", job.pk)
 
 
 def _templates() -> dict:
@@ -390,46 +385,6 @@ def registry_import_template(request: HttpRequest, kind: str) -> HttpResponse:
     with translation.override("vi"):
         title = str(kind_label(kind) if kind in selectors.KIND_SLUGS else registered.label)
     return uploads.template_download(request, registered.spec, title=title)
-
-
-def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
-    """Check or import the file; the report, or the list of what was imported."""
-    kind = upload.params["kind"]
-    registered = registered_kind(kind)
-    if registered is None:  # the session held a kind no longer offered
-        return redirect("registry_import")
-    report = registered.run(
-        file=io.BytesIO(upload.data),
-        filename=upload.filename,
-        dry_run=dry_run,
-        user=request.user,
-    )
-    if report.ok and not dry_run:
-        uploads.message_imported(request, report)
-        return redirect(registered.done_url())
-    # A dry run's report, or why a real import failed and wrote nothing (the file changed
-    # meaning since its check, by someone else's edit).
-    form = ImportForm(initial={"kind": kind})
-    return render(
-        request,
-        "registry/import.html",
-        {
-            **_templates(),
-            "form": form,
-            "report": report,
-            "filename": upload.filename,
-            "kind_label": registered.label,
-            **_other_kinds(),
-            **uploads.offer_confirmation(
-                request,
-                upload,
-                report=report,
-                session_key=SESSION_IMPORT_KEY,
-                max_bytes=SESSION_IMPORT_MAX_BYTES,
-                reupload_form=form,
-            ),
-        },
-    )
 
 
 def _other_kinds() -> dict:

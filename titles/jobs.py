@@ -1,7 +1,8 @@
 """The titles' background jobs, registered when the app starts (`TitlesConfig.ready`).
 
 The report workbook and roll-up CSV, and the mass actions a confirmation starts: evaluate now,
-approve what passed, issue a decision. An action's job runs its service in one transaction, so
+approve what passed, issue a decision; and the registrations import (its check and the import
+of the checked file). An action's job runs its service in one transaction, so
 a failure (or a worker killed half-way) leaves nothing written; the services check everything
 again, the signed-off year included, and the workflow stays the only writer of a
 registration's state. Its outcome is what the action used to say on the list: the counts, and
@@ -16,16 +17,18 @@ import re
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from jobs.kinds import JobContext, JobRefused, Outcome, Output, register
+from jobs.kinds import JobContext, JobRefused, Outcome, Output, ResultView, register
 from registry import selectors as registry_selectors
+from registry import uploads
 from registry.access import can_review
 from registry.models import AdministrativeUnit, Kind
 from titles import reports, selectors, workflow
 from titles.models import State
-from titles.services import review
+from titles.services import imports, review
 from titles.services.evaluate import registrations_evaluate
 
 REPORT = "titles.report"
@@ -279,4 +282,30 @@ def decision(
             )
             % {"number": issued.number, "count": count}
         ],
+    )
+
+
+# --- the registrations import -------------------------------------------------------------------
+
+REGISTRATIONS_IMPORT = "titles.registrations_import"
+
+
+def _registrations_subject(year: int) -> str:
+    return _("Registrations for %(year)s") % {"year": year}
+
+
+@register(
+    REGISTRATIONS_IMPORT,
+    result=ResultView(template="registry/_import_job.html", context=uploads.import_result_context),
+)
+def registrations_import(*, job: JobContext, year: int, dry_run: bool, title: str = "") -> Outcome:
+    """Check (`dry_run`) or import the job's file of a year's registrations (the upload page's
+    file, stored with the job): all-or-nothing, as `manage.py import_registrations`."""
+    return uploads.import_job(
+        job,
+        dry_run=dry_run,
+        subject=_registrations_subject(year),
+        page_url=reverse("registrations_import"),
+        done_url=f"{reverse('registration_list')}?{urlencode({'year': year})}",
+        run=lambda **kwargs: imports.registrations_import(year=year, **kwargs),
     )

@@ -24,7 +24,8 @@ the writes and (unless it is a dry run) makes them, setting the report's counts.
    (IntegrityError) becomes the kind's `conflict` message and nothing is written.
 
 `progress(step, done, total)`, when given, is told how far the import is (steps "read",
-"parse", "check", "write"), for a page or a background job to show.
+"parse", "check", "write"); `rows_progress` turns it into the one "rows done of total" a
+background job's bar and a command's terminal bar show.
 
 A residential area, clan or unit a row refers to may be named by its code or by its exact name
 in the row's commune/ward (`references_resolve`); `template_workbook` (registry.imports.templates)
@@ -101,6 +102,24 @@ class Column:
 
 # The Vietnamese headers of a commune/ward code column, the same in every kind of file.
 WARD_ALIASES = ("Mã xã/phường", "Mã phường/xã", "Xã/phường", "Phường/xã", "Mã phường", "Mã xã")
+
+
+STEPS = ("read", "parse", "check", "write")
+
+
+def rows_progress(report: Callable[[int, int | None], None]) -> Progress:
+    """A `progress(step, done, total)` for `run_import` that tells `report(done, total)` how far
+    the whole import is, in rows of the file: each of the STEPS takes an equal share of the way
+    (after reading, a quarter of the rows are "done"; after the checks, three quarters), so one
+    bar moves from 0 to the file's rows and the time left follows its pace."""
+
+    def progress(step: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        position = STEPS.index(step) + min(done, total) / total
+        report(round(total * position / len(STEPS)), total)
+
+    return progress
 
 
 def ward_column() -> Column:

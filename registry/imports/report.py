@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -48,6 +49,17 @@ class ImportReport:
     @property
     def written(self) -> bool:
         return self.ok and not self.dry_run and bool(self.created or self.updated)
+
+
+def report_as_json(report: ImportReport) -> dict[str, Any]:
+    """The report as JSON values, kept with a background job's outcome (`report_from_json`)."""
+    return asdict(report)
+
+
+def report_from_json(data: dict[str, Any]) -> ImportReport:
+    return ImportReport(
+        **{**data, "errors": [RowError(**error) for error in data.get("errors", [])]}
+    )
 
 
 def summary(report: ImportReport) -> str:

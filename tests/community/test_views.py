@@ -238,16 +238,21 @@ def test_upload_page_offers_groups_and_imports_them_after_a_dry_run(client, alic
         "00004,CN2,Tổ của phường bên,digital_team\n"
     )
     upload = SimpleUploadedFile("groups.csv", text.encode(), content_type="text/csv")
-    response = client.post("/registry/import/", {"step": "check", "kind": "groups", "file": upload})
+    response = client.post(
+        "/registry/import/", {"step": "check", "kind": "groups", "file": upload}, follow=True
+    )
     report = response.context["report"]
     assert [(e.row, e.column) for e in report.errors] == [(3, "ward")]
     assert not Group.objects.exists()
     good = SimpleUploadedFile("groups.csv", text.rsplit("0000", 1)[0].encode(), "text/csv")
-    response = client.post("/registry/import/", {"step": "check", "kind": "groups", "file": good})
+    response = client.post(
+        "/registry/import/", {"step": "check", "kind": "groups", "file": good}, follow=True
+    )
     assert response.context["report"].ok and not Group.objects.exists()
-    token = response.context["confirm_form"].initial["token"]
-    done = client.post("/registry/import/", {"step": "confirm", "token": token})
-    assert done["Location"] == reverse("group_list")
+    checked = response.context["job"]
+    done = client.post("/registry/import/", {"step": "confirm", "job": checked.pk}, follow=True)
+    assert done.context["report"].created == 1
+    assert f'href="{reverse("group_list")}"' in done.content.decode()
     assert Group.objects.get().group_type == "digital_team"
 
 

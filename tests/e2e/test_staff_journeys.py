@@ -129,6 +129,7 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     vietnamese.check()
 
     # … the corrected one is checked and reported, nothing written yet …
+    page.locator("#import-again").click()
     page.select_option("select[name=kind]", "families")
     _choose_workbook(page, _families_workbook(ward.code, "TDP3"))
     expect(report).to_have_class("report ok")
@@ -137,10 +138,14 @@ def test_staff_enters_an_area_imports_its_households_registers_them_and_enters_e
     assert not Family.objects.filter(entity__ward=ward).exists()
     vietnamese.check()
 
-    # … then confirmed: the families list, with the three households in the new area.
+    # … then confirmed: the import's report, then the families list with the three households
+    # in the new area.
     page.locator("form.confirm button[type=submit]").click()
+    expect(page.locator("#job-state")).to_have_text("Xong")
+    expect(report.locator(".counts div").nth(1).locator("dd")).to_have_text("3")
+    vietnamese.check()
+    page.locator(".job-links a.primary").click()
     page.wait_for_url(f"**{reverse('entity_list', args=['families'])}")
-    expect(page.locator(".message.success")).to_be_visible()
     expect(page.locator("table.data tbody tr")).to_have_count(3)
     for _, name, _ in HOUSEHOLDS:
         expect(page.locator("table.data tbody")).to_contain_text(name)

@@ -98,12 +98,16 @@ def test_staff_import_a_ward_s_real_workbook(page, vietnamese, live_server, ward
     vietnamese.check()
 
     # The corrected file: checked, confirmed, and the households are on the families list.
+    page.locator("#import-again").click()
     _check(page, _ward_workbook(HOUSEHOLDS))
     expect(report).to_have_class("report ok")
     expect(report.locator(".counts div").nth(1).locator("dd")).to_have_text("3")
     expect(report).to_contain_text("00070")  # rows without a ward are the staff member's
     vietnamese.check()
     page.locator("form.confirm button[type=submit]").click()
+    expect(page.locator("#job-state")).to_have_text("Xong")
+    assert _fits(page)
+    page.locator(".job-links a.primary").click()
     page.wait_for_url(f"**{reverse('entity_list', args=['families'])}")
     rows = page.locator("table.data tbody tr")
     expect(rows).to_have_count(3)

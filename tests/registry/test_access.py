@@ -155,7 +155,7 @@ def test_read_only_roles_get_403_on_import(client, request, reader):
     url = reverse("registry_import")
     assert client.get(url).status_code == 403
     assert client.post(url, {"step": "check", "kind": "communities"}).status_code == 403
-    assert client.post(url, {"step": "confirm", "token": "x"}).status_code == 403
+    assert client.post(url, {"step": "confirm", "job": "1"}).status_code == 403
 
 
 @pytest.mark.parametrize("insider", ["alice", "bob", "carol", "dave"])

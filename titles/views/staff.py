@@ -10,7 +10,6 @@ messages, never as a server error.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -44,6 +43,7 @@ from titles.forms import (
     evidence_display,
     share_lines,
 )
+from titles.jobs import REGISTRATIONS_IMPORT
 from titles.models import Registration
 from titles.qr import qr_svg
 from titles.rules.evaluation import CriteriaSet, CriterionType
@@ -58,8 +58,6 @@ from titles.services.review import registration_submit as review_submit
 from titles.views import confirming
 
 LIST_PAGE_SIZE = 50
-SESSION_IMPORT_MAX_BYTES = uploads.SESSION_MAX_BYTES
-SESSION_IMPORT_KEY = "titles_registrations_import_pending"
 
 
 def registration_url(pk: int) -> str:
@@ -575,15 +573,13 @@ def self_assessment_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def registrations_import(request: HttpRequest) -> HttpResponse:
-    """Upload → dry run and report → confirm → the real import, all-or-nothing (as the registry's
-    import, with `registry.uploads`)."""
+    """Upload → dry run and report → confirm → the real import, all-or-nothing; both steps run
+    as background jobs (`titles.jobs.registrations_import`, as the registry's import) and the
+    page answers with the job's page at once."""
     require_register(request.user)
-    step = uploads.posted_step(request)
-    if step == uploads.CONFIRM:
-        upload = uploads.take_confirmed(request, session_key=SESSION_IMPORT_KEY)
-        if upload is None:
-            return redirect("registrations_import")
-        return _import(request, upload, dry_run=False)
+    if uploads.posted_step(request) == uploads.CONFIRM:
+        job = uploads.start_confirmed(request, job_kind=REGISTRATIONS_IMPORT)
+        return redirect("job_status", job.pk) if job else redirect("registrations_import")
     form = RegistrationsImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -591,7 +587,8 @@ def registrations_import(request: HttpRequest) -> HttpResponse:
     )
     if not form.is_valid():
         return render(request, "titles/staff/import.html", {"form": form})
-    return _import(request, uploads.upload_of(form), dry_run=step != uploads.IMPORT)
+    job = uploads.start_check(request, uploads.upload_of(form), job_kind=REGISTRATIONS_IMPORT)
+    return redirect("job_status", job.pk)
 
 
 @login_required
@@ -600,42 +597,6 @@ def registrations_import_template(request: HttpRequest) -> HttpResponse:
     """The registrations file's template workbook."""
     require_register(request.user)
     return uploads.template_download(request, imports.REGISTRATIONS, title="đăng ký")
-
-
-def _import(request: HttpRequest, upload: uploads.Upload, *, dry_run: bool) -> HttpResponse:
-    """Check or import the file; the report, or the year's list of registrations."""
-    year = upload.params["year"]
-    report = imports.registrations_import(
-        file=io.BytesIO(upload.data),
-        filename=upload.filename,
-        year=year,
-        dry_run=dry_run,
-        user=request.user,
-    )
-    if report.ok and not dry_run:
-        uploads.message_imported(request, report)
-        return redirect(f"{reverse('registration_list')}?{urlencode({'year': year})}")
-    # A dry run's report, or why a real import failed and wrote nothing (the registrations
-    # changed since the check, by someone else's work).
-    form = RegistrationsImportForm(initial={"year": year})
-    return render(
-        request,
-        "titles/staff/import.html",
-        {
-            "form": form,
-            "report": report,
-            "year": year,
-            "filename": upload.filename,
-            **uploads.offer_confirmation(
-                request,
-                upload,
-                report=report,
-                session_key=SESSION_IMPORT_KEY,
-                max_bytes=SESSION_IMPORT_MAX_BYTES,
-                reupload_form=form,
-            ),
-        },
-    )
 
 
 urlpatterns = [

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         import_and_report(
             self,
             path=path,
-            run=lambda file: registered_kind(kind).run(
-                file=file, filename=path.name, dry_run=dry_run, ward=ward
+            run=lambda file, progress: registered_kind(kind).run(
+                file=file, filename=path.name, dry_run=dry_run, ward=ward, progress=progress
             ),
+            with_progress=True,
         )

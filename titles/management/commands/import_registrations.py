@@ -43,7 +43,13 @@ class Command(BaseCommand):
         import_and_report(
             self,
             path=path,
-            run=lambda file: registrations_import(
-                file=file, filename=path.name, year=year, dry_run=dry_run, ward=ward
+            run=lambda file, progress: registrations_import(
+                file=file,
+                filename=path.name,
+                year=year,
+                dry_run=dry_run,
+                ward=ward,
+                progress=progress,
             ),
+            with_progress=True,
         )
