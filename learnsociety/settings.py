@@ -196,6 +196,9 @@ TASKS = {
 # silent for JOB_STALE_SECONDS is failed (its unfinished transaction died with the worker).
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+# A decision with more certificates than this prints them through a job (a file to download)
+# instead of one page that would hold the request and the browser.
+CERTIFICATES_PAGE_MAX = env.int("CERTIFICATES_PAGE_MAX", default=200)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

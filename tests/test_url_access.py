@@ -1314,6 +1314,8 @@ PAGES = [
         read(),
         kwargs=lambda p: {"pk": p.decision.pk},
         shows=lambda p: p.unit.entity.name,
+        # POST: every certificate as a file, made by a background job, then its page.
+        post=write(GRANTED),
     ),
     Url(
         "public_list",
