@@ -96,4 +96,6 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         # A household (or a citizen's household) in another residential area moves both its
         # entity count and the figures the apps above keep by area (registrations).
         wards_changed(ward_ids=[entity.ward_id])
+    elif "birth_year" in changed_kind_fields:
+        tallies_refresh(ward_ids=[entity.ward_id])  # the adults of a year
     return obj

@@ -41,8 +41,16 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import ExtractYear
 
-from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
+from registry.models import (
+    AdministrativeUnit,
+    BirthYearTally,
+    Entity,
+    EntityTally,
+    Kind,
+    RollupLevel,
+)
 from registry.services.tallies import (
+    birth_tallies_compute,
     lock_wards,
     tallies_compute,
     tallies_for_year,
@@ -515,7 +523,7 @@ def rollups_rebuild(*, province_id: int, tallies: bool = True) -> None:
 
 @dataclass(frozen=True)
 class Difference:
-    table: str  # "rollup" or "tally"
+    table: str  # "rollup", "tally" or "birth_tally"
     key: tuple
     stored: tuple
     computed: tuple
@@ -581,6 +589,20 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
         stored, computed = stored_tallies.get(key, 0), computed_tallies.get(key, 0)
         if stored != computed:
             differences.append(Difference("tally", key, (stored,), (computed,)))
+    computed_births = birth_tallies_compute(ward_ids=ward_ids)
+    stored_births = {
+        (t.ward_id, t.birth_year): t.citizens
+        for t in BirthYearTally.objects.filter(province_id=province_id)
+    }
+    for key in sorted(set(computed_births) | set(stored_births)):
+        stored, computed = stored_births.get(key, 0), computed_births.get(key, 0)
+        if stored != computed:
+            ward_id, birth_year = key
+            differences.append(
+                Difference(
+                    "birth_tally", (RollupLevel.WARD, ward_id, birth_year), (stored,), (computed,)
+                )
+            )
     return differences
 
 
