@@ -24,6 +24,7 @@ from programmes.forms import (
     KIND_LABELS,
     BeneficiaryForm,
     ContributionForm,
+    DashboardForm,
     DeliveryFilterForm,
     DeliveryForm,
     OrganiserForm,
@@ -39,6 +40,7 @@ from programmes.statement import programme_statement
 from registry import uploads
 from registry.access import grant_of
 from registry.models import AdministrativeUnit
+from titles.forms import current_year
 
 PAGE_SIZE = 50
 SESSION_IMPORT_KEY = "programmes_import_pending"
@@ -542,6 +544,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     grant = grant_of(request.user)
     if grant is None:
         raise Http404
+    data = request.GET.copy()
+    if not data.get("year"):
+        data["year"] = str(current_year())
+    form = DashboardForm(data)
+    year = (form.cleaned_data.get("year") if form.is_valid() else None) or current_year()
     ward = None
     if grant.unit is None:
         code = request.GET.get("province")
@@ -556,12 +563,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             provinces = AdministrativeUnit.objects.filter(
                 level=AdministrativeUnit.Level.PROVINCE, valid_to__isnull=True
             ).order_by("code")
-            return render(request, "programmes/dashboard.html", {"provinces": provinces})
+            return render(
+                request,
+                "programmes/dashboard.html",
+                {"provinces": provinces, "form": form, "year": year},
+            )
     elif grant.unit.is_province:
         province = grant.unit
     else:
         ward, province = grant.unit, grant.unit.parent
-    rows = selectors.dashboard_rows(user=request.user, province=province, ward=ward)
+    rows = selectors.dashboard_rows(user=request.user, province=province, ward=ward, year=year)
     totals = {
         key: sum(row[key] for row in rows)
         for key in ("raised_vnd", "spent_vnd", "balance_vnd", "meal_days", "beneficiaries")
@@ -569,7 +580,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "programmes/dashboard.html",
-        {"province": province, "ward": ward, "rows": rows, "totals": totals},
+        {
+            "province": province,
+            "ward": ward,
+            "rows": rows,
+            "totals": totals,
+            "form": form,
+            "year": year,
+            "province_param": request.GET.get("province", ""),
+        },
     )
 
 
