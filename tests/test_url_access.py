@@ -478,7 +478,7 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
         participants=3,
         citizens=[place.citizen.entity],
     )
-    place.club_member = member_create(group=place.club, code="TV1", full_name=f"Thành viên {tag}")
+    place.club_member = member_create(group=place.club, code="TV0", full_name=f"Thành viên {tag}")
     _build_programme(place)
     client = {"ip_address": "192.0.2.1", "user_agent": "Test", "http_accept": "*/*"}
     place.access_attempt = AccessAttempt.objects.create(
