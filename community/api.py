@@ -79,6 +79,39 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class _ScopedViewSet(viewsets.ReadOnlyModelViewSet):
+    """A read-only list and detail of rows in the user's scope: one queryset (`scoped`, with
+    what the serializer reads) serves both, the detail being its row of the path's id (404 if
+    absent); whether the user sees people's data is decided once per request."""
+
+    lookup_value_regex = ID_PATTERN
+    pagination_class = Pagination
+    schema = ErrorsDocumentedSchema()
+
+    def see_people(self) -> bool:
+        if not hasattr(self, "_see_people"):
+            user = getattr(self.request, "user", None)
+            self._see_people = user is not None and selectors.can_see_people(user)
+        return self._see_people
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "see_people": self.see_people()}
+
+    def scoped(self, rows: QuerySet) -> QuerySet:
+        """`rows` (in the user's scope) with what the serializer reads."""
+        raise NotImplementedError
+
+    def get_object(self):
+        found = list(self.scoped(self.base_rows()).filter(pk=path_id(self.kwargs["pk"]))[:1])
+        if not found:
+            raise Http404
+        return found[0]
+
+    def base_rows(self) -> QuerySet:
+        """Every row in the user's scope."""
+        raise NotImplementedError
+
+
 class GroupListParams(serializers.Serializer):
     ward = ward_code_field()
     group_type = optional_choice(GroupType.choices)
@@ -116,13 +149,10 @@ class GroupSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GroupViewSet(viewsets.ReadOnlyModelViewSet):
+class GroupViewSet(_ScopedViewSet):
     """Groups, clubs, learning centres and digital teams in your scope, in Vietnamese order."""
 
     serializer_class = GroupSerializer
-    lookup_value_regex = ID_PATTERN
-    pagination_class = Pagination
-    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[GroupListParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -132,14 +162,12 @@ class GroupViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    def get_serializer_context(self) -> dict:
-        user = getattr(self.request, "user", None)
-        see = user is not None and selectors.can_see_people(user)
-        return {**super().get_serializer_context(), "see_people": see}
+    def base_rows(self) -> QuerySet[Group]:
+        return selectors.group_list(user=self.request.user)
 
-    def _with_members(self, rows: QuerySet[Group]) -> QuerySet[Group]:
+    def scoped(self, rows: QuerySet[Group]) -> QuerySet[Group]:
         rows = rows.annotate(member_count=Count("members"))
-        if self.get_serializer_context()["see_people"]:
+        if self.see_people():
             rows = rows.prefetch_related(
                 Prefetch(
                     "members",
@@ -160,13 +188,7 @@ class GroupViewSet(viewsets.ReadOnlyModelViewSet):
         )
         if params.get("ward"):
             rows = in_ward(rows, user=self.request.user, code=params["ward"], field="ward")
-        return self._with_members(rows)
-
-    def get_object(self) -> Group:
-        group = selectors.group_get(user=self.request.user, pk=path_id(self.kwargs["pk"]))
-        return self._with_members(Group.objects.filter(pk=group.pk)).select_related(
-            "ward", "community"
-        )[0]
+        return self.scoped(rows)
 
 
 class ActivityListParams(serializers.Serializer):
@@ -221,13 +243,10 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ActivityViewSet(viewsets.ReadOnlyModelViewSet):
+class ActivityViewSet(_ScopedViewSet):
     """Activities of the groups in your scope, newest first."""
 
     serializer_class = ActivitySerializer
-    lookup_value_regex = ID_PATTERN
-    pagination_class = Pagination
-    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[ActivityListParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -237,14 +256,12 @@ class ActivityViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    def get_serializer_context(self) -> dict:
-        user = getattr(self.request, "user", None)
-        see = user is not None and selectors.can_see_people(user)
-        return {**super().get_serializer_context(), "see_people": see}
+    def base_rows(self) -> QuerySet[Activity]:
+        return selectors.activity_list(user=self.request.user)
 
-    def _detail_rows(self, rows: QuerySet[Activity]) -> QuerySet[Activity]:
+    def scoped(self, rows: QuerySet[Activity]) -> QuerySet[Activity]:
         rows = rows.select_related("group", "ward").annotate(citizens_helped=Count("helped"))
-        if self.get_serializer_context()["see_people"]:
+        if self.see_people():
             rows = rows.prefetch_related(
                 Prefetch(
                     "citizens", queryset=Entity.objects.order_by("code"), to_attr="helped_list"
@@ -263,15 +280,7 @@ class ActivityViewSet(viewsets.ReadOnlyModelViewSet):
             rows = rows.filter(group_id=params["group"])
         if params.get("activity_type"):
             rows = rows.filter(activity_type=params["activity_type"])
-        return self._detail_rows(rows)
-
-    def get_object(self) -> Activity:
-        pk = path_id(self.kwargs["pk"])
-        rows = self._detail_rows(selectors.activity_list(user=self.request.user).filter(pk=pk))
-        found = list(rows[:1])
-        if not found:
-            raise Http404
-        return found[0]
+        return self.scoped(rows)
 
 
 ROUTES = [

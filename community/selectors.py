@@ -25,6 +25,7 @@ from community.models import (
 )
 from registry.access import grant_of, scope_q, ward_units
 from registry.models import AdministrativeUnit, Entity, Kind, Role, RollupLevel
+from registry.services.tallies import adults_for_year
 from registry.text import fold
 from titles.rules.rounding import percent
 
@@ -167,20 +168,12 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[Admi
 
 
 def adults_count(*, units: list[AdministrativeUnit], level: str, year: int) -> dict[int, int]:
-    """Citizens aged 15 or more in `year` (born in year − 15 or earlier), per unit id."""
+    """Citizens aged 15 or more in `year` (born in year − 15 or earlier), per unit id, read
+    from the registry's birth-year tallies (a ward's or a province's adults without counting
+    its citizens)."""
     if not units:
         return {}
-    field = "province_id" if level == RollupLevel.PROVINCE else "ward_id"
-    return dict(
-        Entity.objects.filter(
-            kind=Kind.CITIZEN,
-            citizen__birth_year__lte=year - ADULT_AGE,
-            **{f"{field}__in": [u.pk for u in units]},
-        )
-        .values_list(field)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    return adults_for_year(level=level, unit_ids=[u.pk for u in units], year=year, age=ADULT_AGE)
 
 
 def rollup_rows(

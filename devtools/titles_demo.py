@@ -47,6 +47,7 @@ from registry.models import AdministrativeUnit, Entity, Kind
 from titles import workflow
 from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
 from titles.rules.evaluation import CriterionType
+from titles.services.certificates import certificates_number_missing
 from titles.services.criteria import criteria_in_force, criteria_load_defaults, parsed
 from titles.services.evaluate import registrations_evaluate
 from titles.services.rollups import rollups_rebuild
@@ -244,6 +245,8 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
     loaded = (Registration, RegistrationEvent)
     with foreign_keys_checked_at_end(*loaded), indexes_built_at_end(*loaded):
         _registrations_generate(province, seed=seed, year=year, report=report)
+    # Last year's decisions number their certificates as they are made, like any other.
+    certificates_number_missing(province_id=province.pk)
     analyze(Registration, RegistrationEvent)
     report.seconds = time.perf_counter() - started
     report.recognised = Registration.objects.filter(

@@ -199,6 +199,9 @@ JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 # An uploaded file a job works on is kept in the database until the job ends; a file whose dry
 # run passed waits JOB_INPUT_HOURS for its import, then is deleted.
 JOB_INPUT_HOURS = env.int("JOB_INPUT_HOURS", default=24)
+# A decision with more certificates than this prints them through a job (a file to download)
+# instead of one page that would hold the request and the browser.
+CERTIFICATES_PAGE_MAX = env.int("CERTIFICATES_PAGE_MAX", default=200)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

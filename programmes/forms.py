@@ -17,6 +17,7 @@ from programmes.models import (
 from programmes.services.imports import KINDS
 from registry.forms import SpreadsheetUploadForm
 from registry.models import AdministrativeUnit, Unit
+from titles.forms import year_field
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -193,3 +194,9 @@ class ProgrammeImportForm(SpreadsheetUploadForm):
     kind = forms.ChoiceField(
         label=_("What the file holds"), choices=[(k, KIND_LABELS[k]) for k in KINDS]
     )
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's year (`?year=`, the one every tab keeps); empty: this year."""
+
+    year = year_field(required=False)

@@ -40,10 +40,8 @@ def write_sheet(workbook, *, user, unit_code: str, year: int) -> None:
         _("Deliveries"),
     ]
     rows = []
-    for row in selectors.dashboard_rows(user=user, province=province, ward=ward):
+    for row in selectors.dashboard_rows(user=user, province=province, ward=ward, year=year):
         p = row["programme"]
-        if p.starts.year > year or (p.ends is not None and p.ends.year < year):
-            continue
         rows.append(
             [
                 p.code,

@@ -252,13 +252,21 @@ def deliveries_by_school_month(
     return ordered, sorted(schools.values(), key=lambda e: (e["ward_code"], e["school"]))
 
 
+def running_in(year: int) -> Q:
+    """The programmes running at some time in `year`: started by its end, not ended before it."""
+    return Q(starts__year__lte=year) & (Q(ends__isnull=True) | Q(ends__year__gte=year))
+
+
 def dashboard_rows(
-    *, user, province: AdministrativeUnit, ward: AdministrativeUnit | None = None
+    *, user, province: AdministrativeUnit, ward: AdministrativeUnit | None = None, year: int
 ) -> list[dict]:
-    """Per programme of the province: raised, spent, balance, meal-days, beneficiaries; with a
-    ward, the ward's own figures (money raised is the programme's, not the ward's)."""
+    """Per programme of the province running in `year`: raised, spent, balance, meal-days,
+    beneficiaries since it began; with a ward, the ward's own figures (money raised is the
+    programme's, not the ward's)."""
     programmes = list(
-        Programme.objects.filter(access.programme_q(user), province=province).order_by("code")
+        Programme.objects.filter(
+            access.programme_q(user), running_in(year), province=province
+        ).order_by("code")
     )
     tallies = ProgrammeTally.objects.filter(programme__in=programmes)
     if ward is not None:

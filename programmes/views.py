@@ -8,6 +8,7 @@ deliveries by school and month, and the donors who agreed to be named.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +25,7 @@ from programmes.forms import (
     KIND_LABELS,
     BeneficiaryForm,
     ContributionForm,
+    DashboardForm,
     DeliveryFilterForm,
     DeliveryForm,
     OrganiserForm,
@@ -39,6 +41,7 @@ from programmes.statement import programme_statement
 from registry import uploads
 from registry.access import grant_of
 from registry.models import AdministrativeUnit
+from titles.forms import current_year
 
 PAGE_SIZE = 50
 SESSION_IMPORT_KEY = "programmes_import_pending"
@@ -64,6 +67,36 @@ def _warnings_for(user, warnings) -> list[str]:
         w.shown_to(children=children and (not ward_only or w.ward == grant.unit.code))
         for w in warnings
     ]
+
+
+def _record_form(
+    request: HttpRequest,
+    *,
+    form,
+    programme: Programme,
+    obj,
+    save: Callable[[dict], None],
+    saved: str,
+    list_url: str,
+    title: str,
+    ward: AdministrativeUnit | None = None,
+) -> HttpResponse:
+    """The one flow of a record's form (contribution, beneficiary, delivery): on a valid POST,
+    `save(cleaned data)` calls the service (its ValidationError goes back onto the form), then
+    the message `saved` and the programme's list `list_url`; otherwise the form (again)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(dict(form.cleaned_data))
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, saved)
+            return redirect(reverse(list_url) + f"?programme={programme.code}")
+    return render(
+        request,
+        "programmes/record_form.html",
+        {"form": form, "programme": programme, "obj": obj, "ward": ward, "title": title},
+    )
 
 
 # --- programmes ---------------------------------------------------------------------------------
@@ -268,23 +301,19 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _contribution_form(request, programme, obj) -> HttpResponse:
     form = ContributionForm(request.POST if request.method == "POST" else None, instance=obj)
-    if request.method == "POST" and form.is_valid():
-        try:
-            records.contribution_save(programme=programme, obj=obj, **form.cleaned_data)
-        except ValidationError as exc:
-            _service_errors(form, exc)
-        else:
-            messages.success(request, _("The contribution was saved."))
-            return redirect(reverse("contribution_list") + f"?programme={programme.code}")
-    return render(
+
+    def save(data: dict) -> None:
+        records.contribution_save(programme=programme, obj=obj, **data)
+
+    return _record_form(
         request,
-        "programmes/record_form.html",
-        {
-            "form": form,
-            "programme": programme,
-            "obj": obj,
-            "title": _("Contribution") if obj else _("New contribution"),
-        },
+        form=form,
+        programme=programme,
+        obj=obj,
+        save=save,
+        saved=_("The contribution was saved."),
+        list_url="contribution_list",
+        title=_("Contribution") if obj else _("New contribution"),
     )
 
 
@@ -361,28 +390,23 @@ def _beneficiary_form(request, programme, obj, ward) -> HttpResponse:
         instance=obj,
         wards=AdministrativeUnit.objects.filter(pk=ward.pk),
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data: dict) -> None:
         school = data.pop("school")
         if obj is not None:
             data.pop("code", None)
-        try:
-            records.beneficiary_save(programme=programme, school=school, obj=obj, **data)
-        except ValidationError as exc:
-            _service_errors(form, exc)
-        else:
-            messages.success(request, _("The beneficiary was saved."))
-            return redirect(reverse("beneficiary_list") + f"?programme={programme.code}")
-    return render(
+        records.beneficiary_save(programme=programme, school=school, obj=obj, **data)
+
+    return _record_form(
         request,
-        "programmes/record_form.html",
-        {
-            "form": form,
-            "programme": programme,
-            "obj": obj,
-            "ward": ward,
-            "title": _("Beneficiary") if obj else _("New beneficiary"),
-        },
+        form=form,
+        programme=programme,
+        obj=obj,
+        ward=ward,
+        save=save,
+        saved=_("The beneficiary was saved."),
+        list_url="beneficiary_list",
+        title=_("Beneficiary") if obj else _("New beneficiary"),
     )
 
 
@@ -440,36 +464,30 @@ def delivery_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _delivery_form(request, programme, obj, ward) -> HttpResponse:
-    wards = AdministrativeUnit.objects.filter(pk=ward.pk)
     form = DeliveryForm(
         request.POST if request.method == "POST" else None,
         instance=obj,
-        wards=wards,
+        wards=AdministrativeUnit.objects.filter(pk=ward.pk),
         programme=programme,
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data: dict) -> None:
         school, beneficiary = data.pop("school"), data.pop("beneficiary")
         data.pop("beneficiary_code", None)
-        try:
-            records.delivery_save(
-                programme=programme, school=school, beneficiary=beneficiary, obj=obj, **data
-            )
-        except ValidationError as exc:
-            _service_errors(form, exc)
-        else:
-            messages.success(request, _("The delivery was saved."))
-            return redirect(reverse("delivery_list") + f"?programme={programme.code}")
-    return render(
+        records.delivery_save(
+            programme=programme, school=school, beneficiary=beneficiary, obj=obj, **data
+        )
+
+    return _record_form(
         request,
-        "programmes/record_form.html",
-        {
-            "form": form,
-            "programme": programme,
-            "obj": obj,
-            "ward": ward,
-            "title": _("Delivery") if obj else _("New delivery"),
-        },
+        form=form,
+        programme=programme,
+        obj=obj,
+        ward=ward,
+        save=save,
+        saved=_("The delivery was saved."),
+        list_url="delivery_list",
+        title=_("Delivery") if obj else _("New delivery"),
     )
 
 
@@ -542,6 +560,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     grant = grant_of(request.user)
     if grant is None:
         raise Http404
+    data = request.GET.copy()
+    if not data.get("year"):
+        data["year"] = str(current_year())
+    form = DashboardForm(data)
+    year = (form.cleaned_data.get("year") if form.is_valid() else None) or current_year()
     ward = None
     if grant.unit is None:
         code = request.GET.get("province")
@@ -556,12 +579,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             provinces = AdministrativeUnit.objects.filter(
                 level=AdministrativeUnit.Level.PROVINCE, valid_to__isnull=True
             ).order_by("code")
-            return render(request, "programmes/dashboard.html", {"provinces": provinces})
+            return render(
+                request,
+                "programmes/dashboard.html",
+                {"provinces": provinces, "form": form, "year": year},
+            )
     elif grant.unit.is_province:
         province = grant.unit
     else:
         ward, province = grant.unit, grant.unit.parent
-    rows = selectors.dashboard_rows(user=request.user, province=province, ward=ward)
+    rows = selectors.dashboard_rows(user=request.user, province=province, ward=ward, year=year)
     totals = {
         key: sum(row[key] for row in rows)
         for key in ("raised_vnd", "spent_vnd", "balance_vnd", "meal_days", "beneficiaries")
@@ -569,7 +596,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "programmes/dashboard.html",
-        {"province": province, "ward": ward, "rows": rows, "totals": totals},
+        {
+            "province": province,
+            "ward": ward,
+            "rows": rows,
+            "totals": totals,
+            "form": form,
+            "year": year,
+            "province_param": request.GET.get("province", ""),
+        },
     )
 
 

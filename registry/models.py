@@ -556,3 +556,36 @@ class EntityTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level}:{self.unit_id} {self.kind} = {self.entities}"
+
+
+class BirthYearTally(models.Model):
+    """How many citizens of a ward were born in each year.
+
+    What "adults in a year" reads (born in that year − 15 or earlier): a sum over about a
+    hundred rows per ward instead of a count over its citizens (a province's: millions). Kept
+    exact with `EntityTally`, in the same transaction, by `tallies_refresh`: every registry
+    write that adds citizens or changes a birth year recomputes the ward's rows.
+    """
+
+    # Both keys are looked up through the indexes below.
+    ward = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    province = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    birth_year = models.PositiveSmallIntegerField(_("birth year"))
+    citizens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("birth year tally")
+        verbose_name_plural = _("birth year tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["ward", "birth_year"], name="birth_tally_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["province", "birth_year"], name="birth_tally_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ward_id} {self.birth_year} = {self.citizens}"

@@ -53,7 +53,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from knox.models import AuthToken
 
 from audit.models import AuditEntry
-from community.services.groups import activity_create, group_create
+from community.services.groups import activity_create, group_create, member_create
 from programmes.services import records as programme_records
 from registry.models import (
     AdministrativeUnit,
@@ -366,6 +366,7 @@ class Place:
     access_failure: Any = None
     club: Any = None  # a group of the ward (community app) with one activity
     club_activity: Any = None
+    club_member: Any = None
     programme: Any = None  # a support programme of the province, with one record of each kind
     contribution: Any = None
     beneficiary: Any = None  # a child of the ward, at `unit` (a school)
@@ -477,6 +478,7 @@ def _build_place(tag: str, ward, province, staff_user, official) -> Place:
         participants=3,
         citizens=[place.citizen.entity],
     )
+    place.club_member = member_create(group=place.club, code="TV0", full_name=f"Thành viên {tag}")
     _build_programme(place)
     client = {"ip_address": "192.0.2.1", "user_agent": "Test", "http_accept": "*/*"}
     place.access_attempt = AccessAttempt.objects.create(
@@ -1325,6 +1327,8 @@ PAGES = [
         read(),
         kwargs=lambda p: {"pk": p.decision.pk},
         shows=lambda p: p.unit.entity.name,
+        # POST: every certificate as a file, made by a background job, then its page.
+        post=write(GRANTED),
     ),
     Url(
         "public_list",
@@ -1665,6 +1669,13 @@ ADMIN_MODELS = [
     ("titles", "override", lambda p: p.override, "read_only"),
     ("titles", "decision", lambda p: p.decision, "read_only"),
     ("titles", "target", lambda p: p.target, "editable"),
+    ("community", "group", lambda p: p.club, "read_only"),
+    ("community", "member", lambda p: p.club_member, "read_only"),
+    ("community", "activity", lambda p: p.club_activity, "read_only"),
+    ("programmes", "programme", lambda p: p.programme, "read_only", "province"),
+    ("programmes", "contribution", lambda p: p.contribution, "read_only", "province"),
+    ("programmes", "beneficiary", lambda p: p.beneficiary, "read_only"),
+    ("programmes", "delivery", lambda p: p.delivery, "read_only"),
     ("auth", "group", lambda p: p.group, "superuser"),
     ("auth", "user", lambda p: p.user, "superuser"),
     ("audit", "auditentry", lambda p: p.audit_entry, "read_only", "province"),

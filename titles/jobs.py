@@ -26,6 +26,7 @@ from registry import selectors as registry_selectors
 from registry import uploads
 from registry.access import can_review
 from registry.models import AdministrativeUnit, Kind
+from titles import certificates as certificate_sheets
 from titles import reports, selectors, workflow
 from titles.models import State
 from titles.services import imports, review
@@ -308,4 +309,46 @@ def registrations_import(*, job: JobContext, year: int, dry_run: bool, title: st
         page_url=reverse("registrations_import"),
         done_url=f"{reverse('registration_list')}?{urlencode({'year': year})}",
         run=lambda **kwargs: imports.registrations_import(year=year, **kwargs),
+    )
+
+
+# --- printing -----------------------------------------------------------------------------------
+
+CERTIFICATES = "titles.certificates"
+
+
+@register(CERTIFICATES)
+def certificates(*, job: JobContext, decision: int) -> Outcome:
+    """Every certificate of a decision in one printable HTML file (`titles.certificates`),
+    for a decision too large for one page; the owner must still see the decision."""
+    try:
+        issued = selectors.decision_get(user=job.user, pk=decision)
+    except Http404:
+        raise JobRefused(_("This decision is no longer in your scope.")) from None
+    content, count = certificate_sheets.certificates_file(decision=issued, progress=job.progress)
+    return Outcome(
+        output=Output(
+            filename=certificate_sheets.file_name(issued),
+            content_type="text/html; charset=utf-8",
+            content=content,
+        ),
+        summary={
+            "title": _("Certificates of decision %(number)s") % {"number": issued.number},
+            "links": [
+                {
+                    "url": reverse("decision_detail", args=[issued.pk]),
+                    "label": _("Open decision %(number)s") % {"number": issued.number},
+                }
+            ],
+        },
+        notes=[
+            ngettext(
+                "The file holds %(count)s certificate on an A4 landscape sheet: open it in a "
+                "browser and print it.",
+                "The file holds %(count)s certificates, one A4 landscape sheet each: open it in "
+                "a browser and print it.",
+                count,
+            )
+            % {"count": count}
+        ],
     )

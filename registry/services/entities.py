@@ -98,6 +98,7 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         # A household (or a citizen's household) in another residential area moves both its
         # entity count and the figures the apps above keep by area (registrations).
         wards_changed(ward_ids=[entity.ward_id])
-    elif "members" in changed_kind_fields:
-        tallies_refresh(ward_ids=[entity.ward_id])  # the family tallies keep the members
+    elif {"members", "birth_year"} & set(changed_kind_fields):
+        # The family tallies keep the members; the birth-year tallies the adults of a year.
+        tallies_refresh(ward_ids=[entity.ward_id])
     return obj

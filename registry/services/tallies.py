@@ -1,4 +1,5 @@
-"""Keeping `EntityTally` exact: recompute a ward's tallies from its detail rows.
+"""Keeping `EntityTally` and `BirthYearTally` exact: recompute a ward's tallies from its detail
+rows.
 
 Called in the same transaction as every registry write that adds entities, moves one
 between residential areas or changes a household's members (family tallies keep their sum).
@@ -31,6 +32,7 @@ from django.db.models.functions import Coalesce
 
 from registry.models import (
     AdministrativeUnit,
+    BirthYearTally,
     Citizen,
     Community,
     Entity,
@@ -209,6 +211,46 @@ def tallies_refresh(*, ward_ids: Iterable[int]) -> None:
         )
     EntityTally.objects.bulk_create(rows, batch_size=2000)
     _province_tallies_refresh(set(provinces.values()))
+    BirthYearTally.objects.filter(ward_id__in=ward_ids).delete()
+    BirthYearTally.objects.bulk_create(
+        [
+            BirthYearTally(
+                ward_id=ward_id,
+                province_id=provinces[ward_id],
+                birth_year=birth_year,
+                citizens=n,
+            )
+            for (ward_id, birth_year), n in birth_tallies_compute(ward_ids=ward_ids).items()
+        ],
+        batch_size=2000,
+    )
+
+
+def birth_tallies_compute(*, ward_ids: Iterable[int]) -> Counter:
+    """{(ward id, birth year): citizens} of these wards, from the detail rows."""
+    return Counter(
+        {
+            (ward_id, birth_year): n
+            for ward_id, birth_year, n in Citizen.objects.filter(entity__ward_id__in=list(ward_ids))
+            .values_list("entity__ward_id", "birth_year")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+    )
+
+
+def adults_for_year(*, level: str, unit_ids: Iterable[int], year: int, age: int) -> dict[int, int]:
+    """{unit id: citizens aged `age` or more in `year` (born in year − age or earlier)} of these
+    wards (`level` ward) or provinces, from the stored birth-year tallies."""
+    field = "province_id" if level == RollupLevel.PROVINCE else "ward_id"
+    return dict(
+        BirthYearTally.objects.filter(
+            birth_year__lte=year - age, **{f"{field}__in": list(unit_ids)}
+        )
+        .values_list(field)
+        .annotate(n=Sum("citizens"))
+        .order_by()
+    )
 
 
 def _province_tallies_refresh(province_ids: set[int]) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from devtools.titles_demo import titles_demo_generate
 from registry.models import Entity, Kind
 from titles.models import (
+    Certificate,
     Decision,
     Override,
     Registration,
@@ -18,6 +19,7 @@ from titles.models import (
     Rollup,
     State,
 )
+from titles.selectors import recognised_list
 from titles.services.rollups import rollup_verify
 
 PROVINCE = "12"  # Lai Châu: few wards, quick to generate
@@ -60,8 +62,19 @@ def evidence() -> list[tuple]:
     return sorted((ward, code, year, sorted(ev.items())) for ward, code, year, ev in rows)
 
 
+def demo_ward_code() -> str:
+    return Decision.objects.order_by("ward__code").values_list("ward__code", flat=True).first()
+
+
+def _numbers_by_ward_year() -> dict[tuple[int, int], list[int]]:
+    by_key: dict[tuple[int, int], list[int]] = {}
+    for ward, year, number in Certificate.objects.values_list("ward_id", "year", "number"):
+        by_key.setdefault((ward, year), []).append(number)
+    return by_key
+
+
 def delete_titles_data() -> None:
-    for model in (RegistrationEvent, Override, Registration, Decision, Rollup):
+    for model in (Certificate, RegistrationEvent, Override, Registration, Decision, Rollup):
         model.objects.all().delete()
 
 
@@ -77,6 +90,20 @@ def test_demo_registrations_for_two_years():
     assert not recognised.filter(decision__isnull=True).exists()
     assert Decision.objects.filter(year=year - 1).exists()
     assert last.exclude(state__in=[State.RECOGNIZED, State.REJECTED]).count() == 0
+    # Their certificates are numbered as the decisions are made, 1, 2, 3 … per ward and year in
+    # each decision's order: printing only reads them.
+    recognised_all = Registration.objects.filter(state=State.RECOGNIZED)
+    assert not recognised_all.filter(certificate__isnull=True).exists()
+    for decision in Decision.objects.filter(ward__code=demo_ward_code()):
+        in_order = list(recognised_list(decision=decision).values_list("pk", flat=True))
+        numbers = dict(
+            Certificate.objects.filter(registration__decision=decision).values_list(
+                "registration_id", "number"
+            )
+        )
+        assert [numbers[pk] for pk in in_order] == sorted(numbers.values())
+    for (_ward, _year), numbers in _numbers_by_ward_year().items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
     current = Registration.objects.filter(year=year)
     assert current.filter(state=State.EVALUATED).count() > 0.5 * current.count()
     assert current.filter(state=State.EVALUATED, passed=True).exists()

@@ -10,6 +10,7 @@ print-certificates-<width>[-full|-print].png).
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -143,3 +144,39 @@ def test_official_prints_every_certificate_of_a_decision(
             f"Số: {numbers[name]}/GCN-KH"
         )
     assert Certificate.objects.count() == 4
+
+
+def test_the_certificates_file_prints_offline_one_landscape_sheet_each(
+    page, live_server, bob, decision, settings
+):
+    """A decision too large for one page: the official prepares the file (a job), downloads
+    it, and the file alone — every request from it refused — prints one A4 landscape sheet per
+    certificate, numbered as the decision numbered them."""
+    settings.CERTIFICATES_PAGE_MAX = 2
+    login(page, live_server, "bob")
+    page.goto(f"{live_server.url}/titles/decisions/{decision.pk}/certificates/")
+    expect(page.locator("article.certificate")).to_have_count(0)
+    page.locator("#certificates-file button").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    with page.expect_download() as download_info:
+        page.locator("#job-download").click()
+    html = Path(download_info.value.path()).read_text(encoding="utf-8")
+
+    offline = page.context.new_page()
+    fetched = []
+    offline.route("**/*", lambda route: (fetched.append(route.request.url), route.abort()))
+    offline.set_content(html)
+    certificates = offline.locator("article.certificate")
+    expect(certificates).to_have_count(4)
+    numbers = sorted(
+        Certificate.objects.filter(registration__decision=decision).values_list("number", flat=True)
+    )
+    texts = [certificates.nth(i).locator(".letterhead-number").inner_text() for i in range(4)]
+    assert texts == [f"Số: {n}/GCN-KH" for n in numbers]
+    offline.emulate_media(media="print")
+    pdf = offline.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 4
+    for width_pt, height_pt in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf):
+        assert float(width_pt) > float(height_pt)  # landscape
+    assert fetched == []
+    offline.close()

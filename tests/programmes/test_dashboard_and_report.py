@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -50,3 +51,45 @@ def test_the_report_has_a_programmes_sheet(carol, programme):
     row = FIRST_DATA_ROW + rows[FIRST_DATA_ROW - 1 :].index(line)
     assert sheet.cell(row, 5).number_format == DATE_FORMAT
     assert {sheet.cell(row, c).number_format for c in range(7, 13)} == {COUNT_FORMAT}
+
+
+def test_the_tab_follows_the_dashboards_year(client, carol, alice, programme, ward_a):
+    """`?year=` (kept by every tab) chooses the programmes that ran that year, as the report's
+    sheet of that year lists them; without it, this year's."""
+    school = make_unit(ward_a, code="MN2", name="Trường Mầm non Sen Hồng")
+    earlier = make_programme(
+        programme.province, code="SUA-2023", starts=dt.date(2023, 1, 1), ends=dt.date(2024, 6, 30)
+    )
+    make_delivery(earlier, school, ref="PX9", days=5, amount_vnd=34_000)
+    client.force_login(carol)
+
+    def shown(query: str) -> set[str]:
+        body = client.get(f"/programmes/dashboard/{query}").content.decode()
+        return {code for code in ("=BUA", "SUA-2023") if f"Chương trình {code}" in body}
+
+    assert shown("?year=2024") == {"SUA-2023"}
+    assert shown("?year=2025") == {"=BUA"}
+    assert shown("?year=2022") == set()
+    assert shown("") == {"=BUA"}  # this year: the programme without an end still runs
+    body = client.get("/programmes/dashboard/?year=2024").content.decode()
+    assert 'name="year" value="2024"' in body
+    assert 'href="/titles/dashboard/?year=2024"' in body  # the other tabs keep it
+    assert "34,000" in body and "68,000" not in body
+    # A ward user's figures follow the year too.
+    client.force_login(alice)
+    assert "34,000" in client.get("/programmes/dashboard/?year=2024").content.decode()
+    assert "34,000" not in client.get("/programmes/dashboard/?year=2025").content.decode()
+    # The report's sheet of a year lists the same programmes.
+    for year, codes in ((2024, ["SUA-2023"]), (2025, ["'=BUA"])):
+        book = load_workbook(io.BytesIO(report_workbook(user=carol, unit_code="01", year=year)))
+        rows = [[c.value for c in row] for row in book["Programmes"].iter_rows()]
+        assert [r[0] for r in rows[FIRST_DATA_ROW - 1 :] if r[1]] == codes, year
+
+
+def test_a_bad_year_is_refused_with_a_message_and_this_years_figures(client, carol, programme):
+    client.force_login(carol)
+    response = client.get("/programmes/dashboard/?year=abc")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a whole number." in body
+    assert "Chương trình =BUA" in body

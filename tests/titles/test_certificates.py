@@ -8,6 +8,7 @@ import datetime
 import importlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -16,6 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from jobs import services as jobs
+from jobs.models import Job, JobOutput
 from registry.models import Kind, Role
 from tests.factories import (
     make_citizen,
@@ -29,7 +32,7 @@ from tests.titles.factories import registration
 from titles import paper
 from titles.models import Certificate, Decision, State
 from titles.services import review
-from titles.services.certificates import certificates_number
+from titles.services.certificates import certificates_number, certificates_number_missing
 
 YEAR = 2026
 
@@ -131,29 +134,83 @@ def test_numbering_again_changes_nothing(bob, ward_a, area):
     assert list(Certificate.objects.values_list("pk", "number", "assigned_at")) == before
 
 
-def test_recognitions_recorded_without_numbers_get_theirs_on_first_print(client, bob, ward_a, area):
-    """History imported under a decision (here: written directly) is numbered the first time its
-    certificates are printed, after the numbers the ward already gave that year."""
-    _issue(bob, ward_a, _families(ward_a, area, ["Lê Thị An", "Trần Văn Bình"]), "01")
+def _history(ward, area, names: list[str], number: str, day: int = 20) -> Decision:
+    """A decision recorded with recognised registrations but no certificate numbers (as
+    imports and the demonstration data used to leave them): written directly."""
     history = Decision.objects.create(
-        ward=ward_a, province=ward_a.parent, year=YEAR, number="LS-1",
-        date=datetime.date(YEAR, 12, 20),
+        ward=ward, province=ward.parent, year=YEAR, number=number,
+        date=datetime.date(YEAR, 12, day),
     )  # fmt: skip
-    for i, name in enumerate(["Vũ Thị Yến", "Đinh Văn Hải"]):
-        family = make_family(ward_a, code=f"LS{i}", head_name=name, community=area)
+    for i, name in enumerate(names):
+        family = make_family(ward, code=f"{number}-{i}", head_name=name, community=area)
         registration(family.entity, year=YEAR, state=State.RECOGNIZED, decision=history)
-    assert not Certificate.objects.filter(registration__decision=history).exists()
+    return history
+
+
+def test_the_migration_numbers_what_was_recorded_without_numbers(bob, ward_a, ward_b, area):
+    """Migration 0018 numbers the decisions still without numbers, after the numbers the ward
+    already gave that year, decision by decision (date, then as entered), each in its order."""
+    _issue(bob, ward_a, _families(ward_a, area, ["Lê Thị An", "Trần Văn Bình"]), "01")
+    later = _history(ward_a, area, ["Vũ Thị Yến", "Đinh Văn Hải"], "LS-2", day=25)
+    earlier = _history(ward_a, area, ["Ngô Văn Sáu"], "LS-1", day=20)
+    other = _history(ward_b, make_community(ward_b, code="TDPB"), ["Hà Văn Bảy"], "LS-B")
+    assert not Certificate.objects.filter(registration__decision__in=[later, earlier]).exists()
+    migration = importlib.import_module("titles.migrations.0018_number_remaining_certificates")
+    migration.number_remaining(apps, SimpleNamespace(connection=connection))
+    assert _numbers(earlier) == [("Ngô Văn Sáu", 3)]
+    assert _numbers(later) == [("Đinh Văn Hải", 4), ("Vũ Thị Yến", 5)]
+    assert _numbers(other) == [("Hà Văn Bảy", 1)]
+    before = list(Certificate.objects.values_list("pk", "number", "assigned_at"))
+    migration.number_remaining(apps, SimpleNamespace(connection=connection))
+    assert list(Certificate.objects.values_list("pk", "number", "assigned_at")) == before
+
+
+def test_numbering_a_provinces_decisions_at_once_follows_the_same_order(bob, ward_a, area):
+    """What the demonstration data calls for a whole province: the same numbers as decision by
+    decision."""
+    _issue(bob, ward_a, _families(ward_a, area, ["Lê Thị An"]), "01")
+    later = _history(ward_a, area, ["Vũ Thị Yến", "Đinh Văn Hải"], "LS-2", day=25)
+    earlier = _history(ward_a, area, ["Ngô Văn Sáu"], "LS-1", day=20)
+    assert certificates_number_missing(province_id=ward_a.parent_id) == 3
+    assert _numbers(earlier) == [("Ngô Văn Sáu", 2)]
+    assert _numbers(later) == [("Đinh Văn Hải", 3), ("Vũ Thị Yến", 4)]
+    assert certificates_number_missing(province_id=ward_a.parent_id) == 0
+
+
+def _writes(queries) -> list[str]:
+    """The statements that wrote to the database, the session's own aside."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"], re.I)
+        and "django_session" not in q["sql"]
+    ]
+
+
+def test_printing_only_reads(client, bob, ward_a, area):
+    """A GET never writes: the certificates' pages read the numbers given when the decision
+    was made; one recorded without numbers prints a dotted blank instead of taking one."""
+    decision = _issue(bob, ward_a, _families(ward_a, area, ["Lê Thị An", "Trần Văn Bình"]), "01")
+    history = _history(ward_a, area, ["Vũ Thị Yến"], "LS-1")
     client.force_login(bob)
-    page = client.get(reverse("decision_certificates", args=[history.pk])).content.decode()
-    assert _numbers(history) == [("Đinh Văn Hải", 3), ("Vũ Thị Yến", 4)]
-    assert "Số: 3/GCN-KH" in page and "Số: 4/GCN-KH" in page
-    # A reprint, of the page or of one certificate, shows the same numbers.
-    again = client.get(reverse("decision_certificates", args=[history.pk])).content.decode()
-    assert re.findall(r"Số: \d+/GCN-KH", again) == re.findall(r"Số: \d+/GCN-KH", page)
-    one = history.registrations.get(entity__name="Vũ Thị Yến")
-    single = client.get(reverse("certificate", args=[one.pk])).content.decode()
-    assert re.findall(r"Số: \d+/GCN-KH", single) == ["Số: 4/GCN-KH"]
-    assert _numbers(history) == [("Đinh Văn Hải", 3), ("Vũ Thị Yến", 4)]
+    one = decision.registrations.get(entity__name="Trần Văn Bình")
+    pages = [
+        reverse("decision_certificates", args=[decision.pk]),
+        reverse("certificate", args=[one.pk]),
+        reverse("decision_detail", args=[decision.pk]),
+        reverse("decision_certificates", args=[history.pk]),
+    ]
+    for url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert _writes(queries) == [], url
+        assert response.status_code == 200, url
+    page = client.get(pages[0]).content.decode()
+    assert re.findall(r"Số: \d+/GCN-KH", page) == ["Số: 1/GCN-KH", "Số: 2/GCN-KH"]
+    single = client.get(pages[1]).content.decode()
+    assert re.findall(r"Số: \d+/GCN-KH", single) == ["Số: 2/GCN-KH"]
+    assert "Số: ……/GCN-KH" in client.get(pages[3]).content.decode()
+    assert not Certificate.objects.filter(registration__decision=history).exists()
 
 
 def test_the_migration_numbers_earlier_decisions_in_date_then_list_order(province, ward_a, area):
@@ -273,6 +330,90 @@ def test_the_certificates_page_reads_a_fixed_number_of_rows(client, bob, ward_a,
             )
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# --- a large decision: every certificate as a file, made by a job ------------------------------
+
+
+def test_a_large_decision_prints_its_certificates_through_a_job(client, bob, decision, settings):
+    """Beyond CERTIFICATES_PAGE_MAX the page offers the file instead of the sheets; the job
+    writes one self-contained page with one sheet per certificate, numbered as the decision's
+    page numbers them, its progress counted certificate by certificate."""
+    settings.CERTIFICATES_PAGE_MAX = 3
+    client.force_login(bob)
+    url = reverse("decision_certificates", args=[decision.pk])
+    page = client.get(url).content.decode()
+    assert _certificates(page) == []
+    assert 'id="certificates-too-many"' in page and 'id="certificates-file"' in page
+    assert "data-print" not in page
+    response = client.post(url)
+    job = Job.objects.get(owner=bob)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("job_status", args=[job.pk])
+    assert (job.state, job.kind, job.done, job.total) == (
+        Job.State.DONE,
+        "titles.certificates",
+        4,
+        4,
+    )
+    status = client.get(response["Location"]).content.decode()
+    assert reverse("job_download", args=[job.pk]) in status
+    assert reverse("decision_detail", args=[decision.pk]) in status
+    download = client.get(reverse("job_download", args=[job.pk]))
+    assert download["Content-Type"] == "text/html; charset=utf-8"
+    assert download["Content-Disposition"] == (
+        'attachment; filename="giay-chung-nhan-00070-15-qd-ubnd.html"'
+    )
+    html = download.content.decode()
+    sheets = _certificates(html)
+    numbers = dict(_numbers(decision))
+    assert len(sheets) == len(numbers) == 4
+    holders = {
+        "Nguyễn Văn An": "Gia đình ông/bà Nguyễn Văn An",
+        "Trần Thị Bình": "Ông/Bà Trần Thị Bình",
+        "Họ Lê Quang": "Dòng họ Lê Quang",
+        "Trường Tiểu học Thử": "Trường Tiểu học Thử",
+    }
+    # In the decision's order, each with its own number (the same as the page with the sheets).
+    assert [re.search(r"Số: (\d+)/GCN-KH", s).group(1) for s in sheets] == ["1", "2", "3", "4"]
+    for name, holder in holders.items():
+        (sheet,) = [s for s in sheets if f'certificate-name">{holder}<' in s]
+        assert f"Số: {numbers[name]}/GCN-KH" in sheet, name
+        assert "Theo Quyết định số 15/QĐ-UBND" in sheet, name
+    settings.CERTIFICATES_PAGE_MAX = 200
+    on_page = _certificates(client.get(url).content.decode())
+    assert [re.sub(r"\s+", " ", s) for s in sheets] == [re.sub(r"\s+", " ", s) for s in on_page]
+    # Self-contained: the print style sheet inline, nothing fetched from the server.
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "print.css").read_text()
+    assert css.strip() in html
+    assert "<link" not in html and "<script" not in html and "/static/" not in html
+    assert html.count('<header class="letterhead"') == 4
+
+
+def test_a_small_decision_can_be_made_a_file_too(client, bob, decision):
+    client.force_login(bob)
+    url = reverse("decision_certificates", args=[decision.pk])
+    page = client.get(url).content.decode()
+    assert len(_certificates(page)) == 4 and 'id="certificates-file"' in page
+    client.post(url)
+    job = Job.objects.get(owner=bob)
+    assert len(_certificates(bytes(job.output.content).decode())) == 4
+
+
+def test_outsiders_cannot_start_the_certificates_job(client, ward_b, decision):
+    client.force_login(make_user("olga", Role.OFFICIAL, ward_b))
+    assert client.post(reverse("decision_certificates", args=[decision.pk])).status_code == 404
+    assert not Job.objects.exists()
+
+
+def test_the_job_refuses_a_decision_its_owner_no_longer_sees(bob, ward_b, decision):
+    """A job runs as its owner: if the decision left the owner's scope meanwhile, it says so
+    and writes no file."""
+    olga = make_user("olga", Role.OFFICIAL, ward_b)
+    job = jobs.start(kind="titles.certificates", user=olga, args={"decision": decision.pk})
+    assert job.state == Job.State.FAILED
+    assert job.errors == ["This decision is no longer in your scope."]
+    assert not JobOutput.objects.exists()
 
 
 # --- the letterhead and signatures on every print ------------------------------------------------

@@ -28,7 +28,14 @@ from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
 from tests.registry.test_import_xlsx import xlsx_bytes
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load, registration
-from titles.models import Decision, Registration, RegistrationEvent, RegistrationWindow, State
+from titles.models import (
+    Certificate,
+    Decision,
+    Registration,
+    RegistrationEvent,
+    RegistrationWindow,
+    State,
+)
 from titles.services.imports import (
     HEADER_ALIASES,
     KIND_WORDS,
@@ -1020,3 +1027,37 @@ def test_command_needs_a_year(db, tmp_path):
         command(path)
     with pytest.raises(CommandError, match="invalid int value"):
         command(path, "--year", "năm nay")
+
+
+def test_imported_recognitions_are_numbered_as_they_are_recorded(world, ward_a):
+    """Historical outcomes get their certificate numbers as the import records them, decision by
+    decision (by date), after the numbers the ward already gave that year, so that printing
+    only reads them; importing more under a decision numbers the new ones after them."""
+    report = run(
+        [
+            row(code="H2", outcome="recognized", decision_no="QD2", decision_date="20/12/2025"),
+            row(code="H1", outcome="recognized", decision_no="QD1", decision_date="01/12/2025"),
+            row(code="H3", outcome="outstanding", decision_no="QD1", decision_date="01/12/2025"),
+            row(ward="00004", code="HB1", outcome="recognized", decision_no="QD1",
+                decision_date="02/12/2025"),
+        ]  # fmt: skip
+    )
+    assert report.ok, report.errors
+
+    def numbers() -> dict[str, tuple[str, int]]:
+        return {
+            code: (ward, number)
+            for code, ward, number in Certificate.objects.values_list(
+                "registration__entity__code", "ward__code", "number"
+            )
+        }
+
+    assert numbers() == {
+        "H1": ("00070", 1),
+        "H3": ("00070", 2),
+        "H2": ("00070", 3),
+        "HB1": ("00004", 1),
+    }
+    assert run([row(kind="clan", code="DH1", outcome="recognized", decision_no="QD1",
+                    decision_date="01/12/2025")]).ok  # fmt: skip
+    assert numbers()["DH1"] == ("00070", 4)

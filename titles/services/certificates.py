@@ -1,25 +1,29 @@
 """Certificate numbers: given once, per ward and year, in the order of the decisions.
 
-`decision_issue` numbers the certificates of a decision as it issues it. Recognitions recorded
-another way (historical outcomes imported under a decision, demonstration data) are numbered the
-first time their decision's certificates are printed, by the same function. Either way a number,
-once written, never changes: a reprint shows the first print's number.
+A decision's certificates are numbered where the decision is made, on every path:
+`decision_issue` as it issues it, the registrations import as it records historical outcomes
+under a decision (`certificates_number`, decision by decision), the demonstration data for a
+whole province at once (`certificates_number_missing`); migration 0018 numbered what had been
+recorded before. Printing only reads them. A number, once written, never changes: a reprint
+shows the first print's number.
 
 Within a decision the certificates are numbered in the order the decision lists its
 registrations (`titles.selectors.recognised_list`: by title, then the Vietnamese order of the
-names), after the highest number the ward already gave that year. The ward's row is locked while
-numbering, so two decisions of a ward numbered at once never take the same numbers; the unique
-constraint on (ward, year, number) stands behind it.
+names), after the highest number the ward already gave that year; several decisions of a ward
+and year numbered at once go by date, then as they were entered. The ward's row is locked while
+numbering one decision, so two decisions of a ward numbered at once never take the same
+numbers; the unique constraint on (ward, year, number) stands behind it.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from audit.services import record_bulk
-from registry.models import AdministrativeUnit
-from titles.models import Certificate, Decision
+from registry.models import AdministrativeUnit, Entity
+from titles.models import Certificate, Decision, Registration, State
 from titles.selectors import recognised_list
 
 
@@ -63,3 +67,45 @@ def certificates_number(*, decision: Decision) -> list[Certificate]:
         last=last + len(missing),
     )
     return certificates
+
+
+@transaction.atomic
+def certificates_number_missing(*, province_id: int) -> int:
+    """Number every recognised registration of the province's decisions that has no number
+    yet, in one statement (a province's demonstration data holds millions): per ward and year,
+    decision by decision (date, then as entered), each in the order it lists its registrations.
+    Returns how many were numbered."""
+    qn = connection.ops.quote_name
+    certificate = qn(Certificate._meta.db_table)
+    registration = qn(Registration._meta.db_table)
+    decision = qn(Decision._meta.db_table)
+    entity = qn(Entity._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {certificate} (registration_id, ward_id, year, number, assigned_at)
+            SELECT r.id, d.ward_id, d.year,
+                   COALESCE((SELECT MAX(c.number) FROM {certificate} c
+                             WHERE c.ward_id = d.ward_id AND c.year = d.year), 0)
+                   + ROW_NUMBER() OVER (
+                       PARTITION BY d.ward_id, d.year
+                       ORDER BY d.date, d.id, r.kind, e.sort_key, r.id),
+                   %s
+            FROM {registration} r
+            JOIN {decision} d ON d.id = r.decision_id
+            JOIN {entity} e ON e.id = r.entity_id
+            WHERE d.province_id = %s AND r.state = %s
+              AND NOT EXISTS (SELECT 1 FROM {certificate} n WHERE n.registration_id = r.id)
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                province_id,
+                State.RECOGNIZED.value,
+            ],
+        )
+        numbered = cursor.rowcount
+    if numbered:
+        record_bulk(
+            "certificates_number", model=Certificate, province_ids=[province_id], count=numbered
+        )
+    return numbered

@@ -82,6 +82,7 @@ from titles.models import Decision, Registration, State
 from titles.rules import evaluation, explain
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence
+from titles.services.certificates import certificates_number
 from titles.services.criteria import criteria_in_force, parsed
 from titles.services.registrations import RegistrationError, registration_window_check
 from titles.services.rollups import rollups_refresh
@@ -779,6 +780,9 @@ def _write(plan: _Plan, *, year: int, user, filename: str = "") -> None:
         user=user,
         move=workflow.IMPORT,
     )
+    # The decisions' certificates are numbered as they are recorded: printing only reads.
+    for decision in sorted(plan.decisions.values(), key=lambda d: (d.date, d.pk)):
+        certificates_number(decision=decision)
     wards = {new.row.ward.pk for new in plan.new} | {
         change.registration.ward_id for change in plan.changed
     }

@@ -41,8 +41,16 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import ExtractYear
 
-from registry.models import AdministrativeUnit, Entity, EntityTally, Kind, RollupLevel
+from registry.models import (
+    AdministrativeUnit,
+    BirthYearTally,
+    Entity,
+    EntityTally,
+    Kind,
+    RollupLevel,
+)
 from registry.services.tallies import (
+    birth_tallies_compute,
     lock_wards,
     members_compute,
     tallies_compute,
@@ -516,7 +524,7 @@ def rollups_rebuild(*, province_id: int, tallies: bool = True) -> None:
 
 @dataclass(frozen=True)
 class Difference:
-    table: str  # "rollup", "tally", "members" (of a family tally) or "snapshot"
+    table: str  # "rollup", "tally", "members" (of a family tally), "birth_tally" or "snapshot"
     key: tuple
     stored: tuple
     computed: tuple
@@ -590,6 +598,20 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
         stored, computed = stored_members.get(key, 0), computed_members.get(key, 0)
         if stored != computed:
             differences.append(Difference("members", key, (stored,), (computed,)))
+    computed_births = birth_tallies_compute(ward_ids=ward_ids)
+    stored_births = {
+        (t.ward_id, t.birth_year): t.citizens
+        for t in BirthYearTally.objects.filter(province_id=province_id)
+    }
+    for key in sorted(set(computed_births) | set(stored_births)):
+        stored, computed = stored_births.get(key, 0), computed_births.get(key, 0)
+        if stored != computed:
+            ward_id, birth_year = key
+            differences.append(
+                Difference(
+                    "birth_tally", (RollupLevel.WARD, ward_id, birth_year), (stored,), (computed,)
+                )
+            )
     return differences
 
 

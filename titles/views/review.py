@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q
@@ -31,9 +32,10 @@ from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
 from registry.paging import InvalidCursor, keyset_page
+from titles import certificates as certificate_sheets
 from titles import jobs as titles_jobs
 from titles import paper, selectors, workflow
-from titles.models import Certificate, CriteriaSet, Override, Registration, State
+from titles.models import CriteriaSet, Override, Registration, State
 from titles.review_forms import (
     ApproveForm,
     ApprovePassedForm,
@@ -50,7 +52,6 @@ from titles.review_forms import (
 from titles.rules import evaluation
 from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
-from titles.services.certificates import certificates_number
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import evaluation_preview
 from titles.services.registrations import EVIDENCE_EDITABLE
@@ -61,15 +62,6 @@ QUEUE_PAGE_SIZE = 50
 DECISIONS_SHOWN = 20
 # The parallel "Cultural Family" procedure posts its list for 10 days before the decision.
 POSTING_DAYS = 10
-# A certificate is an official Vietnamese document: its wording does not follow the page
-# language, so the titles it names are written here as they appear on the paper.
-CERTIFICATE_TITLES: dict[str, str] = {
-    Kind.FAMILY: "Gia đình học tập",
-    Kind.CLAN: "Dòng họ học tập",
-    Kind.COMMUNITY: "Cộng đồng học tập",
-    Kind.UNIT: "Đơn vị học tập",
-    Kind.CITIZEN: "Công dân học tập",
-}
 PUBLIC_STATES = Q(state=State.APPROVED) | Q(state=State.EVALUATED, passed=True)
 
 
@@ -788,49 +780,6 @@ def public_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class CertificateSheet:
-    """One certificate as it prints: the registration, its number, who holds the title, where
-    they live and the title's name on paper."""
-
-    registration: Registration
-    number: int | None
-    holder: str
-    area: str
-    title: str
-
-    @property
-    def number_label(self) -> str:
-        return paper.certificate_label(self.number)
-
-
-def _sheet(registration: Registration) -> CertificateSheet:
-    try:
-        number = registration.certificate.number
-    except Certificate.DoesNotExist:
-        number = None
-    entity = registration.entity
-    return CertificateSheet(
-        registration=registration,
-        number=number,
-        holder=paper.formal_name(entity.kind, entity.name),
-        area=paper.residential_area(entity),
-        title=CERTIFICATE_TITLES[registration.kind],
-    )
-
-
-def _certificates_of(decision, *, pk: int | None = None) -> list[CertificateSheet]:
-    """The decision's certificates (only registration `pk`'s if given), numbered: those without
-    a number get theirs now, all of the decision's at once."""
-    certificates_number(decision=decision)
-    rows = selectors.recognised_list(decision=decision).select_related(
-        *paper.AREA_RELATED, "certificate"
-    )
-    if pk is not None:
-        rows = rows.filter(pk=pk)
-    return [_sheet(row) for row in rows]
-
-
 @login_required
 @require_GET
 def certificate(request: HttpRequest, pk: int) -> HttpResponse:
@@ -839,7 +788,9 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
     if registration.state != State.RECOGNIZED:
         raise Http404
     decision = selectors.decision_get(user=request.user, pk=registration.decision_id)
-    sheets = _certificates_of(decision, pk=registration.pk)
+    sheets = certificate_sheets.sheets_of(
+        certificate_sheets.recognised(decision).filter(pk=registration.pk)
+    )
     if not sheets:
         raise Http404
     return render(
@@ -848,14 +799,37 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def decision_certificates(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every certificate of a decision, one A4 landscape sheet each, to print at once."""
+    """Every certificate of a decision, one A4 landscape sheet each, to print at once.
+
+    GET: the sheets on one page, up to `CERTIFICATES_PAGE_MAX` of them; a larger decision's page
+    offers the file instead. POST: the file (every sheet, self-contained) as a background job,
+    then its page, which offers the download when it is done. Only reads: the numbers were
+    given when the decision was made.
+    """
     decision = selectors.decision_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        job = jobs.start(
+            kind=titles_jobs.CERTIFICATES,
+            user=request.user,
+            args={"decision": decision.pk},
+            scope_id=decision.ward_id,
+        )
+        return redirect("job_status", pk=job.pk)
+    recognised = certificate_sheets.recognised(decision)
+    count = recognised.count()
+    too_many = count > settings.CERTIFICATES_PAGE_MAX
     return render(
         request,
         "titles/review/decision_certificates.html",
-        {"decision": decision, "sheets": _certificates_of(decision)},
+        {
+            "decision": decision,
+            "count": count,
+            "too_many": too_many,
+            "page_max": settings.CERTIFICATES_PAGE_MAX,
+            "sheets": [] if too_many else certificate_sheets.sheets_of(recognised),
+        },
     )
 
 

@@ -157,7 +157,9 @@ def describe(difference: Difference) -> str:
     computed (12)` for the members of a family tally's households, `snapshot ward:45 2025 stored (1)
     computed (0)` for a ward-year whose snapshot exists (1) or not (0) while it is signed off (1)
     or not (0), `snapshot ward:45 2025 family stored (…) computed (…)` for a snapshot whose
-    ward row (entities, registered, recognised, outstanding) is not the sum of its areas'."""
+    ward row (entities, registered, recognised, outstanding) is not the sum of its areas', and
+    `birth_tally ward:45 1990 stored (12) computed (13)` for the citizens of a ward born in a
+    year."""
     level, unit_id, *rest = difference.key
     if difference.table in ("tally", "members"):
         kind, since = rest
