@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -109,11 +109,52 @@ def decision_get(*, user, pk: int) -> Decision:
 
 
 def recognised_list(*, decision: Decision) -> QuerySet[Registration]:
-    return (
-        decision.registrations.filter(state=State.RECOGNIZED)
-        .select_related("entity")
-        .order_by("kind", "entity__sort_key", "pk")
+    return printed_order(
+        decision.registrations.filter(state=State.RECOGNIZED).select_related("entity")
     )
+
+
+# The order a printed list of registrations (a decision's, the public list) runs in: by title,
+# then by Vietnamese name order, then by id. One definition for the query, the keyset page's
+# SQL columns and a row's values of them, so that the order can move to other columns in one
+# place.
+PRINTED_ORDER = ("kind", "entity__sort_key", "pk")
+PRINTED_ORDER_COLUMNS = (
+    '"titles_registration"."kind"',
+    '"registry_entity"."sort_key"',
+    '"titles_registration"."id"',
+)
+
+
+def printed_order(qs: QuerySet[Registration]) -> QuerySet[Registration]:
+    return qs.order_by(*PRINTED_ORDER)
+
+
+def printed_order_key(registration: Registration) -> tuple[str, str, int]:
+    """A row's values of PRINTED_ORDER_COLUMNS."""
+    return (registration.kind, registration.entity.sort_key, registration.pk)
+
+
+def in_area(qs: QuerySet[Registration], community_id: int | None) -> QuerySet[Registration]:
+    """Registrations of a residential area: the area itself, its households and their members."""
+    if not community_id:
+        return qs
+    return qs.filter(
+        Q(entity_id=community_id)
+        | Q(entity__family__community_id=community_id)
+        | Q(entity__citizen__family__community_id=community_id)
+    )
+
+
+def counts_by_kind(qs: QuerySet[Registration], *, outstanding: str = "outstanding") -> list[dict]:
+    """How many rows of `qs` each title has, and how many of them are outstanding (the boolean
+    field `outstanding` names): one aggregate query, in the titles' order."""
+    rows = (
+        qs.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"), outstanding=Count("pk", filter=Q(**{outstanding: True})))
+    )
+    return sorted(rows, key=lambda row: KIND_ORDER.index(row["kind"]))
 
 
 ROLLUP_COLUMNS = (
