@@ -12,7 +12,7 @@ passed, issue a decision) first show their confirmation (`titles.views.confirmin
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -718,19 +718,21 @@ def _first_number(request: HttpRequest) -> int:
     return number if number >= 1 else 1
 
 
-def _printed_page(request: HttpRequest, rows, size: int):
-    """One keyset page of `rows` (in the printed order), or None when the cursor is not one
-    of this list's."""
+def _printed_page(request: HttpRequest, rows, size: int, load):
+    """One keyset page of `rows` in the printed order, its rows as `load(queryset)` reads them
+    (the relations the page shows); None when the cursor is not one of this list's."""
     try:
-        return keyset_page(
-            selectors.printed_order(rows),
+        page = keyset_page(
+            selectors.printed_keys(rows),
             columns=selectors.PRINTED_ORDER_COLUMNS,
-            key=selectors.printed_order_key,
+            key=tuple,
             cursor=request.GET.get("cursor"),
             size=size,
         )
     except InvalidCursor:
         return None
+    loaded = {row.pk: row for row in load(rows.filter(pk__in=[pk for *_, pk in page.rows]))}
+    return replace(page, rows=[loaded[pk] for *_, pk in page.rows])
 
 
 def _bad_cursor(request: HttpRequest) -> HttpResponse:
@@ -765,10 +767,11 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows = rows.filter(kind=filters["kind"])
     page = _printed_page(
         request,
-        rows.select_related(*paper.AREA_RELATED).annotate(
+        rows,
+        DECISION_PAGE_SIZE,
+        lambda qs: qs.select_related(*paper.AREA_RELATED).annotate(
             certificate_number=F("certificate__number")
         ),
-        DECISION_PAGE_SIZE,
     )
     if page is None:
         return _bad_cursor(request)
@@ -820,12 +823,17 @@ def public_list(request: HttpRequest) -> HttpResponse:
         row["kind"]: row["n"]
         for row in selectors.counts_by_kind(listed, outstanding="eval_outstanding")
     }
-    rows = listed.select_related(*paper.AREA_RELATED)
     if filters["area"]:
         # An area's list is the paper posted in the area: whole, however long.
-        page, rows = None, list(selectors.printed_order(rows))
+        page = None
+        rows = list(selectors.printed_order(listed.select_related(*paper.AREA_RELATED)))
     else:
-        page = _printed_page(request, rows, PUBLIC_PAGE_SIZE)
+        page = _printed_page(
+            request,
+            listed,
+            PUBLIC_PAGE_SIZE,
+            lambda qs: qs.select_related(*paper.AREA_RELATED),
+        )
         if page is None:
             return _bad_cursor(request)
         rows = page.rows
