@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -119,9 +119,16 @@ def recognised_list(*, decision: Decision) -> QuerySet[Registration]:
 # SQL columns and a row's values of them, so that the order can move to other columns in one
 # place.
 PRINTED_ORDER = ("kind", "entity__sort_key", "pk")
+# A page is found on the sort values alone, the entity's sort key read row by row through its
+# primary key (a correlated subquery): a join would let PostgreSQL, misjudging how many rows a
+# decision has, read every entity of the province to hash them.
+_ENTITY_SORT_KEY = (
+    '(SELECT "e"."sort_key" FROM "registry_entity" "e" '
+    'WHERE "e"."id" = "titles_registration"."entity_id")'
+)
 PRINTED_ORDER_COLUMNS = (
     '"titles_registration"."kind"',
-    '"registry_entity"."sort_key"',
+    _ENTITY_SORT_KEY,
     '"titles_registration"."id"',
 )
 
@@ -132,10 +139,17 @@ def printed_order(qs: QuerySet[Registration]) -> QuerySet[Registration]:
 
 def printed_keys(qs: QuerySet[Registration]) -> QuerySet:
     """The rows of `qs` as their values of PRINTED_ORDER_COLUMNS only, in that order: a page is
-    found on these (one narrow join, which PostgreSQL plans as index lookups per row) and its
-    rows loaded after by id, rather than joining every relation a row shows for every row of
-    the list before the sort."""
-    return printed_order(qs).values_list(*PRINTED_ORDER)
+    found on these and its rows loaded after by id, rather than joining every relation a row
+    shows for every row of the list before the sort."""
+    return (
+        qs.annotate(
+            printed_sort_key=Subquery(
+                Entity.objects.filter(pk=OuterRef("entity_id")).values("sort_key")
+            )
+        )
+        .order_by("kind", "printed_sort_key", "pk")
+        .values_list("kind", "printed_sort_key", "pk")
+    )
 
 
 def in_area(qs: QuerySet[Registration], community_id: int | None) -> QuerySet[Registration]:

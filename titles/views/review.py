@@ -63,7 +63,7 @@ QUEUE_PAGE_SIZE = 50
 DECISIONS_SHOWN = 20
 DECISION_PAGE_SIZE = 100
 # A ward's public list longer than this is shown a page at a time (an area's list is whole).
-PUBLIC_PAGE_SIZE = 500
+PUBLIC_PAGE_SIZE = 200
 # The parallel "Cultural Family" procedure posts its list for 10 days before the decision.
 POSTING_DAYS = 10
 # A certificate is an official Vietnamese document: its wording does not follow the page
