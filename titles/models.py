@@ -281,8 +281,12 @@ class Registration(models.Model):
             models.Index(
                 fields=["province", "year", "kind", "state"], name="reg_province_year_kind"
             ),
+            # A decision's rows in the printed order (titles.selectors.PRINTED_ORDER): its page
+            # reads the next rows of this index whatever the decision's size.
             models.Index(
-                fields=["decision"], condition=Q(decision__isnull=False), name="reg_decision"
+                fields=["decision", "kind", "sort_key", "id"],
+                condition=Q(decision__isnull=False),
+                name="reg_decision",
             ),
             # The API's cursor pages (titles.api): a scope's rows in key order (year, kind,
             # id), the state last so a `status` filter is checked inside the index.

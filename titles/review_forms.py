@@ -247,6 +247,22 @@ class DecisionForm(forms.Form):
         return date
 
 
+class DecisionRowsForm(forms.Form):
+    """Which of a decision's registrations its page lists: one title, one residential area."""
+
+    kind = _kind_field()
+    area = _area_field()
+
+    def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = _area_choices(areas)
+
+    def filters(self) -> dict[str, Any]:
+        self.is_valid()  # invalid fields are dropped from cleaned_data, the others kept
+        data = self.cleaned_data
+        return {"kind": data.get("kind") or None, "area": data.get("area")}
+
+
 class PublicListForm(forms.Form):
     """What the printable public list shows, and from when it is posted."""
 

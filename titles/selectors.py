@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -152,11 +152,57 @@ def decision_get(*, user, pk: int) -> Decision:
 
 
 def recognised_list(*, decision: Decision) -> QuerySet[Registration]:
-    return (
-        decision.registrations.filter(state=State.RECOGNIZED)
-        .select_related("entity")
-        .order_by("kind", "entity__sort_key", "pk")
+    return printed_order(
+        decision.registrations.filter(state=State.RECOGNIZED).select_related("entity")
     )
+
+
+# The order a printed list of registrations (a decision's, the public list) runs in: by title,
+# then by Vietnamese name order, then by id. One definition for the query, the keyset page's
+# SQL columns and a row's values of them, so that the order can move to other columns in one
+# place.
+PRINTED_ORDER = ("kind", "sort_key", "pk")
+# The registration's own copy of its entity's sort key (kept by titles.workflow and the
+# registry's rename hook; a signed-off year keeps the order it was signed off in), so that a
+# decision's page walks one index (`reg_decision`) in this order.
+PRINTED_ORDER_COLUMNS = (
+    '"titles_registration"."kind"',
+    '"titles_registration"."sort_key"',
+    '"titles_registration"."id"',
+)
+
+
+def printed_order(qs: QuerySet[Registration]) -> QuerySet[Registration]:
+    return qs.order_by(*PRINTED_ORDER)
+
+
+def printed_keys(qs: QuerySet[Registration]) -> QuerySet:
+    """The rows of `qs` as their values of PRINTED_ORDER_COLUMNS only, in that order: a page is
+    found on these and its rows loaded after by id, rather than joining every relation a row
+    shows for every row of the list before the sort."""
+    return qs.order_by(*PRINTED_ORDER).values_list(*PRINTED_ORDER)
+
+
+def in_area(qs: QuerySet[Registration], community_id: int | None) -> QuerySet[Registration]:
+    """Registrations of a residential area: the area itself, its households and their members."""
+    if not community_id:
+        return qs
+    return qs.filter(
+        Q(entity_id=community_id)
+        | Q(entity__family__community_id=community_id)
+        | Q(entity__citizen__family__community_id=community_id)
+    )
+
+
+def counts_by_kind(qs: QuerySet[Registration], *, outstanding: str = "outstanding") -> list[dict]:
+    """How many rows of `qs` each title has, and how many of them are outstanding (the boolean
+    field `outstanding` names): one aggregate query, in the titles' order."""
+    rows = (
+        qs.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"), outstanding=Count("pk", filter=Q(**{outstanding: True})))
+    )
+    return sorted(rows, key=lambda row: KIND_ORDER.index(row["kind"]))
 
 
 ROLLUP_COLUMNS = (

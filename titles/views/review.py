@@ -12,7 +12,7 @@ passed, issue a decision) first show their confirmation (`titles.views.confirmin
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +40,7 @@ from titles.review_forms import (
     ApproveForm,
     ApprovePassedForm,
     DecisionForm,
+    DecisionRowsForm,
     OverrideForm,
     PublicListForm,
     QueueFilterForm,
@@ -60,6 +61,9 @@ from titles.views import confirming
 
 QUEUE_PAGE_SIZE = 50
 DECISIONS_SHOWN = 20
+DECISION_PAGE_SIZE = 100
+# A ward's public list longer than this is shown a page at a time (an area's list is whole).
+PUBLIC_PAGE_SIZE = 200
 # The parallel "Cultural Family" procedure posts its list for 10 days before the decision.
 POSTING_DAYS = 10
 PUBLIC_STATES = Q(state=State.APPROVED) | Q(state=State.EVALUATED, passed=True)
@@ -707,58 +711,145 @@ def _decision_confirmation(
     )
 
 
+# --- a decision's page and the public list: printed lists read a page at a time --------------
+# A ward's decision can recognise tens of thousands of registrations: the pages read their
+# counts by aggregate queries and their rows a keyset page at a time, in the printed order
+# (`selectors.PRINTED_ORDER`), never counting the rows before a page.
+
+
+def _first_number(request: HttpRequest) -> int:
+    """The number ("No.") of the page's first row, which the page links carry (`n`)."""
+    try:
+        number = int(request.GET.get("n", ""))
+    except ValueError:
+        return 1
+    return number if number >= 1 else 1
+
+
+def _printed_page(request: HttpRequest, rows, size: int, load):
+    """One keyset page of `rows` in the printed order, its rows as `load(queryset)` reads them
+    (the relations the page shows); None when the cursor is not one of this list's."""
+    try:
+        page = keyset_page(
+            selectors.printed_keys(rows),
+            columns=selectors.PRINTED_ORDER_COLUMNS,
+            key=tuple,
+            cursor=request.GET.get("cursor"),
+            size=size,
+        )
+    except InvalidCursor:
+        return None
+    loaded = {row.pk: row for row in load(rows.filter(pk__in=[pk for *_, pk in page.rows]))}
+    return replace(page, rows=[loaded[pk] for *_, pk in page.rows])
+
+
+def _bad_cursor(request: HttpRequest) -> HttpResponse:
+    message = _("The parameter “cursor” is not a page of this list.")
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def _number_rows(rows: list, start: int, *, by_kind: bool, start_kind: str = "") -> None:
+    """Write each row's printed number (`number`): one sequence from `start`, or (`by_kind`)
+    one per title, the page's first title going on from `start` when it is `start_kind`."""
+    number, kind = start - 1, None
+    for row in rows:
+        if by_kind and row.kind != kind:
+            number = start - 1 if kind is None and row.kind == start_kind else 0
+            kind = row.kind
+        number += 1
+        row.number = number
+
+
 @login_required
 @require_GET
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A decision and the registrations it recognised, printable, with their certificates."""
+    """A decision and the registrations it recognised, printable, with their certificates: its
+    counts by title, then its rows a page at a time (`?cursor=`), of one title or residential
+    area if asked."""
     decision = selectors.decision_get(user=request.user, pk=pk)
-    rows = list(
-        selectors.recognised_list(decision=decision)
-        .select_related(*paper.AREA_RELATED)
-        .annotate(certificate_number=F("certificate__number"))
+    recognised = selectors.recognised_list(decision=decision)
+    form = DecisionRowsForm(request.GET, areas=_ward_areas(request, decision.ward))
+    filters = form.filters()
+    rows = selectors.in_area(recognised, filters["area"])
+    if filters["kind"]:
+        rows = rows.filter(kind=filters["kind"])
+    page = _printed_page(
+        request,
+        rows,
+        DECISION_PAGE_SIZE,
+        lambda qs: qs.select_related(*paper.AREA_RELATED).annotate(
+            certificate_number=F("certificate__number")
+        ),
     )
-    by_kind: dict[str, int] = {}
-    for row in rows:
-        by_kind[row.kind] = by_kind.get(row.kind, 0) + 1
+    if page is None:
+        return _bad_cursor(request)
+    start = _first_number(request)
+    _number_rows(page.rows, start, by_kind=False)
+    counts = selectors.counts_by_kind(recognised)
+    filtered = filters["kind"] or filters["area"]
     return render(
         request,
         "titles/review/decision_detail.html",
         {
             "decision": decision,
-            "rows": rows,
-            "by_kind": [(Kind(kind).label, count) for kind, count in by_kind.items()],
-            "outstanding": sum(1 for row in rows if row.outstanding),
+            "form": form,
+            "filtered": filtered,
+            "page": page,
+            "total": sum(row["n"] for row in counts),
+            "by_kind": [(Kind(row["kind"]).label, row["n"]) for row in counts],
+            "outstanding": sum(row["outstanding"] for row in counts),
+            "next_number": start + len(page.rows),
+            "previous_number": max(1, start - DECISION_PAGE_SIZE),
             "can_review": can_review(request.user),
         },
     )
-
-
-# --- printing ---------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def public_list(request: HttpRequest) -> HttpResponse:
     """The list posted publicly before the decision: approved registrations and evaluated ones
-    that passed, by title, for one ward (optionally one residential area) and year."""
+    that passed, by title, for one ward (optionally one residential area) and year.
+
+    It is posted per residential area: one area's list shows (and prints) whole; a ward's list
+    longer than a page is read a page at a time (`?cursor=`), each printed with its letterhead
+    and signatures, the numbers going on from the page before (`n`, `nk`)."""
     ward = _chosen_ward(request, request.GET)
     if ward is None:
         return _ward_pick(request, "public_list", _("Public list"))
     areas = _ward_areas(request, ward)
     form = PublicListForm(request.GET, areas=areas)
     filters = form.filters()
-    rows = (
-        selectors.registration_list(
-            user=request.user,
-            year=filters["year"],
-            kind=filters["kind"],
-            ward_id=ward.pk,
-            community_id=filters["area"],
+    listed = selectors.registration_list(
+        user=request.user,
+        year=filters["year"],
+        kind=filters["kind"],
+        ward_id=ward.pk,
+        community_id=filters["area"],
+    ).filter(PUBLIC_STATES)
+    counts = {
+        row["kind"]: row["n"]
+        for row in selectors.counts_by_kind(listed, outstanding="eval_outstanding")
+    }
+    if filters["area"]:
+        # An area's list is the paper posted in the area: whole, however long.
+        page = None
+        rows = list(selectors.printed_order(listed.select_related(*paper.AREA_RELATED)))
+    else:
+        page = _printed_page(
+            request,
+            listed,
+            PUBLIC_PAGE_SIZE,
+            lambda qs: qs.select_related(*paper.AREA_RELATED),
         )
-        .filter(PUBLIC_STATES)
-        .select_related(*paper.AREA_RELATED)
-        .order_by("kind", "entity__sort_key", "pk")
-    )
+        if page is None:
+            return _bad_cursor(request)
+        rows = page.rows
+    start = _first_number(request) if page is not None and not page.first else 1
+    start_kind = request.GET.get("nk", "") if page is not None and not page.first else ""
+    _number_rows(rows, start, by_kind=True, start_kind=start_kind)
+    for row in rows:
+        row.kind_total = counts.get(row.kind, 0)
     posted_from = filters["posted_from"]
     area = next((a for a in areas if a.pk == filters["area"]), None)
     return render(
@@ -769,6 +860,11 @@ def public_list(request: HttpRequest) -> HttpResponse:
             "year": filters["year"],
             "form": form,
             "rows": rows,
+            "page": page if page is not None and page.has_other_pages else None,
+            "next_number": rows[-1].number + 1 if rows else 1,
+            "next_kind": rows[-1].kind if rows else "",
+            "previous_number": max(1, rows[0].number - PUBLIC_PAGE_SIZE) if rows else 1,
+            "previous_kind": rows[0].kind if rows else "",
             "area": area,
             "kind_label": Kind(filters["kind"]).label if filters["kind"] else "",
             "posting_days": POSTING_DAYS,
