@@ -15,7 +15,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -228,9 +227,7 @@ def registration_register_area(request: HttpRequest) -> HttpResponse:
     if ward is None:
         wards = registry_selectors.wards_for_entry(user=request.user)
         return render(request, "titles/staff/ward_pick.html", {"form": WardPickForm(wards=wards)})
-    areas = registry_selectors.ward_entities(
-        user=request.user, kind="communities", ward=ward
-    ).annotate(households=Count("families"))
+    areas = registry_selectors.ward_areas_with_households(user=request.user, ward=ward)
     data = request.POST if request.method == "POST" else None
     if data is None and "area" in request.GET:
         data = request.GET
