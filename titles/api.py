@@ -22,7 +22,6 @@ from registry.api import (
     ErrorsDocumentedSchema,
     PageOrCursorPagination,
     Pagination,
-    in_ward,
     path_id,
     validated_params,
     ward_code_field,
@@ -120,22 +119,47 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Registration.objects.none()
-        params = validated_params(RegistrationListParams, self.request)
+        params = self._params()
         rows = selectors.registration_list(
             user=self.request.user,
             year=params.get("year"),
             kind=params.get("kind") or None,
             state=params.get("status") or None,
         )
-        code = params.get("ward")
-        if code and PageOrCursorPagination.cursor_query_param in self.request.query_params:
+        wards = self._ward_ids()
+        if wards is not None:
             # The ward's ids themselves (one query), so the planner walks the ward's keyset
             # index rather than guessing how many rows a subquery's ward holds.
-            wards = ward_units(self.request.user).filter(code=code)
-            rows = rows.filter(ward_id__in=list(wards.values_list("pk", flat=True)))
-        elif code:
-            rows = in_ward(rows, user=self.request.user, code=code, field="ward")
+            rows = rows.filter(ward_id__in=wards)
         return rows
+
+    def list_total(self) -> int | None:
+        """The numbered pages' count from the roll-ups where they tell it (None: counted)."""
+        params = self._params()
+        return selectors.registration_total(
+            user=self.request.user,
+            year=params.get("year"),
+            kind=params.get("kind") or None,
+            state=params.get("status") or None,
+            ward_ids=self._ward_ids(),
+        )
+
+    def _params(self) -> dict:
+        if not hasattr(self, "_validated"):
+            self._validated = validated_params(RegistrationListParams, self.request)
+        return self._validated
+
+    def _ward_ids(self) -> list[int] | None:
+        """The ids of the wards in scope with the `?ward=` code (abolished wards keep their
+        codes); None without the filter."""
+        if not hasattr(self, "_wards"):
+            code = self._params().get("ward")
+            self._wards = (
+                list(ward_units(self.request.user).filter(code=code).values_list("pk", flat=True))
+                if code
+                else None
+            )
+        return self._wards
 
     def get_object(self) -> Registration:
         return selectors.registration_get(user=self.request.user, pk=path_id(self.kwargs["pk"]))
@@ -222,7 +246,7 @@ class RollupViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[RollupParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
         params = validated_params(RollupParams, request)
-        rows = selectors.rollup_rows(
+        rows = selectors.rollup_rows_paged(
             user=request.user,
             year=params["year"],
             level=params["level"] or RollupLevel.WARD,

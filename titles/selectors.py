@@ -7,10 +7,10 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -68,6 +68,42 @@ def registration_list(
     for token in fold(q or "").split():
         qs = qs.filter(entity__search_text__contains=token)
     return qs.order_by("-year", "ward__code", "entity__sort_key", "pk")
+
+
+def registration_total(
+    *,
+    user,
+    year: int | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+    ward_ids: list[int] | None = None,
+) -> int | None:
+    """How many registrations `registration_list` holds with these filters (narrowed to
+    `ward_ids`, wards in the user's scope), from the roll-ups: a few indexed rows whatever the
+    size of the province. None when the roll-ups cannot tell (a state other than recognised).
+
+    Exact: the roll-ups move in the same transaction as every registration, and a signed-off
+    ward-year's registrations cannot change.
+    """
+    if state not in (None, State.RECOGNIZED):
+        return None
+    grant = grant_of(user)
+    if grant is None:
+        return 0
+    if ward_ids is not None:
+        rows = Rollup.objects.filter(level=RollupLevel.WARD, unit_id__in=ward_ids)
+    elif grant.unit is None:
+        rows = Rollup.objects.filter(level=RollupLevel.PROVINCE)
+    elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        rows = Rollup.objects.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+    else:
+        rows = Rollup.objects.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+    if year:
+        rows = rows.filter(year=year)
+    if kind:
+        rows = rows.filter(kind=kind)
+    column = "recognized" if state else "registered"
+    return rows.aggregate(total=Sum(column))["total"] or 0
 
 
 def registration_get(*, user, pk: int) -> Registration:
@@ -200,16 +236,20 @@ def _rollup_units(
             }
             for u in wards.order_by("code")
         ]
-    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards).select_related("ward")
+    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward__in=wards).order_by(
+        "ward__code", "code"
+    )
     return [
         {
-            "id": e.pk,
-            "code": f"{e.ward.code}/{e.code}",
-            "name": e.name,
-            "ward_id": e.ward_id,
-            "province_id": e.province_id,
+            "id": pk,
+            "code": f"{ward_code}/{code}",
+            "name": name,
+            "ward_id": ward_id,
+            "province_id": province_id,
         }
-        for e in areas.order_by("ward__code", "code")
+        for pk, ward_code, code, name, ward_id, province_id in areas.values_list(
+            "pk", "ward__code", "code", "name", "ward_id", "province_id"
+        )
     ]
 
 
@@ -301,6 +341,20 @@ def rollup_rows(
     return _rollup_rows(units=units, year=year, level=level, kind=kind)
 
 
+def rollup_rows_paged(
+    *,
+    user,
+    year: int,
+    level: str = RollupLevel.WARD,
+    unit_code: str | None = None,
+    kind: str | None = None,
+) -> RollupRows:
+    """`rollup_rows` as a sequence whose rows are built when read: a page of it (a slice) costs
+    that page's rows, not the whole level's."""
+    units = rollup_units(user=user, level=level, unit_code=unit_code)
+    return RollupRows(units=units, year=year, level=level, kind=kind)
+
+
 def rollup_rows_all(
     *,
     year: int,
@@ -362,45 +416,69 @@ def entity_counts(*, level: str, unit_ids: Iterable[int], year: int, kinds=None)
 
 
 def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) -> list[dict]:
-    if not units:
-        return []
-    ids = [u["id"] for u in units]
-    kinds = [kind] if kind else KIND_ORDER
-    entities = entity_counts(level=level, unit_ids=ids, year=year, kinds=kinds)
-    figures = {
-        (r.unit_id, r.kind): r
-        for r in Rollup.objects.filter(level=level, unit_id__in=ids, year=year, kind__in=kinds)
-    }
-    targets = targets_for(units=units, level=level, year=year)
-    rows = []
-    for unit in units:
-        for k in kinds:
-            count = entities.get((unit["id"], k), 0)
-            figure = figures.get((unit["id"], k))
-            if not count and figure is None:
-                continue
-            registered = figure.registered if figure else 0
-            recognized = figure.recognized if figure else 0
-            rate = percent(recognized, count)
-            target = targets.get((unit["id"], k))
-            rows.append(
-                {
-                    "unit_code": unit["code"],
-                    "unit_name": unit["name"],
-                    "year": year,
-                    "kind": k,
-                    "entities": count,
-                    "registered": registered,
-                    "recognized": recognized,
-                    "outstanding": figure.outstanding if figure else 0,
-                    "rate": rate,
-                    "registered_rate": percent(recognized, registered),
-                    "target_min": target[0] if target else None,
-                    "target_max": target[1] if target else None,
-                    "status": target_status(rate, target),
-                }
-            )
-    return rows
+    return list(RollupRows(units=units, year=year, level=level, kind=kind))
+
+
+class RollupRows(Sequence):
+    """The roll-up rows of `units`, built only when read: which rows exist (a unit and title
+    with entities or registrations) is known for all units from a few indexed queries, but a
+    row's rates, target and status are worked out only for the rows asked for, so a page of
+    a province's thousands of residential areas costs a page's work (`rollup_rows_paged`).
+    """
+
+    def __init__(self, *, units: list[dict], year: int, level: str, kind: str | None):
+        self.year, self.level = year, level
+        self._units = units
+        if not units:
+            self._keys: list = []
+            return
+        ids = [u["id"] for u in units]
+        kinds = [kind] if kind else KIND_ORDER
+        entities = entity_counts(level=level, unit_ids=ids, year=year, kinds=kinds)
+        figures = {
+            (unit_id, k): counts
+            for unit_id, k, *counts in Rollup.objects.filter(
+                level=level, unit_id__in=ids, year=year, kind__in=kinds
+            ).values_list("unit_id", "kind", "registered", "recognized", "outstanding")
+        }
+        self._keys = [
+            (unit, k, count)
+            for unit in units
+            for k in kinds
+            if (count := entities.get((unit["id"], k), 0)) or (unit["id"], k) in figures
+        ]
+        self._figures = figures
+        self._targets: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(*key) for key in self._keys[index]]
+        return self._row(*self._keys[index])
+
+    def _row(self, unit: dict, k: str, count: int) -> dict:
+        if self._targets is None:  # the units' targets, once: a dict read per row afterwards
+            self._targets = targets_for(units=self._units, level=self.level, year=self.year)
+        registered, recognized, outstanding = self._figures.get((unit["id"], k), (0, 0, 0))
+        rate = percent(recognized, count)
+        target = self._targets.get((unit["id"], k))
+        return {
+            "unit_code": unit["code"],
+            "unit_name": unit["name"],
+            "year": self.year,
+            "kind": k,
+            "entities": count,
+            "registered": registered,
+            "recognized": recognized,
+            "outstanding": outstanding,
+            "rate": rate,
+            "registered_rate": percent(recognized, registered),
+            "target_min": target[0] if target else None,
+            "target_max": target[1] if target else None,
+            "status": target_status(rate, target),
+        }
 
 
 def entity_registrations(*, user, entity_id: int) -> QuerySet[Registration]:
