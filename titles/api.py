@@ -99,8 +99,9 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
 class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     """Registrations in your scope. Numbered pages (`?page=`): newest year first, then by ward
-    and name. Cursor pages (`?cursor=`): newest year first, then by title and id, descending
-    (the order of the keyset indexes `reg_*_keyset`)."""
+    and name, each reading only the ward-years it spans. Cursor pages (`?cursor=`): newest
+    year first, then by title and id, descending (the order of the keyset indexes
+    `reg_*_keyset`)."""
 
     serializer_class = RegistrationSerializer
     lookup_value_regex = ID_PATTERN
@@ -133,16 +134,22 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             rows = rows.filter(ward_id__in=wards)
         return rows
 
-    def list_total(self) -> int | None:
-        """The numbered pages' count from the roll-ups where they tell it (None: counted)."""
-        params = self._params()
-        return selectors.registration_total(
-            user=self.request.user,
-            year=params.get("year"),
-            kind=params.get("kind") or None,
-            state=params.get("status") or None,
-            ward_ids=self._ward_ids(),
-        )
+    def paginate_queryset(self, queryset):
+        """Numbered pages read the ward-years they cover (`selectors.RegistrationsByWard`)
+        where the roll-ups tell how many rows each holds; otherwise the rows are counted."""
+        if PageOrCursorPagination.cursor_query_param not in self.request.query_params:
+            params = self._params()
+            by_ward = selectors.registrations_by_ward(
+                user=self.request.user,
+                rows=queryset,
+                year=params.get("year"),
+                kind=params.get("kind") or None,
+                state=params.get("status") or None,
+                ward_ids=self._ward_ids(),
+            )
+            if by_ward is not None:
+                queryset = by_ward
+        return super().paginate_queryset(queryset)
 
     def _params(self) -> dict:
         if not hasattr(self, "_validated"):

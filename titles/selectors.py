@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -70,40 +70,88 @@ def registration_list(
     return qs.order_by("-year", "ward__code", "entity__sort_key", "pk")
 
 
-def registration_total(
+class RegistrationsByWard(Sequence):
+    """`registration_list`'s rows (newest year first, then by ward code, name and id) as a
+    sequence whose slices read only the ward-years they cover.
+
+    The roll-ups tell how many rows each ward-year holds, so a slice (a numbered page) knows
+    which ward-years it spans and where in the first one it starts: one query over those
+    ward-years, on the registrations' ward index, instead of sorting a province's year. Its
+    length is the roll-ups' sum: exact, as they move in the same transaction as every
+    registration, and a signed-off ward-year's registrations cannot change.
+    """
+
+    def __init__(self, rows: QuerySet[Registration], buckets: list[tuple[int, list[int], int]]):
+        self.rows = rows
+        self.buckets = buckets  # (year, ward ids with one code, rows), in the list's order
+        self.total = sum(n for _year, _ids, n in buckets)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _step = index.indices(self.total)
+        spanned, skip, before = Q(), None, 0
+        for year, ward_ids, n in self.buckets:
+            if before >= stop:
+                break
+            if before + n > start:
+                skip = start - before if skip is None else skip
+                spanned |= Q(year=year, ward_id__in=ward_ids)
+            before += n
+        if skip is None:
+            return []
+        return list(self.rows.filter(spanned)[skip : skip + stop - start])
+
+
+def registrations_by_ward(
     *,
     user,
+    rows: QuerySet[Registration],
     year: int | None = None,
     kind: str | None = None,
     state: str | None = None,
     ward_ids: list[int] | None = None,
-) -> int | None:
-    """How many registrations `registration_list` holds with these filters (narrowed to
-    `ward_ids`, wards in the user's scope), from the roll-ups: a few indexed rows whatever the
-    size of the province. None when the roll-ups cannot tell (a state other than recognised).
-
-    Exact: the roll-ups move in the same transaction as every registration, and a signed-off
-    ward-year's registrations cannot change.
-    """
+) -> RegistrationsByWard | None:
+    """`rows` (`registration_list` with these filters, narrowed to `ward_ids`, wards in the
+    user's scope) as RegistrationsByWard, from the ward roll-ups; None when they cannot tell
+    (a state other than recognised)."""
     if state not in (None, State.RECOGNIZED):
         return None
     grant = grant_of(user)
+    figures = Rollup.objects.filter(level=RollupLevel.WARD)
     if grant is None:
-        return 0
-    if ward_ids is not None:
-        rows = Rollup.objects.filter(level=RollupLevel.WARD, unit_id__in=ward_ids)
+        figures = figures.none()
+    elif ward_ids is not None:
+        figures = figures.filter(unit_id__in=ward_ids)
     elif grant.unit is None:
-        rows = Rollup.objects.filter(level=RollupLevel.PROVINCE)
+        pass
     elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
-        rows = Rollup.objects.filter(level=RollupLevel.PROVINCE, unit_id=grant.unit_id)
+        figures = figures.filter(province_id=grant.unit_id)
     else:
-        rows = Rollup.objects.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
+        figures = figures.filter(unit_id=grant.unit_id)
     if year:
-        rows = rows.filter(year=year)
+        figures = figures.filter(year=year)
     if kind:
-        rows = rows.filter(kind=kind)
+        figures = figures.filter(kind=kind)
     column = "recognized" if state else "registered"
-    return rows.aggregate(total=Sum(column))["total"] or 0
+    counts: Counter = Counter()
+    for ward_id, figure_year, n in figures.values_list("unit_id", "year", column):
+        counts[(figure_year, ward_id)] += n
+    codes = dict(
+        AdministrativeUnit.objects.filter(pk__in={ward for _y, ward in counts}).values_list(
+            "pk", "code"
+        )
+    )
+    buckets: dict[tuple[int, str], list] = {}
+    for (figure_year, ward_id), n in counts.items():
+        if n:
+            bucket = buckets.setdefault((-figure_year, codes[ward_id]), [figure_year, [], 0])
+            bucket[1].append(ward_id)
+            bucket[2] += n
+    return RegistrationsByWard(rows, [tuple(buckets[key]) for key in sorted(buckets)])
 
 
 def registration_get(*, user, pk: int) -> Registration:
