@@ -171,5 +171,7 @@ def test_numbered_pages_read_the_ward_index_not_the_province(
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql[0])
             plan = "\n".join(row[0] for row in cursor.fetchall())
+        # The page's ward-years through a registration index; the entities it joins for
+        # their names may be hashed whole while there are only a few thousand of them.
         assert "Seq Scan on titles_registration" not in plan, plan
-        assert "Seq Scan on registry_entity" not in plan, plan
+        assert "Index Scan on reg_" in plan or "Index Scan using reg_" in plan, plan
