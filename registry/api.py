@@ -10,8 +10,10 @@ queries whatever their length (the selectors `select_related` what the rows show
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connection
 from django.db.models import BooleanField, Model, QuerySet
 from django.db.models.expressions import RawSQL
@@ -30,19 +32,37 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from registry import selectors
+from registry import paging, selectors
 from registry.access import ward_units
 from registry.models import KIND_MODELS, Community, EntityKindModel, Unit
+from registry.text import SORT_KEY_LENGTH
+
+
+class CountedPaginator(DjangoPaginator):
+    """A paginator told its total (from the summaries) instead of counting the rows."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # what the `count` cached property would have computed
 
 
 class Pagination(PageNumberPagination):
     """Pages of PAGE_SIZE rows (100); a client may ask for up to 1000 with `?page_size=`.
 
     Every API view names it (it cannot be DRF's DEFAULT_PAGINATION_CLASS: see the settings).
+    A view whose list size the summaries know (`list_total()`, None when they do not) is not
+    counted: COUNT over a province reads every row it counts.
     """
 
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request: Request, view=None):
+        total = view.list_total() if hasattr(view, "list_total") else None
+        self.django_paginator_class = (
+            DjangoPaginator if total is None else partial(CountedPaginator, count=total)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request: Request) -> int:
         """`?page_size=` if given: a whole number, at most 1000 (more counts as 1000, less than 1
@@ -92,23 +112,40 @@ class PageOrCursorPagination(Pagination):
         self.cursor = self.cursor_query_param in request.query_params
         if not self.cursor:
             return super().paginate_queryset(queryset, request, view)
-        fields: tuple[str, ...] = view.cursor_fields
-        model = queryset.model
         self.request = request
         size = self.get_page_size(request)
-        position = self._decode(request.query_params[self.cursor_query_param], model, fields)
+        raw = request.query_params[self.cursor_query_param]
+        if re.fullmatch(self.cursor_pattern(view), raw) is None:
+            raise self._bad_cursor()
+        rows, self.next_position = self.cursor_page(queryset, view, raw, size)
+        return rows
+
+    def cursor_pattern(self, view) -> str:
+        """The pattern every cursor of `view`'s list matches (the schema gives it)."""
+        return cursor_pattern(view.get_queryset().model, view.cursor_fields)
+
+    def cursor_page(
+        self, queryset: QuerySet, view, raw: str, size: int
+    ) -> tuple[list, list | None]:
+        """The page from the position `raw` names (a cursor matching `cursor_pattern`): its rows
+        and the next page's position (None after the last page)."""
+        fields: tuple[str, ...] = view.cursor_fields
+        model = queryset.model
+        position = self._decode(raw, model, fields)
         queryset = queryset.order_by(*(f"-{name}" for name in fields))
         if position is not None:
             queryset = queryset.filter(_row_before(model, fields, position))
         rows = list(queryset[: size + 1])
-        self.next_position = None
-        if len(rows) > size:
-            rows = rows[:size]
-            last = rows[-1]
-            self.next_position = [
-                getattr(last, model._meta.get_field(name).attname) for name in fields
-            ]
-        return rows
+        if len(rows) <= size:
+            return rows, None
+        rows = rows[:size]
+        last = rows[-1]
+        return rows, [getattr(last, model._meta.get_field(name).attname) for name in fields]
+
+    def _bad_cursor(self) -> serializers.ValidationError:
+        return serializers.ValidationError(
+            {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
+        )
 
     def get_paginated_response(self, data) -> Response:
         if not self.cursor:
@@ -124,11 +161,6 @@ class PageOrCursorPagination(Pagination):
 
     def _decode(self, raw: str, model: type[Model], fields: tuple[str, ...]) -> list | None:
         """The position a cursor names (None for an empty one: the first page)."""
-        match = re.fullmatch(cursor_pattern(model, fields), raw)
-        if match is None:
-            raise serializers.ValidationError(
-                {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
-            )
         if raw == "":
             return None
         values = raw.split(".")
@@ -138,9 +170,7 @@ class PageOrCursorPagination(Pagination):
                 for name, value in zip(fields, values, strict=True)
             ]
         except ValidationError:  # the pattern lets through only what converts
-            raise serializers.ValidationError(
-                {self.cursor_query_param: [_("Not a cursor this list gave: start again.")]}
-            ) from None
+            raise self._bad_cursor() from None
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
@@ -155,10 +185,7 @@ class PageOrCursorPagination(Pagination):
                         "the cursor in `next`. No count; the same cost however deep."
                     )
                 ),
-                "schema": {
-                    "type": "string",
-                    "pattern": cursor_pattern(view.get_queryset().model, view.cursor_fields),
-                },
+                "schema": {"type": "string", "pattern": self.cursor_pattern(view)},
             },
         ]
 
@@ -167,6 +194,36 @@ class PageOrCursorPagination(Pagination):
         paginated = super().get_paginated_response_schema(schema)
         paginated["required"] = ["next", "results"]
         return paginated
+
+
+class ListOrderPagination(PageOrCursorPagination):
+    """PageOrCursorPagination for the registry's lists, whose cursor pages come in the lists'
+    own order (`registry.selectors.LIST_ORDER_COLUMNS`: ward, place in a Vietnamese list, id,
+    ascending, as the numbered pages): the pages `registry.paging` gives the registry's list
+    pages, on the indexes that serve them. The cursor is the last row's ward id, sort key
+    (digits, possibly none) and id joined by dots (`12.1403002.987`).
+    """
+
+    def cursor_pattern(self, view) -> str:
+        return rf"^(?:[0-9]{{1,18}}\.[0-9]{{0,{SORT_KEY_LENGTH}}}\.[0-9]{{1,18}})?$"
+
+    def cursor_page(
+        self, queryset: QuerySet, view, raw: str, size: int
+    ) -> tuple[list, list | None]:
+        after = None
+        if raw:
+            ward_id, key, entity_id = raw.split(".")
+            after = paging.encode(paging.AFTER, [int(ward_id), key, int(entity_id)])
+        page = paging.keyset_page(
+            queryset,
+            columns=selectors.LIST_ORDER_COLUMNS,
+            key=selectors.list_order_key,
+            cursor=after,
+            size=size,
+        )
+        if page.next_cursor is None:
+            return page.rows, None
+        return page.rows, paging.decode(page.next_cursor, width=3)[1]
 
 
 def cursor_pattern(model: type[Model], fields: tuple[str, ...]) -> str:
@@ -340,11 +397,16 @@ class CitizenSerializer(EntitySerializer):
 
 
 class EntityViewSet(viewsets.ReadOnlyModelViewSet):
-    """List and detail of one kind (`kind` is its list slug in `registry.selectors.KIND_SLUGS`)."""
+    """List and detail of one kind (`kind` is its list slug in `registry.selectors.KIND_SLUGS`).
+
+    Numbered pages (`?page=`) and cursor pages (`?cursor=`) alike come in the registry lists'
+    order: by ward, then the Vietnamese order of names, then id. The numbered pages' `count` is
+    the registry's tally of the list, not a COUNT of its rows.
+    """
 
     kind: str
     lookup_value_regex = ID_PATTERN
-    pagination_class = Pagination
+    pagination_class = ListOrderPagination
     schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[EntityListParams])
@@ -359,10 +421,30 @@ class EntityViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return KIND_MODELS[selectors.KIND_SLUGS[self.kind]].objects.none()
         rows = selectors.entity_list(user=self.request.user, kind=self.kind)
-        code = validated_params(EntityListParams, self.request).get("ward")
-        if code:
-            rows = in_ward(rows, user=self.request.user, code=code, field="entity__ward")
+        wards = self._ward_ids()
+        if wards is not None:
+            # The ward's ids themselves (one query), so the planner walks the ward's index.
+            rows = rows.filter(entity__ward_id__in=wards)
         return rows
+
+    def list_total(self) -> int:
+        """How many rows the list holds, from the registry's tallies."""
+        wards = self._ward_ids()
+        if wards is None:
+            return selectors.entity_total(user=self.request.user, kind=self.kind)
+        return selectors.entity_total_of_wards(kind=self.kind, ward_ids=wards)
+
+    def _ward_ids(self) -> list[int] | None:
+        """The ids of the wards in scope with the `?ward=` code (abolished wards keep their
+        codes, so there may be several, or none); None without the filter."""
+        if not hasattr(self, "_wards"):
+            code = validated_params(EntityListParams, self.request).get("ward")
+            self._wards = (
+                list(ward_units(self.request.user).filter(code=code).values_list("pk", flat=True))
+                if code
+                else None
+            )
+        return self._wards
 
     def get_object(self) -> EntityKindModel:
         return selectors.entity_get(

@@ -273,6 +273,17 @@ def entity_suggestions(
     ]
 
 
+def entity_total_of_wards(*, kind: str, ward_ids: list[int]) -> int:
+    """How many entities of `kind` these wards (already in the user's scope) hold, from the
+    tallies."""
+    return (
+        EntityTally.objects.filter(
+            kind=KIND_SLUGS[kind], level=RollupLevel.WARD, unit_id__in=ward_ids
+        ).aggregate(total=Sum("entities"))["total"]
+        or 0
+    )
+
+
 def entity_get(*, user, kind: str, pk: int) -> EntityKindModel:
     """One entity of `kind` in the user's scope, or Http404."""
     obj = _kind_rows(user=user, kind=kind).filter(pk=pk).first()

@@ -22,7 +22,6 @@ from registry.api import (
     ErrorsDocumentedSchema,
     PageOrCursorPagination,
     Pagination,
-    in_ward,
     path_id,
     validated_params,
     ward_code_field,
@@ -100,8 +99,9 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
 class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     """Registrations in your scope. Numbered pages (`?page=`): newest year first, then by ward
-    and name. Cursor pages (`?cursor=`): newest year first, then by title and id, descending
-    (the order of the keyset indexes `reg_*_keyset`)."""
+    and name, each reading only the ward-years it spans. Cursor pages (`?cursor=`): newest
+    year first, then by title and id, descending (the order of the keyset indexes
+    `reg_*_keyset`)."""
 
     serializer_class = RegistrationSerializer
     lookup_value_regex = ID_PATTERN
@@ -120,22 +120,53 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Registration.objects.none()
-        params = validated_params(RegistrationListParams, self.request)
+        params = self._params()
         rows = selectors.registration_list(
             user=self.request.user,
             year=params.get("year"),
             kind=params.get("kind") or None,
             state=params.get("status") or None,
         )
-        code = params.get("ward")
-        if code and PageOrCursorPagination.cursor_query_param in self.request.query_params:
+        wards = self._ward_ids()
+        if wards is not None:
             # The ward's ids themselves (one query), so the planner walks the ward's keyset
             # index rather than guessing how many rows a subquery's ward holds.
-            wards = ward_units(self.request.user).filter(code=code)
-            rows = rows.filter(ward_id__in=list(wards.values_list("pk", flat=True)))
-        elif code:
-            rows = in_ward(rows, user=self.request.user, code=code, field="ward")
+            rows = rows.filter(ward_id__in=wards)
         return rows
+
+    def paginate_queryset(self, queryset):
+        """Numbered pages read the ward-years they cover (`selectors.RegistrationsByWard`)
+        where the roll-ups tell how many rows each holds; otherwise the rows are counted."""
+        if PageOrCursorPagination.cursor_query_param not in self.request.query_params:
+            params = self._params()
+            by_ward = selectors.registrations_by_ward(
+                user=self.request.user,
+                rows=queryset,
+                year=params.get("year"),
+                kind=params.get("kind") or None,
+                state=params.get("status") or None,
+                ward_ids=self._ward_ids(),
+            )
+            if by_ward is not None:
+                queryset = by_ward
+        return super().paginate_queryset(queryset)
+
+    def _params(self) -> dict:
+        if not hasattr(self, "_validated"):
+            self._validated = validated_params(RegistrationListParams, self.request)
+        return self._validated
+
+    def _ward_ids(self) -> list[int] | None:
+        """The ids of the wards in scope with the `?ward=` code (abolished wards keep their
+        codes); None without the filter."""
+        if not hasattr(self, "_wards"):
+            code = self._params().get("ward")
+            self._wards = (
+                list(ward_units(self.request.user).filter(code=code).values_list("pk", flat=True))
+                if code
+                else None
+            )
+        return self._wards
 
     def get_object(self) -> Registration:
         return selectors.registration_get(user=self.request.user, pk=path_id(self.kwargs["pk"]))
@@ -222,7 +253,7 @@ class RollupViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[RollupParams])
     def list(self, request: Request, *args, **kwargs) -> Response:
         params = validated_params(RollupParams, request)
-        rows = selectors.rollup_rows(
+        rows = selectors.rollup_rows_paged(
             user=request.user,
             year=params["year"],
             level=params["level"] or RollupLevel.WARD,

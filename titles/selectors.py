@@ -7,7 +7,7 @@ the user's scope is absent from lists and raises Http404 when asked for directly
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -111,6 +111,85 @@ def registration_total(
     else:
         rows = rows.filter(level=RollupLevel.WARD, unit_id=grant.unit_id)
     return rows.aggregate(total=Sum("registered"))["total"] or 0
+
+
+class RegistrationsByWard(Sequence):
+    """`registration_list`'s rows (newest year first, then by ward, name and id) as a
+    sequence whose slices read only the ward-years they cover.
+
+    The roll-ups tell how many rows each ward-year holds, so a slice (a numbered page) knows
+    which ward-years it spans and where in the first one it starts: one query over those
+    ward-years, on the registrations' ward index, instead of sorting a province's year. Its
+    length is the roll-ups' sum: exact, as they move in the same transaction as every
+    registration, and a signed-off ward-year's registrations cannot change.
+    """
+
+    def __init__(self, rows: QuerySet[Registration], buckets: list[tuple[int, list[int], int]]):
+        self.rows = rows
+        self.buckets = buckets  # (year, [ward id], rows), in the list's order
+        self.total = sum(n for _year, _ids, n in buckets)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _step = index.indices(self.total)
+        spanned, skip, before = Q(), None, 0
+        for year, ward_ids, n in self.buckets:
+            if before >= stop:
+                break
+            if before + n > start:
+                skip = start - before if skip is None else skip
+                spanned |= Q(year=year, ward_id__in=ward_ids)
+            before += n
+        if skip is None:
+            return []
+        return list(self.rows.filter(spanned)[skip : skip + stop - start])
+
+
+def registrations_by_ward(
+    *,
+    user,
+    rows: QuerySet[Registration],
+    year: int | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+    ward_ids: list[int] | None = None,
+) -> RegistrationsByWard | None:
+    """`rows` (`registration_list` with these filters, narrowed to `ward_ids`, wards in the
+    user's scope) as RegistrationsByWard, from the ward roll-ups; None when they cannot tell
+    (a state other than recognised)."""
+    if state not in (None, State.RECOGNIZED):
+        return None
+    grant = grant_of(user)
+    figures = Rollup.objects.filter(level=RollupLevel.WARD)
+    if grant is None:
+        figures = figures.none()
+    elif ward_ids is not None:
+        figures = figures.filter(unit_id__in=ward_ids)
+    elif grant.unit is None:
+        pass
+    elif grant.unit.level == AdministrativeUnit.Level.PROVINCE:
+        figures = figures.filter(province_id=grant.unit_id)
+    else:
+        figures = figures.filter(unit_id=grant.unit_id)
+    if year:
+        figures = figures.filter(year=year)
+    if kind:
+        figures = figures.filter(kind=kind)
+    column = "recognized" if state else "registered"
+    counts: Counter = Counter()
+    for ward_id, figure_year, n in figures.values_list("unit_id", "year", column):
+        counts[(figure_year, ward_id)] += n
+    # In the list's order: newest year first, then by ward (id), each ward-year one bucket.
+    buckets = [
+        (figure_year, [ward_id], n)
+        for (figure_year, ward_id), n in sorted(counts.items(), key=lambda i: (-i[0][0], i[0][1]))
+        if n
+    ]
+    return RegistrationsByWard(rows, buckets)
 
 
 def registration_get(*, user, pk: int) -> Registration:
@@ -395,6 +474,20 @@ def rollup_rows(
     return _rollup_rows(units=units, year=year, level=level, kind=kind)
 
 
+def rollup_rows_paged(
+    *,
+    user,
+    year: int,
+    level: str = RollupLevel.WARD,
+    unit_code: str | None = None,
+    kind: str | None = None,
+) -> RollupRows:
+    """`rollup_rows` as a sequence whose rows are built when read: a page of it (a slice) costs
+    that page's rows, not the whole level's."""
+    units = rollup_units(user=user, level=level, unit_code=unit_code)
+    return RollupRows(units=units, year=year, level=level, kind=kind)
+
+
 def rollup_rows_all(
     *,
     year: int,
@@ -470,57 +563,80 @@ def entity_counts(
 
 
 def _rollup_rows(*, units: list[dict], year: int, level: str, kind: str | None) -> list[dict]:
-    if not units:
-        return []
-    ids = [u["id"] for u in units]
-    kinds = [kind] if kind else KIND_ORDER
-    # Residential areas are every area of their wards (`rollup_units`): read by ward.
-    area_wards = {u["ward_id"] for u in units} if level == RollupLevel.COMMUNITY else None
-    entities = entity_counts(
-        level=level, unit_ids=ids, year=year, kinds=kinds, area_wards=area_wards
-    )
-    rollups = Rollup.objects.filter(level=level, year=year, kind__in=kinds)
-    if area_wards is not None:
-        rollups = rollups.filter(ward_id__in=area_wards)
-    else:
-        rollups = rollups.filter(unit_id__in=ids)
-    # (registered, recognized, outstanding) per (unit, kind), read as tuples: a province's
-    # residential areas are tens of thousands of rows.
-    figures = {
-        (unit_id, k): counts
-        for unit_id, k, *counts in rollups.values_list(
-            "unit_id", "kind", "registered", "recognized", "outstanding"
+    return list(RollupRows(units=units, year=year, level=level, kind=kind))
+
+
+class RollupRows(Sequence):
+    """The roll-up rows of `units`, built only when read: which rows exist (a unit and title
+    with entities or registrations) is known for all units from a few indexed queries, but a
+    row's rates, target and status are worked out only for the rows asked for, so a page of
+    a province's thousands of residential areas costs a page's work (`rollup_rows_paged`).
+    """
+
+    def __init__(self, *, units: list[dict], year: int, level: str, kind: str | None):
+        self.year, self.level = year, level
+        self._units = units
+        if not units:
+            self._keys: list = []
+            return
+        ids = [u["id"] for u in units]
+        kinds = [kind] if kind else KIND_ORDER
+        # Residential areas are every area of their wards (`rollup_units`): read by ward.
+        area_wards = {u["ward_id"] for u in units} if level == RollupLevel.COMMUNITY else None
+        entities = entity_counts(
+            level=level, unit_ids=ids, year=year, kinds=kinds, area_wards=area_wards
         )
-    }
-    targets = targets_for(units=units, level=level, year=year)
-    rows = []
-    for unit in units:
-        for k in kinds:
-            count = entities.get((unit["id"], k), 0)
-            figure = figures.get((unit["id"], k))
-            if not count and figure is None:
-                continue
-            registered, recognized, outstanding = figure or (0, 0, 0)
-            rate = percent(recognized, count)
-            target = targets.get((unit["id"], k))
-            rows.append(
-                {
-                    "unit_code": unit["code"],
-                    "unit_name": unit["name"],
-                    "year": year,
-                    "kind": k,
-                    "entities": count,
-                    "registered": registered,
-                    "recognized": recognized,
-                    "outstanding": outstanding,
-                    "rate": rate,
-                    "registered_rate": percent(recognized, registered),
-                    "target_min": target[0] if target else None,
-                    "target_max": target[1] if target else None,
-                    "status": target_status(rate, target),
-                }
+        rollups = Rollup.objects.filter(level=level, year=year, kind__in=kinds)
+        if area_wards is not None:
+            rollups = rollups.filter(ward_id__in=area_wards)
+        else:
+            rollups = rollups.filter(unit_id__in=ids)
+        # (registered, recognized, outstanding) per (unit, kind), read as tuples: a province's
+        # residential areas are tens of thousands of rows.
+        figures = {
+            (unit_id, k): counts
+            for unit_id, k, *counts in rollups.values_list(
+                "unit_id", "kind", "registered", "recognized", "outstanding"
             )
-    return rows
+        }
+        self._keys = [
+            (unit, k, count)
+            for unit in units
+            for k in kinds
+            if (count := entities.get((unit["id"], k), 0)) or (unit["id"], k) in figures
+        ]
+        self._figures = figures
+        self._targets: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(*key) for key in self._keys[index]]
+        return self._row(*self._keys[index])
+
+    def _row(self, unit: dict, k: str, count: int) -> dict:
+        if self._targets is None:  # the units' targets, once: a dict read per row afterwards
+            self._targets = targets_for(units=self._units, level=self.level, year=self.year)
+        registered, recognized, outstanding = self._figures.get((unit["id"], k), (0, 0, 0))
+        rate = percent(recognized, count)
+        target = self._targets.get((unit["id"], k))
+        return {
+            "unit_code": unit["code"],
+            "unit_name": unit["name"],
+            "year": self.year,
+            "kind": k,
+            "entities": count,
+            "registered": registered,
+            "recognized": recognized,
+            "outstanding": outstanding,
+            "rate": rate,
+            "registered_rate": percent(recognized, registered),
+            "target_min": target[0] if target else None,
+            "target_max": target[1] if target else None,
+            "status": target_status(rate, target),
+        }
 
 
 def entity_registrations(*, user, entity_id: int) -> QuerySet[Registration]:

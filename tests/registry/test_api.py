@@ -247,7 +247,7 @@ def test_list_query_count_does_not_grow_with_rows(client, carol, ward_a, ward_b,
 def test_list_query_count_is_small(client, dave, registry, django_assert_max_num_queries):
     _token, key = AuthToken.objects.create(user=dave)
     for kind in KINDS:
-        # Token and user, the user's tokens (knox drops expired ones), grant, count, rows (plus
-        # the request's savepoint pair).
-        with django_assert_max_num_queries(7):
+        # Token and user, the user's tokens (knox drops expired ones), grant, the ward's ids,
+        # count (the tallies'), rows (plus the request's savepoint pair).
+        with django_assert_max_num_queries(8):
             client.get(_url(kind), {"ward": WARD_A}, HTTP_AUTHORIZATION=f"Token {key}")
