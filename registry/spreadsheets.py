@@ -424,15 +424,16 @@ _ROW_TAG_MAX = 32
 
 
 def zip_refusal(*, data: bytes, filename: str) -> str:
-    """Why a workbook is refused from its zip's directory alone (not a zip, too many parts, a
-    part declared to expand beyond the limits), inflating nothing; "" for a CSV or a workbook
-    whose directory is within the limits (reading it checks the rest)."""
+    """Why a workbook is refused from its zip's directory alone (too many parts, a part
+    declared to expand beyond the limits), inflating nothing; "" for a CSV, a workbook whose
+    directory is within the limits (reading it checks the rest) or a file that is no zip at all
+    (reading it says so, in the import's report)."""
     if not filename.lower().endswith(".xlsx"):
         return ""
     try:
         _open_zip(data, ReadLimits.from_settings()).close()
     except ImportFileError as exc:
-        return str(exc)
+        return "" if exc.__cause__ is not None else str(exc)  # a cause: the zip is damaged
     return ""
 
 
