@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +23,7 @@ from registry import selectors
 from registry.imports.kinds import registered_kinds
 from registry.imports.pipeline import reference_refusal, references_find
 from registry.models import KIND_MODELS, AdministrativeUnit, Community, EntityKindModel, Unit
-from registry.spreadsheets import count_data_rows
+from registry.spreadsheets import too_many_rows, zip_refusal
 
 IMPORT_EXTENSIONS = (".csv", ".xlsx")
 # A ward filter offers a select up to this many wards, and a code box beyond.
@@ -329,8 +328,13 @@ class SpreadsheetUploadForm(forms.Form):
     """A spreadsheet to import: a .csv or .xlsx file of at most IMPORT_MAX_BYTES.
 
     Each import's form adds what the file is about (the registry's kind, the registrations'
-    year) and lists it before the file in `field_order`.
+    year) and lists it before the file in `field_order`. A form whose file is checked in a
+    background job leaves its rows to be counted there (`counts_rows` off, see
+    `registry.uploads.import_job`): counting a workbook of IMPORT_MAX_ROWS rows reads all of it,
+    seconds the upload's request should not wait.
     """
+
+    counts_rows = True
 
     file = forms.FileField(
         label=_("File"),
@@ -350,19 +354,19 @@ class SpreadsheetUploadForm(forms.Form):
                 _("The file is too large (at most %(size)s)."),
                 params={"size": filesizeformat(settings.IMPORT_MAX_BYTES)},
             )
-        limit = settings.IMPORT_MAX_ROWS
         data = upload.read()
         upload.seek(0)
-        if count_data_rows(data=data, filename=upload.name, stop_after=limit) > limit:
-            raise ValidationError(
-                _("The file has more than %(rows)s rows; split it into several files."),
-                params={"rows": number_format(limit, force_grouping=True)},
-            )
+        refusal = zip_refusal(data=data, filename=upload.name)
+        if not refusal and self.counts_rows:
+            refusal = too_many_rows(data=data, filename=upload.name)
+        if refusal:
+            raise ValidationError(refusal)
         return upload
 
 
 class ImportForm(SpreadsheetUploadForm):
     field_order = ("kind", "file")
+    counts_rows = False
 
     kind = forms.ChoiceField(label=_("What the file holds"), choices=import_kind_choices)
 

@@ -30,6 +30,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
@@ -420,6 +421,31 @@ def is_blank(cell: Cell) -> bool:
 # `<rowBreaks>` is not one.
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?row[\s/>]")
 _ROW_TAG_MAX = 32
+
+
+def zip_refusal(*, data: bytes, filename: str) -> str:
+    """Why a workbook is refused from its zip's directory alone (too many parts, a part
+    declared to expand beyond the limits), inflating nothing; "" for a CSV, a workbook whose
+    directory is within the limits (reading it checks the rest) or a file that is no zip at all
+    (reading it says so, in the import's report)."""
+    if not filename.lower().endswith(".xlsx"):
+        return ""
+    try:
+        _open_zip(data, ReadLimits.from_settings()).close()
+    except ImportFileError as exc:
+        return "" if exc.__cause__ is not None else str(exc)  # a cause: the zip is damaged
+    return ""
+
+
+def too_many_rows(*, data: bytes, filename: str) -> str:
+    """Why an uploaded file is refused for its rows (more than IMPORT_MAX_ROWS below its
+    header), or "" when it is not; the import commands read any number of rows."""
+    limit = settings.IMPORT_MAX_ROWS
+    if count_data_rows(data=data, filename=filename, stop_after=limit) <= limit:
+        return ""
+    return _("The file has more than %(rows)s rows; split it into several files.") % {
+        "rows": number_format(limit, force_grouping=True)
+    }
 
 
 def count_data_rows(*, data: bytes, filename: str, stop_after: int) -> int:

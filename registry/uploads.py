@@ -3,8 +3,8 @@
 Upload → dry run and report → confirm → the real import, all-or-nothing.
 
 The registry's and the registrations' pages run both steps as background jobs (`start_check`,
-`start_confirmed`, `import_job`): the request only checks the upload cheaply (the form's size,
-type and row limits), stores the file with the job and answers with the job's page, whose bar
+`start_confirmed`, `import_job`): the request only checks the upload cheaply (the form's size
+and type), stores the file with the job and answers with the job's page, whose bar
 follows the rows; the dry run's page shows the report (`import_result_context`) and, when the
 file is clean, offers the import of the same stored file.
 
@@ -45,6 +45,7 @@ from registry.forms import ImportConfirmForm, SpreadsheetUploadForm
 from registry.imports.pipeline import ImportKind, only_ward, rows_progress
 from registry.imports.report import ImportReport, report_as_json, report_from_json
 from registry.imports.templates import template_workbook
+from registry.spreadsheets import too_many_rows
 from registry.text import fold
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -193,8 +194,16 @@ def import_job(
 ) -> Outcome:
     """A job's check or import of its stored file with `run` (a kind's import function, called
     with the file, its name, `dry_run`, the job's owner and the progress in rows): its report,
-    for `import_result_context`. A clean dry run keeps the file for the import that follows."""
+    for `import_result_context`. A clean dry run keeps the file for the import that follows.
+
+    A file of more than IMPORT_MAX_ROWS rows is refused here, before anything is read into
+    rows (the job fails with the reason and its file is dropped): the request that started the
+    job checked only what needs no reading of every row.
+    """
     stored = jobs.input_read(job)
+    refusal = too_many_rows(data=stored.content, filename=stored.filename)
+    if refusal:
+        raise JobRefused(refusal)
     try:
         report = run(
             file=io.BytesIO(stored.content),

@@ -340,6 +340,7 @@ def evidence_display(rules: evaluation.CriteriaSet, evidence: dict) -> list[tupl
 
 class RegistrationsImportForm(SpreadsheetUploadForm):
     field_order = ("year", "file")
+    counts_rows = False  # in the import's job
 
     year = year_field()
 

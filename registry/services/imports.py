@@ -54,6 +54,7 @@ from registry.imports.pipeline import (
     User,
     chunks,
     duplicates,
+    metered,
     references_resolve,
     resolve_wards,
     run_import,
@@ -431,7 +432,7 @@ def _plan(rows: list[_Row], *, kind: str) -> _Plan:
                 existing[(ward_id, obj.entity.code)] = obj
 
     plan = _Plan()
-    for row in rows:
+    for row in metered(rows):  # a pass over every row: the bar moves with it
         attrs = {_attname(c): row.values[c.name] for c in kind_columns if c.name in row.values}
         name = row.values[NAME_COLUMN[kind]]
         obj = existing.get((row.ward.pk, row.values["code"]))

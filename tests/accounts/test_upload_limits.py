@@ -1,5 +1,7 @@
-"""Upload limits: a spreadsheet over the size or row limit is refused on the form, with a clear
-message, and nothing changes; the import commands read any number of rows."""
+"""Upload limits: a spreadsheet over the size limit, or a workbook whose zip directory crosses
+a limit, is refused on the form; one over the row limit by the job that checks it (counting
+reads every row); each with a clear message, and nothing changes. The import commands read any
+number of rows."""
 
 import io
 
@@ -9,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import Workbook
 
-from jobs.models import Job
+from jobs.models import Job, JobInput
 from registry.models import Community, Entity
 from registry.spreadsheets import count_data_rows
 from titles.models import Registration
@@ -46,17 +48,37 @@ def test_defaults():
     [("areas.csv", _areas_csv(4)), ("areas.xlsx", _xlsx(4))],
 )
 def test_registry_upload_over_the_row_limit_is_refused(client, alice, ward_a, settings, name, data):
+    """The rows are counted by the job, not the request (counting a large workbook reads all
+    of it): the job fails with the reason, its file is dropped and nothing is written."""
     settings.IMPORT_MAX_ROWS = 3
     client.force_login(alice)
     response = client.post(
-        REGISTRY, {"step": "check", "kind": "communities", "file": SimpleUploadedFile(name, data)}
+        REGISTRY,
+        {"step": "check", "kind": "communities", "file": SimpleUploadedFile(name, data)},
+        follow=True,
     )
     assert response.status_code == 200
     html = response.content.decode()
     assert "The file has more than 3 rows; split it into several files." in html
     assert response.context.get("report") is None
-    assert not Job.objects.exists()  # refused in the request: no job, no stored file
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED
+    assert job.errors == ["The file has more than 3 rows; split it into several files."]
+    assert not JobInput.objects.exists()
     assert not Community.objects.exists()
+
+
+def test_a_workbook_over_a_zip_limit_is_refused_in_the_request(client, alice, ward_a, settings):
+    """What the zip's directory tells is checked before a job starts: no job, no stored file."""
+    settings.IMPORT_MAX_PART_BYTES = 100
+    client.force_login(alice)
+    response = client.post(
+        REGISTRY,
+        {"step": "check", "kind": "communities", "file": SimpleUploadedFile("a.xlsx", _xlsx(4))},
+    )
+    assert response.status_code == 200
+    assert "The workbook expands to more than" in response.content.decode()
+    assert not Job.objects.exists() and not Community.objects.exists()
 
 
 @pytest.mark.parametrize("name, data", [("areas.csv", _areas_csv(3)), ("areas.xlsx", _xlsx(3))])
@@ -82,6 +104,7 @@ def test_limit_is_written_with_the_language_s_grouping(client, alice, ward_a, se
             "kind": "communities",
             "file": SimpleUploadedFile("a.csv", _areas_csv(2001)),
         },
+        follow=True,
     )
     assert "more than 2,000 rows" in response.content.decode()
 
@@ -93,9 +116,12 @@ def test_registrations_upload_over_the_row_limit_is_refused(client, alice, ward_
     response = client.post(
         REGISTRATIONS,
         {"step": "check", "year": 2025, "file": SimpleUploadedFile("dang-ky.csv", data)},
+        follow=True,
     )
     assert response.status_code == 200
     assert "The file has more than 1 row" in response.content.decode()
+    assert Job.objects.get().state == Job.State.FAILED
+    assert not JobInput.objects.exists()
     assert not Registration.objects.exists()
 
 

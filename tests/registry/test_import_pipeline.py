@@ -7,6 +7,7 @@ import io
 import pytest
 from django.utils import translation
 
+from registry.imports.pipeline import CHUNK, rows_progress
 from registry.models import Family
 from registry.services.imports import registry_import
 from tests.factories import make_community
@@ -32,10 +33,61 @@ def test_progress_is_reported_step_by_step(ward_a):
     )
     assert report.ok, report.errors
     assert Family.objects.count() == 1500
-    assert [step for step, _done, _total in steps] == ["read", "parse", "parse", "check", "write"]
+    order = [
+        step for n, (step, _done, _total) in enumerate(steps) if not n or steps[n - 1][0] != step
+    ]
+    assert order == ["read", "parse", "check", "write"]
     assert steps[0] == ("read", 1500, 1500)
     assert steps[-1] == ("write", 1500, 1500)
     assert all(done <= total for _step, done, total in steps)
+
+
+def _families_csv(ward, rows: int) -> bytes:
+    return csv_bytes(
+        [
+            ["ward", "code", "head_name", "members", "community"],
+            *([ward.code, f"H{i:05d}", f"Chủ hộ {i}", 3, f"TDP{i:05d}"] for i in range(rows)),
+        ]
+    )
+
+
+def test_the_bar_moves_within_the_checks_and_the_writes(ward_a):
+    """A file of several chunks: the checks and the writes move the bar chunk by chunk, not
+    only when they end; what the bar is told only ever grows."""
+    rows = 4 * CHUNK
+    areas = [
+        ["ward", "code", "name"],
+        *([ward_a.code, f"TDP{i:05d}", f"Tổ {i}"] for i in range(rows)),
+    ]
+    assert registry_import(
+        file=io.BytesIO(csv_bytes(areas)), filename="a.csv", kind="communities", dry_run=False
+    ).ok
+    seen: list[tuple[str, int]] = []
+    step = ""
+
+    def by_step(name: str, done: int, total: int) -> None:
+        nonlocal step
+        step = name
+        bar(name, done, total)
+
+    bar = rows_progress(lambda done, total: seen.append((step, done)))
+    report = registry_import(
+        file=io.BytesIO(_families_csv(ward_a, rows)),
+        filename="families.csv",
+        kind="families",
+        dry_run=False,
+        progress=by_step,
+    )
+    assert report.ok, report.errors
+    values = [done for _step, done in seen]
+    assert values == sorted(set(values))  # strictly increasing
+    within = {name: [done for s, done in seen if s == name] for name in ("check", "write")}
+    # Each row names its own area: the checks look them up in four chunks; the writes look the
+    # households up in chunks and insert them by batches: each query a step further.
+    assert len(within["check"]) >= 4
+    assert len(within["write"]) >= 10
+    assert rows / 2 < within["check"][0] < within["check"][-1] <= 3 * rows / 4
+    assert 3 * rows / 4 < within["write"][0] < within["write"][-1] == rows
 
 
 def test_a_refused_file_reports_no_write_step(ward_a):

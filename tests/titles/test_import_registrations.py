@@ -21,8 +21,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from registry.imports.pipeline import CHUNK, rows_progress
 from registry.imports.report import ImportReport
 from registry.models import Entity, Kind
+from registry.services.imports import registry_import
 from registry.spreadsheets import match_key
 from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
@@ -1061,3 +1063,39 @@ def test_imported_recognitions_are_numbered_as_they_are_recorded(world, ward_a):
     assert run([row(kind="clan", code="DH1", outcome="recognized", decision_no="QD1",
                     decision_date="01/12/2025")]).ok  # fmt: skip
     assert numbers()["DH1"] == ("00070", 4)
+
+
+def test_the_bar_moves_within_the_checks_and_the_writes(world):
+    """The pipeline's meter (`StepMeter`) moves the registrations' checks and writes as it does
+    every kind's: a file of several chunks reports many growing values within both steps."""
+    rows = 3 * CHUNK
+    families = [["ward", "code", "head_name", "members", "community"]]
+    families += [["00070", f"R{n:05d}", f"Chủ hộ {n}", 3, "A1"] for n in range(rows)]
+    assert registry_import(
+        file=io.BytesIO(csv_bytes(families)), filename="h.csv", kind="families", dry_run=False
+    ).ok
+    seen: list[tuple[str, int]] = []
+    step = ""
+
+    def by_step(name: str, done: int, total: int) -> None:
+        nonlocal step
+        step = name
+        bar(name, done, total)
+
+    bar = rows_progress(lambda done, total: seen.append((step, done)))
+    report = registrations_import(
+        file=io.BytesIO(
+            csv_bytes([HEADER, *(row(code=f"R{n:05d}", F1="có") for n in range(rows))])
+        ),
+        filename="dang-ky.csv",
+        year=YEAR,
+        dry_run=False,
+        progress=by_step,
+    )
+    assert report.ok, report.errors[:3]
+    assert Registration.objects.filter(year=YEAR).count() == rows
+    values = [done for _step, done in seen]
+    assert values == sorted(set(values))
+    assert len([done for name, done in seen if name == "check"]) >= 3
+    assert len([done for name, done in seen if name == "write"]) >= 3
+    assert values[-1] == rows
