@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -99,9 +100,25 @@ class WorkerThread:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", [390, 1366])
 def test_an_import_job_shows_its_bar_then_its_report(
-    page, vietnamese, live_server, settings, ward_a, alice, width
+    page, vietnamese, live_server, settings, monkeypatch, ward_a, alice, width
 ):
     settings.TASKS = DATABASE_TASKS  # the `settings` fixture: restored after the test
+    # A file of 6,000 rows is checked in well under the page's one-second poll on a fast
+    # machine; each report of progress is held back a little so that the job lasts a few polls,
+    # as a large file's does, and the page can be seen following it.
+    report_progress = jobs._progress
+
+    def held_back(job_id: int):
+        progress = report_progress(job_id)
+
+        def report(done: int, total: int | None) -> None:
+            progress(done, total)
+            if total and done < total:
+                time.sleep(0.15)
+
+        return report
+
+    monkeypatch.setattr(jobs, "_progress", held_back)
     page.set_viewport_size({"width": width, "height": 900})
     make_community(ward_a, code="TDP1", name="Tổ dân phố 1")
     vietnamese.data |= {"alice", ward_a.name, "ho-gia-dinh.xlsx", "00070"}
