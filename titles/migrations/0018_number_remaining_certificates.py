@@ -16,21 +16,23 @@ def number_remaining(apps, schema_editor):
     certificate = qn(apps.get_model("titles", "Certificate")._meta.db_table)
     registration = qn(apps.get_model("titles", "Registration")._meta.db_table)
     decision = qn(apps.get_model("titles", "Decision")._meta.db_table)
-    entity = qn(apps.get_model("registry", "Entity")._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {certificate} (registration_id, ward_id, year, number, assigned_at)
             SELECT r.id, d.ward_id, d.year,
-                   COALESCE((SELECT MAX(c.number) FROM {certificate} c
-                             WHERE c.ward_id = d.ward_id AND c.year = d.year), 0)
+                   COALESCE(given.last, 0)
                    + ROW_NUMBER() OVER (
                        PARTITION BY d.ward_id, d.year
-                       ORDER BY d.date, d.id, r.kind, e.sort_key, r.id),
+                       ORDER BY d.date, d.id, r.kind, r.sort_key, r.id),
                    %s
             FROM {registration} r
             JOIN {decision} d ON d.id = r.decision_id
-            JOIN {entity} e ON e.id = r.entity_id
+            -- Each ward-year's highest number so far, read once: a subquery per row would
+            -- walk past the numbers this statement is inserting (a ward's thousands, each).
+            LEFT JOIN (SELECT c.ward_id, c.year, MAX(c.number) AS last
+                       FROM {certificate} c GROUP BY c.ward_id, c.year) given
+              ON given.ward_id = d.ward_id AND given.year = d.year
             WHERE r.state = 'recognized'
               AND NOT EXISTS (SELECT 1 FROM {certificate} n WHERE n.registration_id = r.id)
             """,  # noqa: S608 - table names from the models, values as parameters
