@@ -25,6 +25,8 @@ case "$DATABASE_URL" in
 esac
 VENV=${VENV:-.venv}
 PY=$VENV/bin/python
+# The load generator is an extra of its own (`pip install -e ".[load]"`): installed if missing.
+[ -x "$VENV/bin/locust" ] || "$VENV/bin/pip" install -q -e ".[load]"
 PROVINCE=${PROVINCE:-01}
 USERS=${USERS:-50}
 STAFF=${STAFF:-$((USERS * 2 / 5))}

@@ -481,6 +481,27 @@ def test_queue_filters(client, bob, regs, area):
     assert response.status_code == 200 and len(_queue_names(response)) == 3
 
 
+def test_a_search_narrows_the_queue_not_its_counts(client, bob, regs, english):
+    """The counts describe the ward-year (a search would read every name of the ward for
+    them); the button approving all that passed under the search leaves its count to the
+    confirmation, which counts exactly what it will approve."""
+    client.force_login(bob)
+    response = _queue(client, q="nguyen")
+    assert _queue_names(response) == ["Nguyễn Văn Đạt"]
+    counts = response.context["counts"]
+    assert counts["total"] == 3 and counts["approvable"] == 1
+    assert response.context["total"] is None
+    text = _text(response)
+    assert "Approve all that passed" in text and "Approve all that passed (1)" not in text
+    for q, approvable in (("nguyen", 1), ("tran truot", 0)):  # Trần Thị Trượt failed
+        confirm = client.post(
+            reverse("review_approve_passed"),
+            {"ward": "00070", "year": YEAR, "scope": "all", "q": q},
+        )
+        assert confirm.status_code == 200
+        assert confirm.context["c"].counts.totals[0] == approvable
+
+
 def test_queue_defaults_to_the_current_year(client, bob, ward_a):
     client.force_login(bob)
     response = client.get(reverse("review_queue"))

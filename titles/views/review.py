@@ -337,14 +337,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     except InvalidCursor:
         message = _("The parameter “cursor” is not a page of this list.")
         return render(request, "400.html", {"message": message}, status=400)
-    # One ward's counts, read inside the reg_ward_list index (its title, state and result).
-    counts = selectors.registration_list(**scope).aggregate(
+    # One ward's counts, read inside the reg_ward_list index (its title, state and result);
+    # a search narrows the list, not these counts (it would read every name of the ward).
+    counts = selectors.registration_list(**{**scope, "q": None}).aggregate(
         total=Count("pk"),
         approvable=Count("pk", filter=review.APPROVABLE),
         **{state.value: Count("pk", filter=Q(state=state)) for state in State},
     )
-    # The list's own size, when the counts above already hold it (a result filter has none).
-    if filters["result"]:
+    # The list's own size, when the counts above already hold it (a result filter or a search
+    # has none).
+    if filters["result"] or filters["q"]:
         total = None
     else:
         total = counts[filters["state"]] if filters["state"] else counts["total"]
