@@ -233,9 +233,7 @@ def test_a_share_of_6_25_percent_reads_6_3_on_every_page(client, alice, carol, s
     assert export.status_code == 200 and export.streaming
     exported = b"".join(export.streaming_content).decode("utf-8-sig")
     ward_row = next(
-        r
-        for r in csv.reader(io.StringIO(exported))
-        if r[0] == "00070" and r[3] == "family"
+        r for r in csv.reader(io.StringIO(exported)) if r[0] == "00070" and r[3] == "family"
     )
     assert ward_row[8] == "6.3"
     dashboard = client.get(reverse("dashboard"), {"year": YEAR, "kind": "family"})
