@@ -22,6 +22,7 @@ from registry.services.grants import grant_role
 from tests.factories import make_community, make_family
 from tests.registry.test_import import FAMILY_HEADER, csv_bytes
 from tests.titles.factories import FAMILY_DOC, load
+from tests.titles.job_pages import job_page
 from titles.models import Registration
 from titles.services.imports import registrations_import
 
@@ -99,21 +100,27 @@ def test_a_code_both_current_and_old_means_the_current_ward(hanoi, tmp_path):
 
 
 def upload(client, text: str):
+    """The check of an uploaded file: a job (run during the POST in tests), read on its page."""
     file = SimpleUploadedFile("to.csv", text.encode(), content_type="text/csv")
-    return client.post(
+    response = client.post(
         reverse("registry_import"), {"step": "check", "kind": "communities", "file": file}
     )
+    return job_page(client, response)
 
 
 def test_web_upload_takes_an_old_code_into_the_users_ward_only(client, hanoi):
     client.force_login(grant_role(username="hk", role=Role.STAFF, unit_code="00070").user)
     response = upload(client, "ward,code,name\n00061,TDP2,Tổ 2\n")
+    assert response.context["report"].ok
     assert ABSORBED in response.content.decode()
 
     client.force_login(grant_role(username="tm", role=Role.STAFF, unit_code="00322").user)
-    page = upload(client, "ward,code,name\n00061,TDP2,Tổ 2\n").content.decode()
+    response = upload(client, "ward,code,name\n00061,TDP2,Tổ 2\n")
+    assert not response.context["report"].ok
+    page = response.content.decode()
     assert "no commune/ward in force in your scope has the code" in page
     assert ABSORBED not in page
+    assert not Entity.objects.filter(code="TDP2").exists()
 
 
 def test_registrations_of_a_split_commune_go_where_their_entity_is(hanoi):

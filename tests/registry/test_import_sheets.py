@@ -31,6 +31,7 @@ from registry.uploads import XLSX
 from tests.factories import make_clan, make_community, make_family, make_unit
 from tests.registry.test_import import csv_bytes
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load
+from tests.titles.job_pages import job_page
 from titles.models import Registration, Target
 from titles.services.imports import REGISTRATIONS, registrations_import
 from titles.services.targets import targets_load
@@ -456,9 +457,10 @@ def test_a_template_downloads_with_the_user_s_ward(client, alice, ward_a):
 def test_staff_upload_a_file_without_a_ward_column(client, alice, ward_a, areas):
     client.force_login(alice)
     file = SimpleUploadedFile("ho.csv", csv_bytes([VI_HEADER, ["H1", "An", 4, "TDP01", ""]]))
-    response = client.post(
+    checked = client.post(
         reverse("registry_import"), {"step": "check", "kind": "families", "file": file}
     )
+    response = job_page(client, checked)
     report = response.context["report"]
     assert report.ok and report.created == 1, report.errors
     assert "Rows without a commune/ward code are for commune/ward 00070." in (
@@ -501,10 +503,12 @@ def test_the_upload_page_names_the_column_as_the_file_wrote_it(client, alice, wa
     client.cookies["django_language"] = "vi"
     data = csv_bytes([VI_HEADER, ["H1", "An", 4, "Tổ dân phô 3", ""]])
     file = SimpleUploadedFile("ho.csv", data)
-    response = client.post(
+    checked = client.post(
         reverse("registry_import"),
         {"step": "check", "kind": "families", "file": file},
     )
+    response = job_page(client, checked)
+    assert not response.context["report"].ok
     html = response.content.decode()
     assert '<td class="code" translate="no">Tổ dân phố</td>' in html
     assert '<td class="code" translate="no">community</td>' not in html
