@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from registry.hooks import entities_counted_from, entities_renamed, wards_changed
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
-from registry.services.tallies import tallies_refresh
+from registry.services.tallies import tallies_add, tallies_refresh
 
 # Kind fields whose change moves an entity from one residential area's figures to another's.
 MOVES_BETWEEN_AREAS = {"community", "family"}
@@ -66,7 +66,7 @@ def entity_create(
     obj = KIND_MODELS[kind](entity=entity, **attrs)
     obj.full_clean(exclude=["entity"])
     obj.save()
-    tallies_refresh(ward_ids=[ward.pk])
+    tallies_add(obj)
     return obj
 
 

@@ -1,0 +1,47 @@
+"""Creating one entity moves its tallies by one (`tallies_add`) instead of recomputing its
+ward: the stored tallies must be exactly what a recomputation from the detail rows gives."""
+
+from __future__ import annotations
+
+from registry.models import BirthYearTally, EntityTally
+from registry.services.tallies import tallies_refresh
+from tests.factories import (
+    make_citizen,
+    make_clan,
+    make_community,
+    make_family,
+    make_unit,
+)
+
+
+def _stored() -> tuple[set, set]:
+    entity_rows = set(
+        EntityTally.objects.values_list(
+            "level", "unit_id", "kind", "counted_from", "entities", "members", "ward_id",
+            "province_id",
+        )
+    )  # fmt: skip
+    birth_rows = set(
+        BirthYearTally.objects.values_list("ward_id", "province_id", "birth_year", "citizens")
+    )
+    return entity_rows, birth_rows
+
+
+def test_each_kind_created_alone_leaves_the_tallies_a_recount_gives(ward_a, ward_b):
+    area = make_community(ward_a, code="TDP1", name="Tổ dân phố 1")
+    other = make_community(ward_b, code="TDP9", name="Tổ dân phố 9")
+    clan = make_clan(ward_a, code="DH1")
+    household = make_family(ward_a, code="H1", members=5, community=area, clan=clan)
+    make_family(ward_a, code="H2", members=3, community=area)
+    make_family(ward_b, code="H9", members=2, community=other)
+    unit = make_unit(ward_a, code="DV1")
+    make_citizen(ward_a, code="C1", birth_year=1960, family=household)
+    make_citizen(ward_a, code="C2", birth_year=1960, family=household, unit=unit)
+    make_citizen(ward_a, code="C3", birth_year=2015)  # no household: no area counts them
+    make_citizen(ward_b, code="C9", birth_year=1990)
+
+    entities, births = _stored()
+    households = [r for r in entities if r[:3] == ("ward", ward_a.pk, "family")]
+    assert [(r[4], r[5]) for r in households] == [(2, 8)]  # two households, 5 + 3 members
+    tallies_refresh(ward_ids=[ward_a.pk, ward_b.pk])
+    assert _stored() == (entities, births)
