@@ -517,9 +517,10 @@ class RollupLevel(models.TextChoices):
 class EntityTally(models.Model):
     """How many entities of a kind a residential area, ward or province has.
 
-    A summary of the registry kept exact by the registry services: every write that adds an
-    entity or moves one between residential areas recomputes the tallies of its ward in the
-    same transaction; `rollup --verify` recomputes them from the detail rows and compares.
+    A summary of the registry kept exact by the registry services: every write that adds
+    entities or moves one between residential areas recomputes the tallies of its ward in the
+    same transaction (one entity created moves them by one instead, `tallies_add`);
+    `rollup --verify` recomputes them from the detail rows and compares.
     `unit_id` is an AdministrativeUnit for the ward and province levels and the residential
     area's Entity for the community level; a residential area counts its households, the
     citizens of those households, and itself.

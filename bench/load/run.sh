@@ -51,6 +51,8 @@ if [ $((STAFF + OFFICIALS + VIEWERS + PUBLIC)) -ne "$USERS" ]; then
   exit 2
 fi
 mkdir -p "$OUT"
+# A run id used again starts from empty logs (the report and the write check read them whole).
+rm -f "$OUT/requests.jsonl" "$OUT/writes.jsonl"
 
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1 LOG_LEVEL=WARNING STATIC_ROOT="$OUT/static"
 export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0
