@@ -17,6 +17,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from ops.logs import request_id
+from registry.paging import InvalidCursor
 
 logger = logging.getLogger("learnsociety.requests")
 
@@ -97,7 +98,8 @@ class PrivateCacheMiddleware:
 
 class PageParameterMiddleware:
     """`?page=` must be a whole number of 1 or more (or `last`) on every list, page or API: any
-    other value is a 400 naming the parameter, never a silent first page or a 404."""
+    other value is a 400 naming the parameter, never a silent first page or a 404. So is a
+    `?cursor=` a page's list did not make."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -107,6 +109,14 @@ class PageParameterMiddleware:
             if not (value == "last" or (value.isascii() and value.isdigit() and int(value) > 0)):
                 return _bad_page(request)
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """`?cursor=` that no list made (`registry.paging.InvalidCursor`, raised by any page that
+        pages by cursor): a 400 naming the parameter, written here once for every page."""
+        if not isinstance(exception, InvalidCursor):
+            return None
+        message = _("The parameter “cursor” is not a page of this list.")
+        return render(request, "400.html", {"message": message}, status=400)
 
 
 def _bad_page(request: HttpRequest) -> HttpResponse:

@@ -33,7 +33,7 @@ from registry.imports.kinds import registered_kind, registered_kinds
 from registry.imports.templates import template_header
 from registry.jobs import IMPORT
 from registry.models import AdministrativeUnit
-from registry.paging import InvalidCursor, keyset_page
+from registry.paging import keyset_page
 from registry.services import entities as entity_services
 
 LIST_PAGE_SIZE = 50
@@ -148,17 +148,13 @@ def entity_list(request: HttpRequest, kind: str) -> HttpResponse:
         for name, related_kind in selectors.LIST_FILTERS[kind].items()
         if related_kind is not None and filters[name]
     ]
-    try:
-        page = keyset_page(
-            rows,
-            columns=selectors.LIST_ORDER_COLUMNS,
-            key=selectors.list_order_key,
-            cursor=request.GET.get("cursor"),
-            size=LIST_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        message = _("The parameter “cursor” is not a page of this list.")
-        return render(request, "400.html", {"message": message}, status=400)
+    page = keyset_page(
+        rows,
+        columns=selectors.LIST_ORDER_COLUMNS,
+        key=selectors.list_order_key,
+        cursor=request.GET.get("cursor"),
+        size=LIST_PAGE_SIZE,
+    )
     searched = bool(data.get("q")) or any(value not in (None, "") for value in filters.values())
     return render(
         request,

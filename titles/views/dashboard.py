@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 from registry import selectors as registry_selectors
 from registry.access import grant_of
 from registry.models import AdministrativeUnit, Kind, RollupLevel
-from registry.paging import InvalidCursor, keyset_page
+from registry.paging import keyset_page
 from titles import dashboard as figures
 from titles import selectors
 from titles.forms import current_year, year_field
@@ -365,17 +365,13 @@ def dashboard_area(request: HttpRequest, pk: int) -> HttpResponse:
         registration_state=F("this_year__state"),
         registration_outstanding=F("this_year__outstanding"),
     )
-    try:
-        page = keyset_page(
-            households,
-            columns=registry_selectors.LIST_ORDER_COLUMNS,
-            key=registry_selectors.list_order_key,
-            cursor=request.GET.get("cursor"),
-            size=HOUSEHOLDS_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        message = _("The parameter “cursor” is not a page of this list.")
-        return render(request, "400.html", {"message": message}, status=400)
+    page = keyset_page(
+        households,
+        columns=registry_selectors.LIST_ORDER_COLUMNS,
+        key=registry_selectors.list_order_key,
+        cursor=request.GET.get("cursor"),
+        size=HOUSEHOLDS_PAGE_SIZE,
+    )
     for household in page.rows:
         state = household.registration_state
         household.state_label = State(state).label if state else ""

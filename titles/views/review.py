@@ -31,7 +31,7 @@ from jobs import services as jobs
 from registry import selectors as registry_selectors
 from registry.access import can_register, can_review, grant_of, require_review
 from registry.models import AdministrativeUnit, Kind
-from registry.paging import InvalidCursor, keyset_page
+from registry.paging import keyset_page
 from titles import certificates as certificate_sheets
 from titles import jobs as titles_jobs
 from titles import paper, selectors, workflow
@@ -326,17 +326,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "q": filters["q"],
     }
     rows = selectors.registration_list(**scope, state=filters["state"], result=filters["result"])
-    try:
-        page = keyset_page(
-            rows,
-            columns=selectors.LIST_ORDER_COLUMNS,
-            key=selectors.list_order_key,
-            cursor=request.GET.get("cursor"),
-            size=QUEUE_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        message = _("The parameter “cursor” is not a page of this list.")
-        return render(request, "400.html", {"message": message}, status=400)
+    page = keyset_page(
+        rows,
+        columns=selectors.LIST_ORDER_COLUMNS,
+        key=selectors.list_order_key,
+        cursor=request.GET.get("cursor"),
+        size=QUEUE_PAGE_SIZE,
+    )
     # One ward's counts, read inside the reg_ward_list index (its title, state and result);
     # a search narrows the list, not these counts (it would read every name of the ward).
     counts = selectors.registration_list(**{**scope, "q": None}).aggregate(
@@ -730,24 +726,16 @@ def _first_number(request: HttpRequest) -> int:
 
 def _printed_page(request: HttpRequest, rows, size: int, load):
     """One keyset page of `rows` in the printed order, its rows as `load(queryset)` reads them
-    (the relations the page shows); None when the cursor is not one of this list's."""
-    try:
-        page = keyset_page(
-            selectors.printed_keys(rows),
-            columns=selectors.PRINTED_ORDER_COLUMNS,
-            key=tuple,
-            cursor=request.GET.get("cursor"),
-            size=size,
-        )
-    except InvalidCursor:
-        return None
+    (the relations the page shows)."""
+    page = keyset_page(
+        selectors.printed_keys(rows),
+        columns=selectors.PRINTED_ORDER_COLUMNS,
+        key=tuple,
+        cursor=request.GET.get("cursor"),
+        size=size,
+    )
     loaded = {row.pk: row for row in load(rows.filter(pk__in=[pk for *_, pk in page.rows]))}
     return replace(page, rows=[loaded[pk] for *_, pk in page.rows])
-
-
-def _bad_cursor(request: HttpRequest) -> HttpResponse:
-    message = _("The parameter “cursor” is not a page of this list.")
-    return render(request, "400.html", {"message": message}, status=400)
 
 
 def _number_rows(rows: list, start: int, *, by_kind: bool, start_kind: str = "") -> None:
@@ -783,8 +771,6 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
             certificate_number=F("certificate__number")
         ),
     )
-    if page is None:
-        return _bad_cursor(request)
     start = _first_number(request)
     _number_rows(page.rows, start, by_kind=False)
     counts = selectors.counts_by_kind(recognised)
@@ -844,8 +830,6 @@ def public_list(request: HttpRequest) -> HttpResponse:
             PUBLIC_PAGE_SIZE,
             lambda qs: qs.select_related(*paper.AREA_RELATED),
         )
-        if page is None:
-            return _bad_cursor(request)
         rows = page.rows
     start = _first_number(request) if page is not None and not page.first else 1
     start_kind = request.GET.get("nk", "") if page is not None and not page.first else ""

@@ -29,7 +29,7 @@ from registry import uploads
 from registry.access import can_register, require_register, scope_q
 from registry.forms import WARD_SELECT_MAX, WardPickForm
 from registry.models import AdministrativeUnit, Community, Entity, Kind
-from registry.paging import InvalidCursor, keyset_page
+from registry.paging import keyset_page
 from registry.views import entry_ward
 from titles import selectors, workflow
 from titles.forms import (
@@ -119,17 +119,13 @@ def registration_list(request: HttpRequest) -> HttpResponse:
     except registry_selectors.SearchTooBroad:
         form.add_error("q", registry_selectors.SEARCH_TOO_BROAD)
         rows = selectors.registration_list(**filters, **narrowing).none()
-    try:
-        page = keyset_page(
-            rows,
-            columns=selectors.LIST_ORDER_COLUMNS,
-            key=selectors.list_order_key,
-            cursor=request.GET.get("cursor"),
-            size=LIST_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        message = _("The parameter “cursor” is not a page of this list.")
-        return render(request, "400.html", {"message": message}, status=400)
+    page = keyset_page(
+        rows,
+        columns=selectors.LIST_ORDER_COLUMNS,
+        key=selectors.list_order_key,
+        cursor=request.GET.get("cursor"),
+        size=LIST_PAGE_SIZE,
+    )
     # The whole year's size from the roll-ups (a search or a narrower filter has none: counting
     # it would read everything it matches).
     narrowed = data.get("q") or any(narrowing.values())
