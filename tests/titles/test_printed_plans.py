@@ -100,11 +100,15 @@ def test_decision_pages_read_the_decisions_rows_by_index(client, bob, decision):
         assert not any("OFFSET" in sql for sql, _ in queries)
         # Counted by title only (GROUP BY), never the rows of a page's list.
         assert all("GROUP BY" in sql for sql, _ in queries if "COUNT(" in sql), queries
-        # The page's keys: the decision's registrations and their entities' sort keys.
+        # The page's keys: the decision's registrations' title, sort key and id, nothing else.
         [(sql, params)] = [
             (sql, params)
             for sql, params in queries
-            if sql.startswith('SELECT "titles_registration"."kind" AS "kind", (SELECT')
+            if sql.startswith(
+                'SELECT "titles_registration"."kind" AS "kind", '
+                '"titles_registration"."sort_key" AS "sort_key", '
+                '"titles_registration"."id" AS "pk" FROM "titles_registration"'
+            )
         ]
         plan = _plan(sql, params)
         assert "Seq Scan on titles_registration" not in plan, plan
