@@ -192,3 +192,7 @@ def go_to_menu_item(page: Page, href: str) -> None:
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
     page.locator(f"nav.site-nav a[href='{href}']").click()
+    # The click returns once the navigation has started; the new document may not have a root
+    # element yet, so wait for it to load before anyone reads it.
+    page.wait_for_url(lambda url: urlsplit(url).path == href)
+    page.wait_for_load_state("load")
