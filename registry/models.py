@@ -519,7 +519,8 @@ class EntityTally(models.Model):
 
     A summary of the registry kept exact by the registry services: every write that adds
     entities or moves one between residential areas recomputes the tallies of its ward in the
-    same transaction (one entity created moves them by one instead, `tallies_add`);
+    same transaction (one entity created moves them by one instead, `tallies_add`, and one
+    household's members changed by the difference, `tallies_change`);
     `rollup --verify` recomputes them from the detail rows and compares.
     `unit_id` is an AdministrativeUnit for the ward and province levels and the residential
     area's Entity for the community level; a residential area counts its households, the
@@ -564,8 +565,9 @@ class BirthYearTally(models.Model):
 
     What "adults in a year" reads (born in that year − 15 or earlier): a sum over about a
     hundred rows per ward instead of a count over its citizens (a province's: millions). Kept
-    exact with `EntityTally`, in the same transaction, by `tallies_refresh`: every registry
-    write that adds citizens or changes a birth year recomputes the ward's rows.
+    exact with `EntityTally`, in the same transaction: every registry write that adds citizens
+    or changes birth years recomputes the ward's rows (`tallies_refresh`), or, for one citizen
+    added or changed, moves the rows it touches (`tallies_add`, `tallies_change`).
     """
 
     # Both keys are looked up through the indexes below.

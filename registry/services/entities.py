@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from registry.hooks import entities_counted_from, entities_renamed, wards_changed
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, EntityKindModel, Kind
-from registry.services.tallies import tallies_add, tallies_refresh
+from registry.services.tallies import tallies_add, tallies_change
 
 # Kind fields whose change moves an entity from one residential area's figures to another's.
 MOVES_BETWEEN_AREAS = {"community", "family"}
@@ -78,7 +78,8 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
     with its attributes not yet changed.
     """
     entity = obj.entity
-    changed_kind_fields = [f for f, v in attrs.items() if getattr(obj, f) != v]
+    before = {f: getattr(obj, f) for f in attrs}
+    changed_kind_fields = [f for f, v in attrs.items() if before[f] != v]
     for field, value in attrs.items():
         setattr(obj, field, value)
     old_name, old_search, old_sort_key = entity.name, entity.search_text, entity.sort_key
@@ -100,5 +101,7 @@ def entity_update(*, obj: EntityKindModel, name: str, **attrs: Any) -> EntityKin
         wards_changed(ward_ids=[entity.ward_id])
     elif {"members", "birth_year"} & set(changed_kind_fields):
         # The family tallies keep the members; the birth-year tallies the adults of a year.
-        tallies_refresh(ward_ids=[entity.ward_id])
+        tallies_change(
+            obj, members_before=before.get("members"), birth_year_before=before.get("birth_year")
+        )
     return obj

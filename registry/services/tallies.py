@@ -6,8 +6,9 @@ between residential areas or changes a household's members (family tallies keep 
 Recomputing the touched wards (rather than adding deltas) makes the summary exact by
 construction: whatever the write did, the ward's tallies are what its rows say. A ward is a
 few thousand to a few tens of thousands of rows, read through indexes — seconds for the
-largest, too long for the one household a page adds: creating one entity moves its tallies
-by one instead (`tallies_add`), under the same keys and the same lock.
+largest, too long for the one household a page adds or edits: creating one entity moves its
+tallies by one instead (`tallies_add`), and changing a household's members or a citizen's birth
+year moves them by the difference (`tallies_change`), under the same keys and the same lock.
 
 **Which entities a year counts** (the registry as of 31 December): an entity counts in year Y
 if it was in the registry by 31/12/Y, that is if its `counted_from` is Y or earlier (empty:
@@ -239,8 +240,44 @@ def tallies_add(obj) -> None:
     if not provinces:
         return
     province_id = provinces[entity.ward_id]
-    since = entity.counted_from or 0
     members = obj.members if entity.kind == Kind.FAMILY else 0
+    _entity_tallies_move(obj, province_id, {"entities": 1, "members": members})
+    if entity.kind == Kind.CITIZEN:
+        _birth_tally_move(entity.ward_id, obj.birth_year, 1, province_id=province_id)
+
+
+def tallies_change(obj, *, members_before: int | None = None, birth_year_before=None) -> None:
+    """One existing entity's counted figures just changed (`obj` as saved): a household's members
+    (`members_before` the old number) or a citizen's birth year (`birth_year_before`). Its tallies
+    move by the difference, as `tallies_add` moves them by one, instead of recomputing its ward.
+    An entity moved to another residential area is not for this: its ward is recomputed."""
+    entity = obj.entity
+    members_moved = (
+        entity.kind == Kind.FAMILY and members_before is not None and obj.members != members_before
+    )
+    born_moved = (
+        entity.kind == Kind.CITIZEN
+        and birth_year_before is not None
+        and obj.birth_year != birth_year_before
+    )
+    if not (members_moved or born_moved):
+        return
+    provinces = lock_wards([entity.ward_id])
+    if not provinces:
+        return
+    province_id = provinces[entity.ward_id]
+    if members_moved:
+        _entity_tallies_move(obj, province_id, {"members": obj.members - members_before})
+    if born_moved:
+        _birth_tally_move(entity.ward_id, birth_year_before, -1, province_id=province_id)
+        _birth_tally_move(entity.ward_id, obj.birth_year, 1, province_id=province_id)
+
+
+def _entity_tallies_move(obj, province_id: int, by: dict[str, int]) -> None:
+    """Move the entity tallies that count `obj` (its ward's, its province's and its residential
+    area's, under its `counted_from`) by `by`."""
+    entity = obj.entity
+    since = entity.counted_from or 0
     area_id = None
     if entity.kind == Kind.FAMILY:
         area_id = obj.community_id
@@ -259,7 +296,7 @@ def tallies_add(obj) -> None:
             EntityTally.objects.filter(
                 level=level, unit_id=unit_id, kind=entity.kind, counted_from=since
             ),
-            {"entities": 1, "members": members},
+            by,
             lambda level=level, unit_id=unit_id, ward_id=ward_id: EntityTally(
                 level=level,
                 unit_id=unit_id,
@@ -270,15 +307,15 @@ def tallies_add(obj) -> None:
             ),
             province_id=province_id,
         )
-    if entity.kind == Kind.CITIZEN:
-        _tally_move(
-            BirthYearTally.objects.filter(ward_id=entity.ward_id, birth_year=obj.birth_year),
-            {"citizens": 1},
-            lambda: BirthYearTally(
-                ward_id=entity.ward_id, province_id=province_id, birth_year=obj.birth_year
-            ),
-            province_id=province_id,
-        )
+
+
+def _birth_tally_move(ward_id: int, birth_year: int, by: int, *, province_id: int) -> None:
+    _tally_move(
+        BirthYearTally.objects.filter(ward_id=ward_id, birth_year=birth_year),
+        {"citizens": by},
+        lambda: BirthYearTally(ward_id=ward_id, province_id=province_id, birth_year=birth_year),
+        province_id=province_id,
+    )
 
 
 def _tally_move(rows, by: dict[str, int], new, *, province_id: int) -> None:

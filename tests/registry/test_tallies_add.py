@@ -4,6 +4,7 @@ ward: the stored tallies must be exactly what a recomputation from the detail ro
 from __future__ import annotations
 
 from registry.models import BirthYearTally, EntityTally
+from registry.services.entities import entity_update
 from registry.services.tallies import tallies_refresh
 from tests.factories import (
     make_citizen,
@@ -45,3 +46,32 @@ def test_each_kind_created_alone_leaves_the_tallies_a_recount_gives(ward_a, ward
     assert [(r[4], r[5]) for r in households] == [(2, 8)]  # two households, 5 + 3 members
     tallies_refresh(ward_ids=[ward_a.pk, ward_b.pk])
     assert _stored() == (entities, births)
+
+
+def _without_empty_rows(stored: tuple[set, set]) -> tuple[set, set]:
+    """A recount makes no row for what counts nothing; a tally moved down to nothing keeps its
+    row at zero, which reads the same."""
+    entity_rows, birth_rows = stored
+    return (
+        {r for r in entity_rows if r[4] or r[5]},
+        {r for r in birth_rows if r[3]},
+    )
+
+
+def test_members_and_birth_year_changed_leave_the_tallies_a_recount_gives(ward_a):
+    area = make_community(ward_a, code="TDP1", name="Tổ dân phố 1")
+    household = make_family(ward_a, code="H1", members=5, community=area)
+    make_family(ward_a, code="H2", members=3, community=area)
+    citizen = make_citizen(ward_a, code="C1", birth_year=1960, family=household)
+    make_citizen(ward_a, code="C2", birth_year=1961)
+
+    entity_update(obj=household, name=household.entity.name, members=7)
+    entity_update(obj=citizen, name=citizen.entity.name, birth_year=1961)
+
+    entities, births = _stored()
+    households = [r for r in entities if r[:3] == ("ward", ward_a.pk, "family")]
+    assert [(r[4], r[5]) for r in households] == [(2, 10)]  # 7 + 3 members
+    assert (ward_a.pk, ward_a.parent_id, 1961, 2) in births
+    moved = _without_empty_rows((entities, births))
+    tallies_refresh(ward_ids=[ward_a.pk])
+    assert _without_empty_rows(_stored()) == moved
