@@ -32,7 +32,8 @@ Each page is requested in this process through django.test.Client (DEBUG off, se
 HTTP server): one warm-up, then `--runs` timed requests; a further request counts its queries
 and names the slowest. The table gives the median, the ratio to the province viewer's dashboard
 measured in the same run (the reference the targets are set against: ≤ 150 ms and ≤ 3× the
-dashboard), the query count and the slowest query's milliseconds and first words. A page that
+dashboard), the median CPU time the request took in this process (Django's share of the machine
+under load: the database's is apart), the query count and the slowest query's milliseconds and first words. A page that
 does not answer 200 is reported with its status and left out of the figures.
 """
 
@@ -361,17 +362,19 @@ def _measure(client: Client, path: str, runs: int) -> dict:
     first = _get(client, path)
     if first.status_code != 200:
         return {"status": first.status_code}
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         _get(client, path)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     with CaptureQueriesContext(connection) as queries:
         _get(client, path)
     slowest = max(queries.captured_queries, key=lambda q: float(q["time"]), default=None)
     return {
         "status": 200,
         "median_ms": statistics.median(times),
+        "python_ms": statistics.median(cpu),
         "queries": len(queries.captured_queries),
         "slowest_ms": float(slowest["time"]) * 1000 if slowest else 0.0,
         "slowest_sql": " ".join(slowest["sql"].split())[:60] if slowest else "",
@@ -433,16 +436,16 @@ def main() -> None:
         f"\nProvince {province.code}, year {year}, demo ward {demo.code}, review ward "
         f"{review.code}; {connection.vendor}; median of {args.runs}.\n"
     )
-    print("| role | page | median ms | × dashboard | queries | slowest query |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| role | page | median ms | × dashboard | Python CPU ms | queries | slowest query |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for row in results:
         if row["status"] != 200:
             status = row["status"] if row["status"] == "no data" else f"status {row['status']}"
-            print(f"| {row['role']} | {row['page']} | {status} | | | |")
+            print(f"| {row['role']} | {row['page']} | {status} | | | | |")
             continue
         print(
             f"| {row['role']} | {row['page']} | {row['median_ms']:,.0f} | "
-            f"{row['median_ms'] / reference:.1f} | {row['queries']} | "
+            f"{row['median_ms'] / reference:.1f} | {row['python_ms']:,.0f} | {row['queries']} | "
             f"{row['slowest_ms']:,.0f} ms `{row['slowest_sql']}` |"
         )
     if args.json:
