@@ -23,7 +23,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -38,6 +38,11 @@ from openpyxl.worksheet.formula import ArrayFormula
 from registry.text import fold
 
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
+# How far reading a file is: (rows read, rows in the file). A workbook's sheet is read twice (the
+# limits' scan, then the parser), each pass taking half of the way.
+ReadProgress = Callable[[int, int], None]
+# Reading tells its progress once every this many rows.
+_PROGRESS_ROWS = 2000
 
 
 class ImportFileError(Exception):
@@ -67,12 +72,18 @@ def normalize_ward_code(text: str) -> str:
 
 
 def read_table(
-    *, file: BinaryIO, filename: str, notes: list[str], columns: Iterable[str]
+    *,
+    file: BinaryIO,
+    filename: str,
+    notes: list[str],
+    columns: Iterable[str],
+    progress: ReadProgress | None = None,
 ) -> list[list[Cell]]:
     """The file's rows (index i is spreadsheet row i + 1), refusing oversized and empty files.
 
     The header may stand below title rows; the import pipeline finds it. `columns` are the
-    column names a file is told it needs.
+    column names a file is told it needs. `progress`, when given, hears how far the reading is
+    as it goes (a workbook of 200,000 rows takes tens of seconds).
     """
     limit = settings.IMPORT_MAX_BYTES
     data = file.read(limit + 1)
@@ -81,19 +92,21 @@ def read_table(
             _("The file is larger than the limit of %(size)s MB; split it into several files.")
             % {"size": f"{limit / 1024 / 1024:g}"}
         )
-    table = read_rows(data=data, filename=filename, notes=notes)
+    table = read_rows(data=data, filename=filename, notes=notes, progress=progress)
     if all(is_blank(cell) for row in table for cell in row):
         raise ImportFileError(_("The file is empty."))
     return table
 
 
-def read_rows(*, data: bytes, filename: str, notes: list[str]) -> list[list[Cell]]:
+def read_rows(
+    *, data: bytes, filename: str, notes: list[str], progress: ReadProgress | None = None
+) -> list[list[Cell]]:
     """The first sheet's rows, header first; index i is spreadsheet row i + 1."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension == "csv":
         return _read_csv(data)
     if extension == "xlsx":
-        return _read_xlsx(data, notes)
+        return _read_xlsx(data, notes, progress)
     raise ImportFileError(
         _("Only .csv and .xlsx files can be imported (this file is “%(name)s”).")
         % {"name": filename}
@@ -206,24 +219,42 @@ def _read_csv(data: bytes) -> list[list[Cell]]:
     return rows
 
 
-def _read_xlsx(data: bytes, notes: list[str]) -> list[list[Cell]]:
+def _read_xlsx(
+    data: bytes, notes: list[str], progress: ReadProgress | None = None
+) -> list[list[Cell]]:
     """The first worksheet's cell values; any failure of the parser means a damaged workbook.
 
     The file is checked against the limits first (`_check_xlsx`). The parser then meets
     untrusted bytes (a broken zip, malformed XML, missing parts) and fails in many ways; each is
-    the same answer to the user, never a server error.
+    the same answer to the user, never a server error. With `progress`, the sheet's rows are
+    counted first (a quick pass over its XML), so that both passes can say how far they are.
     """
-    _check_xlsx(data, ReadLimits.from_settings())
+    limits = ReadLimits.from_settings()
+    total = 0
+    if progress is not None:
+        _check_xlsx(data, limits, scan_sheet=False)
+        try:
+            total = _count_xlsx_rows(data, limits.cells)
+        except Exception as exc:  # the same parts the scan below reads: a damaged workbook
+            raise _damaged() from exc
+
+        def scanned(rows: int) -> None:
+            progress(min(rows, total) // 2, total)
+
+        _check_xlsx(data, limits, scanned=scanned)
+    else:
+        _check_xlsx(data, limits)
     try:
         # data_only=False: a formula cell yields its text ("=1+1"), never a computed value.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
             sheet = book.worksheets[0]
             sheet.reset_dimensions()  # some writers record wrong dimensions; read every row
-            rows = [
-                [cell.text if isinstance(cell, ArrayFormula) else cell for cell in row]
-                for row in sheet.iter_rows(values_only=True)
-            ]
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                rows.append([cell.text if isinstance(cell, ArrayFormula) else cell for cell in row])
+                if progress is not None and len(rows) % _PROGRESS_ROWS == 0:
+                    progress((total + min(len(rows), total)) // 2, total)
         finally:
             book.close()
     except Exception as exc:  # any parser failure: see the docstring
@@ -236,9 +267,16 @@ def _read_xlsx(data: bytes, notes: list[str]) -> list[list[Cell]]:
     return rows
 
 
-def _check_xlsx(data: bytes, limits: ReadLimits, *, scan_sheet: bool = True) -> None:
+def _check_xlsx(
+    data: bytes,
+    limits: ReadLimits,
+    *,
+    scan_sheet: bool = True,
+    scanned: Callable[[int], None] | None = None,
+) -> None:
     """Refuse a workbook that expands beyond `limits` (ImportFileError), reading no more of it
-    than the first limit it crosses; see the module docstring."""
+    than the first limit it crosses; see the module docstring. `scanned`, when given, hears the
+    sheet's rows scanned so far, a chunk of its XML at a time."""
     book = _open_zip(data, limits)
     with book:
         names = {info.filename for info in book.infolist()}
@@ -260,7 +298,7 @@ def _check_xlsx(data: bytes, limits: ReadLimits, *, scan_sheet: bool = True) -> 
             except (KeyError, StopIteration, ElementTree.ParseError) as exc:
                 raise _damaged() from exc
             if sheet in names:
-                _stream(book, sheet, _XmlScan(limits, part=sheet))
+                _stream(book, sheet, _XmlScan(limits, part=sheet), scanned=scanned)
 
 
 def _open_zip(data: bytes, limits: ReadLimits) -> zipfile.ZipFile:
@@ -312,8 +350,15 @@ def _is_worksheet(name: str) -> bool:
     return name.startswith("xl/worksheets/") and name.count("/") == 2
 
 
-def _stream(book: zipfile.ZipFile, name: str, scan: _XmlScan) -> None:
-    """Feed one part to `scan` a chunk at a time; a part that is not XML is a damaged file."""
+def _stream(
+    book: zipfile.ZipFile,
+    name: str,
+    scan: _XmlScan,
+    *,
+    scanned: Callable[[int], None] | None = None,
+) -> None:
+    """Feed one part to `scan` a chunk at a time; a part that is not XML is a damaged file.
+    `scanned` hears the rows scanned after each chunk."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.StartElementHandler = scan.start
@@ -324,6 +369,8 @@ def _stream(book: zipfile.ZipFile, name: str, scan: _XmlScan) -> None:
         with book.open(name) as part:
             while chunk := part.read(_CHUNK):
                 parser.Parse(chunk, False)
+                if scanned is not None:
+                    scanned(scan.rows)
             parser.Parse(b"", True)
     except (expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise _damaged() from exc
@@ -356,6 +403,7 @@ class _XmlScan:
         self.workbook = part == "xl/workbook.xml"
         self.depth = 0
         self.row = 0
+        self.rows = 0  # row elements so far (`row` is the number the last one gave itself)
         self.row_cells = 0
         self.cells = 0
         self.sheets = 0
@@ -374,6 +422,7 @@ class _XmlScan:
         tag = name.rpartition(":")[2]
         if self.worksheet:
             if tag == "row":
+                self.rows += 1
                 self.row = int(attrs["r"]) if attrs.get("r", "").isdigit() else self.row + 1
                 self.row_cells = 0
             elif tag == "c":

@@ -24,7 +24,8 @@ the writes and (unless it is a dry run) makes them, setting the report's counts.
    (IntegrityError) becomes the kind's `conflict` message and nothing is written.
 
 `progress(step, done, total)`, when given, is told how far the import is (steps "read",
-"parse", "check", "write"; within the kind's `check` and `apply`, every query and every chunk
+"parse", "check", "write"; reading a workbook tells its rows as it goes, see `read_table`;
+within the kind's `check` and `apply`, every query and every chunk
 of rows the shared checks go through moves it on, see `StepMeter`); `rows_progress` turns it
 into the one "rows done of total" a background job's bar and a command's terminal bar show.
 
@@ -41,6 +42,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, BinaryIO
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -831,7 +833,11 @@ def read_and_parse[R: Row](
     """
     try:
         table = read_table(
-            file=file, filename=filename, notes=report.notes, columns=kind.header_hint
+            file=file,
+            filename=filename,
+            notes=report.notes,
+            columns=kind.header_hint,
+            progress=None if progress is None else partial(_reading, progress),
         )
     except ImportFileError as exc:
         report.errors.append(RowError(0, "", str(exc)))
@@ -863,6 +869,11 @@ def read_and_parse[R: Row](
             % {"code": fill["ward"]}
         )
     return header, rows
+
+
+def _reading(progress: Progress, done: int, total: int) -> None:
+    """The read step's progress in the rows below a header row, as the steps after it count."""
+    progress("read", min(done, total - 1), total - 1)
 
 
 def run_import[R: Row](

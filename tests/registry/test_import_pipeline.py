@@ -12,6 +12,7 @@ from registry.models import Family
 from registry.services.imports import registry_import
 from tests.factories import make_community
 from tests.registry.test_import import csv_bytes
+from tests.registry.test_import_xlsx import xlsx_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +122,31 @@ def test_errors_of_a_row_follow_the_file_s_column_order(ward_a):
         dry_run=True,
     )
     assert [e.column for e in report.errors if e.row == 2] == ["members", "community", "head_name"]
+
+
+def test_reading_a_workbook_moves_the_bar_as_it_goes(ward_a):
+    """A workbook is read in two passes over its sheet (the limits' scan, then the parser): each
+    tells its rows as it goes, so the bar moves while a large file is read, not only after."""
+    make_community(ward_a, code="TDP01", name="Tổ dân phố 1")
+    rows = 12_000
+    data = xlsx_bytes(
+        [
+            ["ward", "code", "head_name", "members", "community"],
+            *([ward_a.code, f"H{i:05d}", f"Nguyễn Văn {i}", 3, "TDP01"] for i in range(rows)),
+        ]
+    )
+    steps: list[tuple[str, int, int]] = []
+    report = registry_import(
+        file=io.BytesIO(data),
+        filename="families.xlsx",
+        kind="families",
+        dry_run=True,
+        progress=lambda step, done, total: steps.append((step, done, total)),
+    )
+    assert report.ok, report.errors
+    reading = [(done, total) for step, done, total in steps if step == "read"]
+    assert len(reading) >= 6  # both passes, several times each
+    assert {total for _done, total in reading} == {rows}  # the rows below the header
+    values = [done for done, _total in reading]
+    assert values == sorted(values)
+    assert 0 < values[0] < rows / 2 < values[-2] <= values[-1] == rows
