@@ -87,6 +87,8 @@ def entity_detail_panels(*, request: HttpRequest, kind: str, obj) -> list[str]:
     """The HTML of every registered panel for this entity's page, in registration order."""
     panels = (panel(request=request, kind=kind, obj=obj) for panel in _entity_panels)
     return [html for html in panels if html]
+
+
 def on_recorded_years(provider: RecordedYears) -> RecordedYears:
     """Subscribe `provider(ward_ids, year)`: the latest earlier year each ward kept (recorded
     during that year)."""

@@ -363,9 +363,7 @@ def _tally_counts(rows) -> dict[str, int]:
 def _tally_sums(tallies: QuerySet, *group: str) -> QuerySet:
     """`tallies` summed over every first year counted (the registry as it is now), per kind."""
     return (
-        tallies.values_list(*group, "kind")
-        .annotate(n=Sum("entities"), m=Sum("members"))
-        .order_by()
+        tallies.values_list(*group, "kind").annotate(n=Sum("entities"), m=Sum("members")).order_by()
     )
 
 
