@@ -33,8 +33,9 @@ HTTP server): one warm-up, then `--runs` timed requests; a further request count
 and names the slowest. The table gives the median, the ratio to the province viewer's dashboard
 measured in the same run (the reference the targets are set against: ≤ 150 ms and ≤ 3× the
 dashboard), the median CPU time the request took in this process (Django's share of the machine
-under load: the database's is apart), the query count and the slowest query's milliseconds and first words. A page that
-does not answer 200 is reported with its status and left out of the figures.
+under load: the database's is apart), the query count and the slowest query's milliseconds and
+first words. A page that does not answer 200 is reported with its status and left out of the
+figures.
 """
 
 from __future__ import annotations
