@@ -304,6 +304,17 @@ def ward_entities(*, user, kind: str, ward: AdministrativeUnit) -> QuerySet:
     return _kind_rows(user=user, kind=kind).filter(entity__ward=ward)
 
 
+def ward_entity_choices(*, user, kind: str, ward: AdministrativeUnit) -> list[tuple[int, str]]:
+    """(id, name) of every entity of `kind` in `ward`, in name order, read as tuples: a
+    filter's options (a ward has hundreds of residential areas; model instances of them cost a
+    list page more than its rows)."""
+    return list(
+        _kind_rows(user=user, kind=kind)
+        .filter(entity__ward=ward)
+        .values_list("pk", "entity__name")
+    )
+
+
 def ward_areas_with_households(*, user, ward: AdministrativeUnit) -> list:
     """The residential areas of `ward` (in the user's scope), each with `households`: how many
     households it has now, read from its tallies rather than counted."""

@@ -20,10 +20,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from registry.forms import WARD_SELECT_MAX, SpreadsheetUploadForm, fit_ward_filter
+from registry.forms import WARD_SELECT_MAX, PlainSelect, SpreadsheetUploadForm, fit_ward_filter
 from registry.models import KIND_MODELS, AdministrativeUnit, Entity, Kind
 from registry.selectors import SLUG_OF_KIND, entity_by_code
 from titles.models import State
+from titles.review_forms import area_choices, area_field
 from titles.rules import evaluation, explain
 from titles.rules.criteria_file import FIRST_YEAR, LAST_YEAR
 from titles.rules.evaluation import CriterionType, EvidenceError, check_evidence, parse_evidence
@@ -63,11 +64,9 @@ class RegistrationFilterForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Title"), required=False)
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
     ward = forms.CharField(
-        label=gettext_lazy("Commune/ward"), max_length=10, required=False, widget=forms.Select
+        label=gettext_lazy("Commune/ward"), max_length=10, required=False, widget=PlainSelect
     )
-    area = forms.TypedChoiceField(
-        label=gettext_lazy("Residential area"), required=False, coerce=int, empty_value=None
-    )
+    area = area_field()
 
     def __init__(self, *args: Any, wards, areas=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,10 +83,7 @@ class RegistrationFilterForm(forms.Form):
                 required=False, min_value=1, widget=forms.HiddenInput
             )
         else:
-            self.fields["area"].choices = [
-                ("", _("All residential areas")),
-                *((a.pk, a.entity.name) for a in areas),
-            ]
+            self.fields["area"].choices = area_choices(areas)
 
 
 # --- registering ------------------------------------------------------------------------------

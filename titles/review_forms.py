@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.forms import WARD_SELECT_MAX
+from registry.forms import WARD_SELECT_MAX, PlainSelect
 from registry.models import Kind
 from titles.models import State
 from titles.selectors import RESULT_FILTERS
@@ -87,9 +87,14 @@ def _kind_field() -> forms.ChoiceField:
     )
 
 
-def _area_field() -> forms.TypedChoiceField:
+def area_field() -> forms.TypedChoiceField:
+    """A ward's residential area to narrow a list to, by id; its choices from `area_choices`."""
     return forms.TypedChoiceField(
-        label=_("Residential area"), required=False, coerce=int, empty_value=None
+        label=_("Residential area"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
 
 
@@ -102,8 +107,10 @@ def _with_year(args: tuple) -> tuple:
     return args
 
 
-def _area_choices(areas) -> list[tuple[Any, str]]:
-    return [("", _("All residential areas")), *((a.pk, a.entity.name) for a in areas)]
+def area_choices(areas: list[tuple[int, str]]) -> list[tuple[Any, str]]:
+    """The options of `area_field` from a ward's (id, name) pairs
+    (`registry.selectors.ward_entity_choices`)."""
+    return [("", _("All residential areas")), *areas]
 
 
 class WardPickForm(forms.Form):
@@ -129,7 +136,7 @@ class QueueFilterForm(forms.Form):
 
     year = _year_field()
     kind = _kind_field()
-    area = _area_field()
+    area = area_field()
     result = forms.ChoiceField(
         label=_("Result"),
         required=False,
@@ -145,7 +152,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
         super().__init__(*_with_year(args), **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
+        self.fields["area"].choices = area_choices(areas)
         self.fields["q"].widget.attrs.update(
             {"type": "search", "placeholder": _("Name or code"), "autocomplete": "off"}
         )
@@ -251,11 +258,11 @@ class DecisionRowsForm(forms.Form):
     """Which of a decision's registrations its page lists: one title, one residential area."""
 
     kind = _kind_field()
-    area = _area_field()
+    area = area_field()
 
     def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
+        self.fields["area"].choices = area_choices(areas)
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()  # invalid fields are dropped from cleaned_data, the others kept
@@ -268,7 +275,7 @@ class PublicListForm(forms.Form):
 
     year = _year_field()
     kind = _kind_field()
-    area = _area_field()
+    area = area_field()
     posted_from = forms.DateField(
         label=_("Posted from"),
         required=False,
@@ -278,7 +285,7 @@ class PublicListForm(forms.Form):
 
     def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
         super().__init__(*_with_year(args), **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
+        self.fields["area"].choices = area_choices(areas)
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()  # invalid fields are dropped from cleaned_data, the others kept

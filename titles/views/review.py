@@ -297,8 +297,11 @@ def _queue_url(ward: AdministrativeUnit, year: int, **filters: Any) -> str:
     return f"{reverse('review_queue')}?{urlencode(params)}"
 
 
-def _ward_areas(request: HttpRequest, ward: AdministrativeUnit) -> list:
-    return list(registry_selectors.ward_entities(user=request.user, kind="communities", ward=ward))
+def _ward_areas(request: HttpRequest, ward: AdministrativeUnit) -> list[tuple[int, str]]:
+    """The ward's residential areas as (id, name), for an area filter."""
+    return registry_selectors.ward_entity_choices(
+        user=request.user, kind="communities", ward=ward
+    )
 
 
 # --- the review queue -------------------------------------------------------------------------
@@ -837,7 +840,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.kind_total = counts.get(row.kind, 0)
     posted_from = filters["posted_from"]
-    area = next((a for a in areas if a.pk == filters["area"]), None)
+    area = next((name for pk, name in areas if pk == filters["area"]), None)
     return render(
         request,
         "titles/review/public_list.html",

@@ -93,7 +93,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
     wards = list(registry_selectors.wards_for_filter(user=user)[: WARD_SELECT_MAX + 1])
     ward = _list_ward(request, wards)
     areas = (
-        list(registry_selectors.ward_entities(user=user, kind="communities", ward=ward))
+        registry_selectors.ward_entity_choices(user=user, kind="communities", ward=ward)
         if ward is not None
         else None
     )
