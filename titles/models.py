@@ -307,6 +307,9 @@ class Registration(models.Model):
                 fields=["year", "ward", "sort_key", "id", "kind", "state", "passed"],
                 name="reg_ward_list",
             ),
+            # Whether a ward kept a year in the system, a registration recorded during it
+            # (titles.services.rollups.recorded_years_before): one probe into this index.
+            models.Index(fields=["ward", "year", "created_at"], name="reg_ward_year_created"),
         ]
 
     def __str__(self) -> str:

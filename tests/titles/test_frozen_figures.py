@@ -21,7 +21,7 @@ from tests.titles.factories import registration
 from titles.models import Registration, RollupSnapshot, State
 from titles.selectors import rollup_rows_all
 from titles.services.registrations import registration_create
-from titles.services.rollups import rollup_verify, rollups_rebuild
+from titles.services.rollups import recorded_years_before, rollup_verify, rollups_rebuild
 from titles.services.signoff import ward_reopen, ward_sign_off
 
 NOW = timezone.localdate().year
@@ -227,3 +227,24 @@ def test_the_upgrade_snapshots_signed_off_years_and_dates_the_entities(ward_a, b
     # Reopened, last year counts the registry as of its 31 December: LATER is not in it.
     ward_reopen(user=dave, ward=ward_a, year=PAST, reason="Kiểm tra")
     assert _figures(_row(PAST, RollupLevel.WARD, ward_a.code)) == (5, 4, 3, 0, 60.0)
+
+
+def test_the_latest_year_a_ward_kept_is_the_newest_with_a_registration_recorded_during_it(
+    ward_a, ward_b
+):
+    """Years recorded during themselves count; years loaded after they ended do not, however
+    recent; the last moment of a year is still in it."""
+    area = make_community(ward_a, code="TDP1")
+    families = [make_family(ward_a, code=f"HGD{n}", community=area) for n in range(4)]
+    tz = timezone.get_current_timezone()
+    for family, year, created in (
+        (families[0], NOW - 4, dt.datetime(NOW - 4, 6, 1, tzinfo=tz)),
+        (families[1], NOW - 3, dt.datetime(NOW - 3, 12, 31, 23, 59, tzinfo=tz)),
+        (families[2], NOW - 2, dt.datetime(NOW - 1, 1, 1, 0, 0, tzinfo=tz)),
+        (families[3], NOW - 1, dt.datetime(NOW, 3, 1, tzinfo=tz)),
+    ):
+        pk = registration(family.entity, year=year, state=State.RECOGNIZED).pk
+        Registration.objects.filter(pk=pk).update(created_at=created)
+    assert recorded_years_before({ward_a.pk, ward_b.pk}, NOW) == {ward_a.pk: NOW - 3}
+    assert recorded_years_before({ward_a.pk}, NOW - 3) == {ward_a.pk: NOW - 4}
+    assert recorded_years_before({ward_a.pk}, NOW - 4) == {}
