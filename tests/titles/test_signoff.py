@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from registry.models import Role
 from tests.factories import WardFactory, make_community, make_family, make_user
@@ -602,3 +603,13 @@ def test_evaluation_leaves_a_signed_off_ward_year_as_it_was(ward_a, ward_b, bob,
     assert frozen.state == State.REGISTERED and frozen.points is None
     assert open_.state == State.EVALUATED
     assert [row.registration_id for row in run.rows] == [open_.pk]
+
+
+def test_the_city_dashboard_marks_a_signed_off_ward_in_its_table(client, world, ward_a, bob, pat):
+    ward_sign_off(user=bob, ward=ward_a, year=YEAR)
+    client.force_login(pat)
+    html = client.get(reverse("dashboard"), {"year": YEAR}).content.decode()
+    row = re.search(rf'<tr data-unit="{ward_a.code}">(.*?)</tr>', html, re.S).group(1)
+    with translation.override("en"):
+        today = date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
+    assert f'<td><span class="signed-off" title="{today}">✓ Signed off</span></td>' in row
