@@ -9,6 +9,13 @@ the command line.
 import multiprocessing
 import os
 
+# The web server's database connections plan no parallel queries. Its requests are short and
+# many at once: each parallel query starts extra server processes whose CPU, under load on a
+# small machine, is taken from the other requests (50 users at Hanoi scale: p95 1.2 s with
+# them, 0.72 s without). Commands and the jobs worker keep the default, parallel plans for their
+# long aggregates. README: "PostgreSQL settings". A PG_OPTIONS set beforehand is kept.
+os.environ.setdefault("PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: two per core plus one (the usual rule for work that waits on the database).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))

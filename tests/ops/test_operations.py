@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import runpy
 import socket
 import sys
@@ -125,6 +126,17 @@ def test_gunicorn_config_suits_the_jobs_design(monkeypatch):
     assert config["max_requests"] > 0 and config["max_requests_jitter"] > 0
     monkeypatch.delenv("WEB_CONCURRENCY")
     assert runpy.run_path(str(PROJECT / "gunicorn.conf.py"))["workers"] >= 3
+
+
+def test_the_web_server_s_connections_plan_no_parallel_queries(monkeypatch):
+    """Short requests many at once: the web server's connections start no parallel query
+    workers (set by its config before the app loads); an operator's own PG_OPTIONS wins."""
+    monkeypatch.delenv("PG_OPTIONS", raising=False)
+    runpy.run_path(str(PROJECT / "gunicorn.conf.py"))
+    assert os.environ["PG_OPTIONS"] == "-c jit=off -c max_parallel_workers_per_gather=0"
+    monkeypatch.setenv("PG_OPTIONS", "-c jit=off -c work_mem=64MB")
+    runpy.run_path(str(PROJECT / "gunicorn.conf.py"))
+    assert os.environ["PG_OPTIONS"] == "-c jit=off -c work_mem=64MB"
 
 
 @pytest.mark.django_db
