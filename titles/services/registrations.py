@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import batched
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -140,10 +140,12 @@ def area_households(*, community: Community, year: int) -> tuple[QuerySet[Entity
     (those not registered yet), and how many are registered already: what its confirmation
     counts and what it then registers."""
     entity_ids = Family.objects.filter(community=community).values_list("entity_id", flat=True)
-    registered = Registration.objects.filter(entity_id__in=entity_ids, year=year)
-    already = registered.count()
-    entities = Entity.objects.filter(pk__in=entity_ids, kind=Kind.FAMILY).exclude(
-        pk__in=registered.values("entity_id")
+    already = Registration.objects.filter(entity_id__in=entity_ids, year=year).count()
+    # From the area's households to their entities, each checked for a registration of the
+    # year (NOT EXISTS): driven by the area's index. Written as NOT IN, PostgreSQL scanned all
+    # 8 million entities of Hanoi for it (0.6 s).
+    entities = Entity.objects.filter(family__community=community, kind=Kind.FAMILY).exclude(
+        Exists(Registration.objects.filter(entity_id=OuterRef("pk"), year=year))
     )
     return entities, already
 
