@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
@@ -17,6 +18,7 @@ from registry.access import grant_of, scope_q, ward_units
 from registry.models import (
     AdministrativeUnit,
     Entity,
+    EntityTally,
     Family,
     Grant,
     Kind,
@@ -485,6 +487,8 @@ def rollup_rows_paged(
     """`rollup_rows` as a sequence whose rows are built when read: a page of it (a slice) costs
     that page's rows, not the whole level's."""
     units = rollup_units(user=user, level=level, unit_code=unit_code)
+    if level == RollupLevel.COMMUNITY and len({u["ward_id"] for u in units}) > 1:
+        return AreaRollupRows(units=units, year=year, kind=kind)
     return RollupRows(units=units, year=year, level=level, kind=kind)
 
 
@@ -637,6 +641,119 @@ class RollupRows(Sequence):
             "target_max": target[1] if target else None,
             "status": target_status(rate, target),
         }
+
+
+class AreaRollupRows(Sequence):
+    """`RollupRows` of residential areas in many wards (a province's thousands), built a ward at
+    a time: how many rows each ward has is counted in the database, and a slice builds only the
+    wards it spans. A page of a province's areas then costs its wards, not the province (330 ms
+    of Python for Hanoi's 12,994 areas before). The rows, their order and their number are
+    those `RollupRows` gives for the same units."""
+
+    def __init__(self, *, units: list[dict], year: int, kind: str | None):
+        self.year, self.kind = year, kind
+        self._wards: list[tuple[int, list[dict]]] = []
+        for unit in units:  # in the units' order: by ward, then area
+            if not self._wards or self._wards[-1][0] != unit["ward_id"]:
+                self._wards.append((unit["ward_id"], []))
+            self._wards[-1][1].append(unit)
+        counts = _area_row_counts(
+            ward_ids=[ward_id for ward_id, _units in self._wards],
+            year=year,
+            kinds=[kind] if kind else KIND_ORDER,
+        )
+        self._starts = []
+        total = 0
+        for ward_id, _units in self._wards:
+            self._starts.append(total)
+            total += counts.get(ward_id, 0)
+        self._total = total
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._total)
+            if step != 1:
+                return list(self)[index]
+            return self._rows(start, stop)
+        if index < 0:
+            index += self._total
+        if not 0 <= index < self._total:
+            raise IndexError(index)
+        return self._rows(index, index + 1)[0]
+
+    def _rows(self, start: int, stop: int) -> list[dict]:
+        rows: list[dict] = []
+        for position, (_ward_id, units) in enumerate(self._wards):
+            ward_start = self._starts[position]
+            ward_stop = (
+                self._starts[position + 1] if position + 1 < len(self._wards) else self._total
+            )
+            if ward_stop <= start or ward_start >= stop or ward_start == ward_stop:
+                continue
+            ward_rows = RollupRows(
+                units=units, year=self.year, level=RollupLevel.COMMUNITY, kind=self.kind
+            )
+            rows.extend(ward_rows[max(start, ward_start) - ward_start : stop - ward_start])
+        return rows
+
+
+def _area_row_counts(*, ward_ids: list[int], year: int, kinds: list[str]) -> dict[int, int]:
+    """{ward id: how many (residential area, title) rows `RollupRows` has for the ward's areas}
+    counted in the database: a pair is a row when the year counts entities for it (the
+    tallies; a signed-off ward-year's snapshot instead) or it has registrations (`Rollup`)."""
+    frozen = list(
+        RollupSnapshot.objects.filter(
+            level=RollupLevel.WARD, year=year, ward_id__in=ward_ids
+        ).values_list("ward_id", flat=True)
+    )
+    open_wards = [ward_id for ward_id in ward_ids if ward_id not in set(frozen)]
+    counted = (
+        EntityTally.objects.filter(
+            level=RollupLevel.COMMUNITY,
+            counted_from__lte=year,
+            ward_id__in=open_wards,
+            kind__in=kinds,
+        )
+        .values("ward_id", "unit_id", "kind")
+        .annotate(n=Sum("entities"))
+        .filter(n__gt=0)
+        .values("ward_id", "unit_id", "kind")
+        .order_by()
+    )
+    kept = (
+        RollupSnapshot.objects.filter(
+            level=RollupLevel.COMMUNITY,
+            year=year,
+            ward_id__in=frozen,
+            kind__in=kinds,
+            entities__gt=0,
+        )
+        .values("ward_id", "unit_id", "kind")
+        .order_by()
+    )
+    registered = (
+        Rollup.objects.filter(
+            level=RollupLevel.COMMUNITY, year=year, ward_id__in=ward_ids, kind__in=kinds
+        )
+        .values("ward_id", "unit_id", "kind")
+        .order_by()
+    )
+    areas = Entity.objects.filter(kind=Kind.COMMUNITY, ward_id__in=ward_ids).values("pk")
+    # A part over no ward is left out: the ORM writes no SQL for an empty IN.
+    pairs = [counted] * bool(open_wards) + [kept] * bool(frozen) + [registered]
+    parts = [q.query.sql_with_params() for q in (*pairs, areas)]
+    union = " UNION ".join(sql for sql, _params in parts[:-1])
+    sql = (
+        f"SELECT pairs.ward_id, COUNT(*) FROM ({union}) AS pairs "  # noqa: S608 - the ORM's SQL
+        f"WHERE pairs.unit_id IN ({parts[-1][0]}) GROUP BY pairs.ward_id"
+    )
+    params = [param for _sql, part_params in parts for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
 
 
 def entity_registrations(*, user, entity_id: int) -> QuerySet[Registration]:

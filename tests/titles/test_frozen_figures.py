@@ -19,7 +19,7 @@ from registry.services.entities import entity_update
 from tests.factories import make_community, make_family
 from tests.titles.factories import registration
 from titles.models import Registration, RollupSnapshot, State
-from titles.selectors import rollup_rows_all
+from titles.selectors import rollup_rows_all, rollup_rows_paged
 from titles.services.registrations import registration_create
 from titles.services.rollups import recorded_years_before, rollup_verify, rollups_rebuild
 from titles.services.signoff import ward_reopen, ward_sign_off
@@ -248,3 +248,34 @@ def test_the_latest_year_a_ward_kept_is_the_newest_with_a_registration_recorded_
     assert recorded_years_before({ward_a.pk, ward_b.pk}, NOW) == {ward_a.pk: NOW - 3}
     assert recorded_years_before({ward_a.pk}, NOW - 3) == {ward_a.pk: NOW - 4}
     assert recorded_years_before({ward_a.pk}, NOW - 4) == {}
+
+
+def test_a_province_s_areas_a_page_at_a_time_are_the_rows_of_all_at_once(
+    client, kept, ward_a, ward_b, bob, carol, province
+):
+    """The roll-ups API reads a province's residential areas a ward at a time: its rows, their
+    order and their count are those of every area read at once, with a signed-off ward (its
+    areas from the snapshot, one moved since), an open one and an area with nothing in it."""
+    ward_sign_off(user=bob, ward=ward_a, year=PAST)
+    moved = kept["families"][0]
+    entity_update(obj=moved, name=moved.entity.name, community=kept["areas"][1])
+    areas_b = [make_community(ward_b, code=f"TDP{n}") for n in (1, 2, 3)]  # TDP3: empty
+    for n in range(5):
+        family = make_family(ward_b, code=f"B{n}", community=areas_b[n % 2])
+        registration(family.entity, year=PAST, state=State.RECOGNIZED if n < 2 else State.REJECTED)
+    client.force_login(carol)
+    for kind in (None, Kind.FAMILY):
+        every = rollup_rows_all(year=PAST, level=RollupLevel.COMMUNITY, unit_code=province.code)
+        every = [row for row in every if kind is None or row["kind"] == kind]
+        paged = rollup_rows_paged(
+            user=carol, year=PAST, level=RollupLevel.COMMUNITY, unit_code=province.code, kind=kind
+        )
+        assert len(paged) == len(every) >= 4
+        assert paged[:] == every
+        for start in range(len(every)):
+            assert paged[start : start + 3] == every[start : start + 3]
+        assert paged[-1] == every[-1]
+        params = {"year": PAST, "level": "community", "page_size": 3, "page": 2}
+        answer = client.get("/api/v1/rollups/", params | ({"kind": kind} if kind else {})).json()
+        assert answer["count"] == len(every)
+        assert [r["unit_code"] for r in answer["results"]] == [r["unit_code"] for r in every[3:6]]

@@ -299,9 +299,7 @@ def _queue_url(ward: AdministrativeUnit, year: int, **filters: Any) -> str:
 
 def _ward_areas(request: HttpRequest, ward: AdministrativeUnit) -> list[tuple[int, str]]:
     """The ward's residential areas as (id, name), for an area filter."""
-    return registry_selectors.ward_entity_choices(
-        user=request.user, kind="communities", ward=ward
-    )
+    return registry_selectors.ward_entity_choices(user=request.user, kind="communities", ward=ward)
 
 
 # --- the review queue -------------------------------------------------------------------------
