@@ -704,12 +704,12 @@ def _area_row_counts(*, ward_ids: list[int], year: int, kinds: list[str]) -> dic
     """{ward id: how many (residential area, title) rows `RollupRows` has for the ward's areas}
     counted in the database: a pair is a row when the year counts entities for it (the
     tallies; a signed-off ward-year's snapshot instead) or it has registrations (`Rollup`)."""
-    frozen = list(
+    frozen = set(
         RollupSnapshot.objects.filter(
             level=RollupLevel.WARD, year=year, ward_id__in=ward_ids
         ).values_list("ward_id", flat=True)
     )
-    open_wards = [ward_id for ward_id in ward_ids if ward_id not in set(frozen)]
+    open_wards = [ward_id for ward_id in ward_ids if ward_id not in frozen]
     counted = (
         EntityTally.objects.filter(
             level=RollupLevel.COMMUNITY,
