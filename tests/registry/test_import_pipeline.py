@@ -7,10 +7,11 @@ import io
 import pytest
 from django.utils import translation
 
-from registry.imports.pipeline import CHUNK, rows_progress
+from registry.imports.pipeline import CHUNK
 from registry.models import Family
 from registry.services.imports import registry_import
 from tests.factories import make_community
+from tests.progress import recorded_bar
 from tests.registry.test_import import csv_bytes
 from tests.registry.test_import_xlsx import xlsx_bytes
 
@@ -63,15 +64,7 @@ def test_the_bar_moves_within_the_checks_and_the_writes(ward_a):
     assert registry_import(
         file=io.BytesIO(csv_bytes(areas)), filename="a.csv", kind="communities", dry_run=False
     ).ok
-    seen: list[tuple[str, int]] = []
-    step = ""
-
-    def by_step(name: str, done: int, total: int) -> None:
-        nonlocal step
-        step = name
-        bar(name, done, total)
-
-    bar = rows_progress(lambda done, total: seen.append((step, done)))
+    by_step, seen = recorded_bar()
     report = registry_import(
         file=io.BytesIO(_families_csv(ward_a, rows)),
         filename="families.csv",

@@ -21,12 +21,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from registry.imports.pipeline import CHUNK, rows_progress
+from registry.imports.pipeline import CHUNK
 from registry.imports.report import ImportReport
 from registry.models import Entity, Kind
 from registry.services.imports import registry_import
 from registry.spreadsheets import match_key
 from tests.factories import make_clan, make_community, make_family, make_unit
+from tests.progress import recorded_bar
 from tests.registry.test_import import csv_bytes
 from tests.registry.test_import_xlsx import xlsx_bytes
 from tests.titles.factories import CLAN_DOC, FAMILY_DOC, load, registration
@@ -1074,15 +1075,7 @@ def test_the_bar_moves_within_the_checks_and_the_writes(world):
     assert registry_import(
         file=io.BytesIO(csv_bytes(families)), filename="h.csv", kind="families", dry_run=False
     ).ok
-    seen: list[tuple[str, int]] = []
-    step = ""
-
-    def by_step(name: str, done: int, total: int) -> None:
-        nonlocal step
-        step = name
-        bar(name, done, total)
-
-    bar = rows_progress(lambda done, total: seen.append((step, done)))
+    by_step, seen = recorded_bar()
     report = registrations_import(
         file=io.BytesIO(
             csv_bytes([HEADER, *(row(code=f"R{n:05d}", F1="có") for n in range(rows))])
