@@ -277,7 +277,11 @@ class Registration(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["ward", "year", "kind", "state"], name="reg_ward_year_kind"),
+            # A ward's counts by title, state and result (the review queue's, the decision
+            # form's): read inside the index, grouped in its order.
+            models.Index(
+                fields=["ward", "year", "kind", "state", "passed"], name="reg_ward_counts"
+            ),
             models.Index(
                 fields=["province", "year", "kind", "state"], name="reg_province_year_kind"
             ),
