@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.models import RollupLevel
+from registry.models import AdministrativeUnit, RollupLevel
 from tests.factories import WardFactory, make_community, make_family
 from tests.titles.factories import registration
 from titles import dashboard as figures
@@ -256,6 +256,15 @@ def test_province_page_shows_the_rollup_rows(client, carol, city):
     ]  # fmt: skip
     ward_link = reverse("dashboard_ward", args=["00070"])
     assert f'href="{ward_link}?year={YEAR}&amp;kind=family"' in response.content.decode()
+
+
+def test_a_units_name_is_escaped_in_the_table(client, carol, city):
+    AdministrativeUnit.objects.filter(code="00070").update(name="Phường <b>Hoàn Kiếm</b> & Co")
+    client.force_login(carol)
+    html = client.get(_url("dashboard", year=YEAR, kind="family")).content.decode()
+    assert "Phường &lt;b&gt;Hoàn Kiếm&lt;/b&gt; &amp; Co</a>" in html
+    assert 'data-sort="Phường &lt;b&gt;Hoàn Kiếm&lt;/b&gt; &amp; Co"' in html
+    assert "<b>Hoàn Kiếm</b>" not in html
 
 
 def test_province_headline_gap_and_2030_increase(client, carol, city):
