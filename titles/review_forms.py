@@ -8,10 +8,12 @@ Forms only check input; `titles.services.review` does the writing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,8 @@ from registry.forms import WARD_SELECT_MAX, PlainSelect
 from registry.models import Kind
 from titles.models import State
 from titles.selectors import RESULT_FILTERS
+
+LIST_SEPARATORS = re.compile(r"[\s,;]+")
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 REASON_MAX = 2000
@@ -230,10 +234,31 @@ class DecisionForm(forms.Form):
         error_messages={"required": _("Choose at least one approved registration.")},
     )
 
-    def __init__(self, *args: Any, approved, year: int, **kwargs: Any) -> None:
+    # When the form does not list the registrations (`listed` false): a decision for all that
+    # are approved, but those whose codes are left out; `expected` is how many were approved as
+    # the user saw the form, so that a change meanwhile is caught.
+    expected = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    leave_out = forms.CharField(
+        label=_("Leave out"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Codes of approved registrations this decision does not cover, separated by "
+            "commas or spaces. They stay approved for a later decision."
+        ),
+    )
+
+    def __init__(self, *args: Any, approved, year: int, listed: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.year = year
-        self.fields["registrations"].queryset = approved
+        self.approved = approved
+        if listed:
+            self.fields["registrations"].queryset = approved
+            del self.fields["expected"]
+            del self.fields["leave_out"]
+        else:
+            del self.fields["registrations"]
         today = timezone.localdate()
         self.fields["date"].initial = today if today.year == year else None
 
@@ -252,6 +277,40 @@ class DecisionForm(forms.Form):
         if date > timezone.localdate():
             raise ValidationError(_("The decision's date cannot be in the future."))
         return date
+
+    def clean_leave_out(self) -> list:
+        """The approved registrations left out, by their codes as typed (each once, in the
+        order given); a code no approved registration has, or that two titles' registrations
+        share, is refused by name."""
+        codes = list(
+            dict.fromkeys(
+                code for code in LIST_SEPARATORS.split(self.cleaned_data["leave_out"]) if code
+            )
+        )
+        if not codes:
+            return []
+        # A code typed in the wrong case still finds its registration.
+        codes = list(dict.fromkeys(code.upper() for code in codes))
+        found: dict[str, list] = {}
+        typed = self.approved.alias(code=Upper("entity__code")).filter(code__in=codes)
+        for row in typed.select_related("entity"):
+            found.setdefault(row.entity.code.upper(), []).append(row)
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise ValidationError(
+                _("Not among the approved registrations: %(codes)s.")
+                % {"codes": ", ".join(unknown)}
+            )
+        shared = [code for code in codes if len(found[code]) > 1]
+        if shared:
+            raise ValidationError(
+                _(
+                    "More than one title's registration has the code %(codes)s: choose the "
+                    "title above first."
+                )
+                % {"codes": ", ".join(shared)}
+            )
+        return [found[code][0] for code in codes]
 
 
 class DecisionRowsForm(forms.Form):

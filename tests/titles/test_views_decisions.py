@@ -1,6 +1,7 @@
 """Issuing a recognition decision for approved registrations, and the decision's page."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -8,11 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from jobs import services as jobs
+from jobs.models import Job
 from registry.models import Role
 from tests.factories import make_clan, make_family, make_user
 from tests.titles.factories import FAMILY_DOC, load, registration
 from tests.titles.job_pages import job_links, job_notes, job_page
+from titles import jobs as titles_jobs
 from titles.models import Decision, Registration, State
+from titles.views import review as review_views
 
 YEAR = 2025
 
@@ -169,6 +174,127 @@ def test_admin_picks_the_ward_first(client, dave, approved):
     response = client.get(_url())
     assert "titles/review/ward_pick.html" in [t.name for t in response.templates]
     assert _issue(client, [approved["an"]], ward="00070").status_code == 302
+
+
+# --- a decision for all that are approved, when there are too many to tick ---------------------
+
+
+@pytest.fixture
+def many(monkeypatch):
+    """The form lists one approved registration at most: the fixture's are "too many"."""
+    monkeypatch.setattr(review_views, "DECISION_LISTED_UP_TO", 1)
+
+
+def _issue_all(client, expected, *, confirmed=True, extra=None, **params):
+    data = {"number": "9/QĐ-UBND", "date": "2025-12-10", "expected": expected, **(extra or {})}
+    if confirmed:
+        data["confirmed"] = "1"
+    return client.post(_url(**params), data)
+
+
+def test_too_many_to_tick_are_counted_by_title_and_all_recognised(
+    client, bob, approved, many, english
+):
+    client.force_login(bob)
+    html = client.get(_url()).content.decode()
+    assert 'name="registrations"' not in html
+    assert 'name="expected" value="3"' in html
+    assert "The decision recognises all 3 approved registrations" in html
+    counts = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">(\d+)</td>', html)
+    assert counts == [("Learning Family", "2"), ("Learning Clan", "1")]
+    assert "state=approved" in html  # the link to them in the queue
+
+    confirmation = _issue_all(client, 3, confirmed=False).content.decode()
+    assert "will recognise 3 registrations" in confirmation
+    assert 'id="confirm-rows"' not in confirmation  # counted, not listed
+    assert 'name="expected" value="3"' in confirmation
+    assert not Decision.objects.exists()
+
+    page = job_page(client, _issue_all(client, 3))
+    decision = Decision.objects.get()
+    assert job_notes(page) == ["Decision 9/QĐ-UBND issued: 3 registrations recognised."]
+    states = {key: Registration.objects.get(pk=reg.pk) for key, reg in approved.items()}
+    assert {key: reg.decision_id for key, reg in states.items()} == {
+        "an": decision.pk,
+        "binh": decision.pk,
+        "clan": decision.pk,
+        "waiting": None,
+    }
+    assert states["waiting"].state == State.EVALUATED
+
+
+def test_a_title_narrows_a_decision_for_all(client, bob, approved, many):
+    client.force_login(bob)
+    job_page(client, _issue_all(client, 2, kind="family"))
+    recognised = Registration.objects.filter(state=State.RECOGNIZED)
+    assert sorted(r.pk for r in recognised) == sorted([approved["an"].pk, approved["binh"].pk])
+
+
+def test_a_change_meanwhile_is_caught_before_and_by_the_job(client, bob, approved, many, english):
+    client.force_login(bob)
+    # The page showed 4 approved; one was returned to review since.
+    response = _issue_all(client, 4)
+    assert response.status_code == 200
+    assert (
+        "The approved registrations changed meanwhile: 3 now wait for a decision."
+        in response.content.decode()
+    )
+    assert not Decision.objects.exists()
+    # The confirmed job finds fewer than it was told: nothing is issued.
+    args = {"ward": "00070", "year": YEAR, "number": "9/QĐ", "date": "2025-12-10", "expected": 4}
+    job = jobs.start(
+        kind=titles_jobs.DECISION, user=bob, args=args, scope_id=approved["an"].ward_id
+    )
+    assert job.state == Job.State.FAILED
+    assert job.errors == [
+        "The approved registrations changed since the decision was reviewed (4 then, 3 now); "
+        "nothing was issued. Review it again."
+    ]
+    assert not Decision.objects.exists()
+    assert Registration.objects.filter(state=State.APPROVED).count() == 3
+
+
+def test_codes_left_out_stay_approved(client, bob, approved, many, english):
+    client.force_login(bob)
+    # Typed in lower case, with a stray comma: the household is still found.
+    data = {"leave_out": " a2, "}
+    confirmation = _issue_all(client, 3, confirmed=False, extra=data)
+    html = confirmation.content.decode()
+    assert "will recognise 2 registrations" in html
+    assert "Left out, they stay approved: Trần Văn Bình (A2)." in html
+    assert 'name="leave_out" value="A2"' in html
+    job_page(client, _issue_all(client, 3, extra={"leave_out": "A2"}))
+    states = {key: Registration.objects.get(pk=reg.pk).state for key, reg in approved.items()}
+    assert states == {
+        "an": State.RECOGNIZED,
+        "binh": State.APPROVED,
+        "clan": State.RECOGNIZED,
+        "waiting": State.EVALUATED,
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("A3 ZZ9", "Not among the approved registrations: A3, ZZ9."),
+        ("A1 A2 D1", "Every approved registration is left out: the decision would recognise none."),
+        ("B7", "More than one title&#x27;s registration has the code B7: choose the title above"),
+    ],
+)
+def test_wrong_codes_left_out_are_refused_by_name(
+    client, bob, approved, ward_a, many, english, typed, error
+):
+    if typed == "B7":  # a household and a clan of the same code
+        for make in (make_family, make_clan):
+            registration(make(ward_a, code="B7").entity, state=State.APPROVED, passed=True)
+    expected = Registration.objects.filter(state=State.APPROVED).count()
+    client.force_login(bob)
+    response = _issue_all(client, expected, extra={"leave_out": typed})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert error in html
+    assert typed in html  # what was typed is kept
+    assert not Decision.objects.exists()
 
 
 # --- the decision's page ----------------------------------------------------------------------

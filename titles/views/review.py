@@ -23,6 +23,7 @@ from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -592,10 +593,13 @@ def _kind_param(request: HttpRequest) -> str | None:
 def decision_create(request: HttpRequest) -> HttpResponse:
     """Issue a recognition decision for approved registrations of a ward and year.
 
-    The form's POST shows the decision and the list of registrations it will recognise; the
-    confirmed POST issues it in a job and shows the job's page, which links to the decision and
-    back to the queue it came from (`next`). In a signed-off year the page says so and offers no
-    form.
+    Up to `DECISION_LISTED_UP_TO` approved registrations (under the title chosen), the form lists
+    them, all ticked, to untick those the decision does not cover; beyond, it shows them counted
+    by title and the decision recognises all of them (a ward's can number tens of thousands: a
+    page of checkboxes no one could read, and slow to send). The form's POST shows the decision
+    and what it will recognise; the confirmed POST issues it in a job and shows the job's page,
+    which links to the decision and back to the queue it came from (`next`). In a signed-off
+    year the page says so and offers no form.
     """
     require_review(request.user)
     ward = _chosen_ward(request, request.GET)
@@ -616,8 +620,14 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     approved = selectors.registration_list(
         user=user, year=year, kind=kind, state=State.APPROVED, ward_id=ward.pk
     )
+    counted = _approved_counts(approved)
+    total = sum(row["n"] for row in counted)
+    listed = total <= DECISION_LISTED_UP_TO
     form = DecisionForm(
-        request.POST if request.method == "POST" else None, approved=approved, year=year
+        request.POST if request.method == "POST" else None,
+        approved=approved,
+        year=year,
+        listed=listed,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -627,8 +637,17 @@ def decision_create(request: HttpRequest) -> HttpResponse:
                 "number",
                 _("Decision number %(number)s already exists in this ward.") % {"number": number},
             )
+        elif not listed and data["expected"] != total:
+            form.add_error(None, _changed_meanwhile(total))
+        elif not listed and len(data["leave_out"]) == total:
+            form.add_error(
+                "leave_out",
+                _("Every approved registration is left out: the decision would recognise none."),
+            )
         elif not confirming.is_confirmed(request):
-            return _decision_confirmation(request, ward, year, kind, data)
+            return _decision_confirmation(
+                request, ward, year, kind, data, counted=None if listed else counted
+            )
         else:
             job = jobs.start(
                 kind=titles_jobs.DECISION,
@@ -638,14 +657,22 @@ def decision_create(request: HttpRequest) -> HttpResponse:
                     "year": year,
                     "number": number,
                     "date": data["date"].isoformat(),
-                    "registrations": [r.pk for r in data["registrations"]],
+                    **(
+                        {"registrations": [r.pk for r in data["registrations"]]}
+                        if listed
+                        else {
+                            "kind": kind or "",
+                            "expected": total,
+                            "leave_out": [r.pk for r in data["leave_out"]],
+                        }
+                    ),
                     "back": confirming.next_param(request),
                 },
                 scope_id=ward.pk,
             )
             return redirect("job_status", pk=job.pk)
-    rows = list(approved)
-    if form.is_bound:
+    rows = list(approved) if listed else []
+    if form.is_bound and listed:
         chosen = {str(value) for value in form.data.getlist("registrations")}
         selected = {row.pk for row in rows if str(row.pk) in chosen}
     else:
@@ -659,6 +686,13 @@ def decision_create(request: HttpRequest) -> HttpResponse:
             "year": year,
             "kind": kind or "",
             "kinds": Kind.choices,
+            "listed": listed,
+            "total": total,
+            "counts": confirming.Counts(
+                columns=[_("To recognise"), _("Outstanding")],
+                rows=confirming.by_kind(counted, "n", "outstanding"),
+            ),
+            "approved_queue": _queue_url(ward, year, kind=kind, state=State.APPROVED.value),
             "rows": rows,
             "selected": selected,
             "next": confirming.next_param(request),
@@ -667,27 +701,86 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+DECISION_LISTED_UP_TO = 200
+"""Approved registrations up to which the decision form lists them one by one to tick."""
+
+
+def _approved_counts(approved) -> list[dict]:
+    """The approved registrations counted by title: `{"kind", "n", "outstanding"}` rows, read
+    in one aggregate query (inside the ward's index)."""
+    return list(
+        approved.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"), outstanding=Count("pk", filter=Q(eval_outstanding=True)))
+    )
+
+
+def _changed_meanwhile(total: int) -> str:
+    return ngettext(
+        "The approved registrations changed meanwhile: %(count)s now waits for a decision. "
+        "Check the figures and review the decision again.",
+        "The approved registrations changed meanwhile: %(count)s now wait for a decision. "
+        "Check the figures and review the decision again.",
+        total,
+    ) % {"count": number_format(total, force_grouping=True)}
+
+
 def _decision_url(ward: AdministrativeUnit, year: int, kind: str | None, next_: str) -> str:
     params = {"ward": ward.code, "year": year, "kind": kind or "", confirming.NEXT: next_}
     return f"{reverse('decision_create')}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
 def _decision_confirmation(
-    request: HttpRequest, ward: AdministrativeUnit, year: int, kind: str | None, data: dict
+    request: HttpRequest,
+    ward: AdministrativeUnit,
+    year: int,
+    kind: str | None,
+    data: dict,
+    *,
+    counted: list[dict] | None,
 ) -> HttpResponse:
-    """The decision about to be issued: its number and date, and every registration it will
-    recognise, counted by title (outstanding ones too)."""
-    chosen = sorted(
-        data["registrations"],
-        key=lambda r: (selectors.KIND_ORDER.index(r.kind), r.entity.sort_key, r.pk),
-    )
-    counted: dict[str, dict] = {}
-    for registration in chosen:
-        row = counted.setdefault(
-            registration.kind, {"kind": registration.kind, "n": 0, "outstanding": 0}
+    """The decision about to be issued: its number and date, what it will recognise counted by
+    title (outstanding ones too), and the registrations one by one when they were ticked
+    (`counted` None); a decision for all that are approved (`counted`) lists none."""
+    if counted is None:
+        chosen = sorted(
+            data["registrations"],
+            key=lambda r: (selectors.KIND_ORDER.index(r.kind), r.entity.sort_key, r.pk),
         )
-        row["n"] += 1
-        row["outstanding"] += bool(registration.eval_outstanding)
+        by_title: dict[str, dict] = {}
+        for registration in chosen:
+            row = by_title.setdefault(
+                registration.kind, {"kind": registration.kind, "n": 0, "outstanding": 0}
+            )
+            row["n"] += 1
+            row["outstanding"] += bool(registration.eval_outstanding)
+        counted = list(by_title.values())
+        chosen_fields = [("registrations", r.pk) for r in chosen]
+        notes = []
+    else:
+        left_out = data["leave_out"]
+        chosen = []
+        chosen_fields = [
+            ("expected", data["expected"]),
+            ("leave_out", " ".join(r.entity.code for r in left_out)),
+        ]
+        for registration in left_out:
+            row = next(row for row in counted if row["kind"] == registration.kind)
+            row["n"] -= 1
+            row["outstanding"] -= bool(registration.eval_outstanding)
+        notes = [
+            _(
+                "It recognises every registration of the ward approved for %(year)s%(title)s "
+                "but those left out; the review queue lists them (state Approved)."
+            )
+            % {"year": year, "title": f" ({Kind(kind).label})" if kind else ""}
+        ]
+        if left_out:
+            notes.append(
+                _("Left out, they stay approved: %(names)s.")
+                % {"names": "; ".join(f"{r.entity.name} ({r.entity.code})" for r in left_out)}
+            )
+    count = sum(row["n"] for row in counted)
     next_ = confirming.next_param(request)
     return confirming.confirm(
         request,
@@ -699,23 +792,24 @@ def _decision_confirmation(
                 "issued, a decision cannot be withdrawn here.",
                 "Decision %(number)s of %(date)s will recognise %(count)s registrations. Once "
                 "issued, a decision cannot be withdrawn here.",
-                len(chosen),
+                count,
             )
             % {
                 "number": data["number"],
                 "date": data["date"].strftime("%d/%m/%Y"),
-                "count": len(chosen),
+                "count": number_format(count, force_grouping=True),
             },
             counts=confirming.Counts(
                 columns=[_("To recognise"), _("Outstanding")],
-                rows=confirming.by_kind(counted.values(), "n", "outstanding"),
+                rows=confirming.by_kind(counted, "n", "outstanding"),
             ),
             rows=chosen,
+            notes=notes,
             action=_decision_url(ward, year, kind, ""),
             fields=[
                 ("number", data["number"]),
                 ("date", data["date"].isoformat()),
-                *(("registrations", r.pk) for r in chosen),
+                *chosen_fields,
             ],
             button=_("Issue the decision"),
             cancel=_decision_url(ward, year, kind, next_),
