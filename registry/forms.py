@@ -17,7 +17,7 @@ from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from registry import selectors
 from registry.imports.kinds import registered_kinds
 from registry.imports.pipeline import reference_refusal, references_find
+from registry.markup import format_rows
 from registry.models import KIND_MODELS, AdministrativeUnit, Community, EntityKindModel, Unit
 from registry.spreadsheets import too_many_rows, zip_refusal
 
@@ -284,8 +285,7 @@ class PlainSelect(forms.Select):
         final_attrs = self.build_attrs(self.attrs, attrs)
         final_attrs["name"] = name
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
+        options = format_rows(
             '<option value="{}"{}>{}</option>',
             (
                 (key, mark_safe(" selected") if str(key) in chosen else "", label)
