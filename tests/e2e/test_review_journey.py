@@ -21,6 +21,7 @@ from tests.titles.factories import registration
 from titles.models import Decision, Override, Registration, State
 from titles.rules.criteria_file import DEFAULTS_DIR
 from titles.services.criteria import criteria_load
+from titles.views import review as review_views
 
 FULL_MARKS = {
     "F1a": "1",
@@ -203,4 +204,53 @@ def test_official_reviews_decides_and_prints(
         reverse("review_approve_passed"),
         reverse("decision_detail", args=[decision.pk]),
         reverse("certificate", args=[failing.pk]),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_for_more_than_can_be_ticked_on_a_phone(
+    page, vietnamese, live_server, bob, ward_a, monkeypatch
+):
+    """Past the form's list (two here), a decision counts the approved registrations by title
+    and takes them all but the codes left out, typed as a tired official would."""
+    monkeypatch.setattr(review_views, "DECISION_LISTED_UP_TO", 2)
+    year = timezone.localdate().year
+    names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]
+    approved = [
+        registration(
+            make_family(ward_a, code=f"HGD{i}", head_name=name).entity,
+            year=year,
+            state=State.APPROVED,
+            passed=True,
+        )
+        for i, name in enumerate(names)
+    ]
+    number = "16/QĐ-UBND"
+    vietnamese.data |= {ward_a.name, "bob", number, *names}
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "bob")
+    page.goto(f"{live_server.url}{reverse('decision_create')}?ward={ward_a.code}&year={year}")
+    expect(page.locator("#approved-counts tbody td").first).to_have_text("4")
+    expect(page.locator("input[name=registrations]")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    vietnamese.check()
+    page.fill("#id_number", number)
+    page.fill("#id_date", timezone.localdate().isoformat())
+    page.fill("#id_leave_out", " hgd3, ")
+    page.click("#issue-decision")
+    expect(page.locator("#confirm-counts tbody td").first).to_have_text("3")
+    expect(page.locator("#confirm-rows")).to_have_count(0)
+    expect(page.locator(".confirm-note").last).to_contain_text("Phạm Thị Dung (HGD3)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    vietnamese.check()
+    page.click("#confirm-button")
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator(".job .notice")).to_contain_text(number)
+    vietnamese.check()
+    states = {r.entity.code: Registration.objects.get(pk=r.pk).state for r in approved}
+    assert states == {
+        "HGD0": State.RECOGNIZED,
+        "HGD1": State.RECOGNIZED,
+        "HGD2": State.RECOGNIZED,
+        "HGD3": State.APPROVED,
     }
