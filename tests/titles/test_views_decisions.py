@@ -201,7 +201,7 @@ def test_too_many_to_tick_are_counted_by_title_and_all_recognised(
     assert 'name="expected" value="3"' in html
     assert "The decision recognises all 3 approved registrations" in html
     counts = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">(\d+)</td>', html)
-    assert counts == [("Learning Family", "2"), ("Learning Clan", "1")]
+    assert counts == [("Learning Family", "2"), ("Learning Clan", "1"), ("Total", "3")]
     assert "state=approved" in html  # the link to them in the queue
 
     confirmation = _issue_all(client, 3, confirmed=False).content.decode()
