@@ -17,7 +17,6 @@ import re
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -236,32 +235,29 @@ def decision(
     date: str,
     registrations: list[int] | None = None,
     kind: str = "",
-    expected: int | None = None,
+    expected: str = "",
     leave_out: list[int] | None = None,
     back: str = "",
 ) -> Outcome:
     """Issue a recognition decision for the chosen approved registrations (`registrations`),
     or for all that are approved under the title (`kind`) but those left out (`leave_out`),
-    `expected` being how many were approved as the user saw them: all or none."""
+    `expected` being what the user was shown of them (`selectors.approved_fingerprint`): all
+    or none."""
     unit = _ward(job, ward)
     if registrations is None:
-        approved = list(
-            selectors.registration_list(
-                user=job.user, year=year, kind=kind or None, state=State.APPROVED, ward_id=unit.pk
-            )
+        approved = selectors.registration_list(
+            user=job.user, year=year, kind=kind or None, state=State.APPROVED, ward_id=unit.pk
         )
         left_out = set(leave_out or ())
-        chosen = [r for r in approved if r.pk not in left_out]
-        if len(approved) != expected or len(approved) - len(chosen) != len(left_out):
+        shown = selectors.approved_fingerprint(selectors.approved_by_title(approved))
+        rows = list(approved)
+        chosen = [r for r in rows if r.pk not in left_out]
+        if shown != expected or len(rows) - len(chosen) != len(left_out):
             raise JobRefused(
                 _(
-                    "The approved registrations changed since the decision was reviewed "
-                    "(%(expected)s then, %(count)s now); nothing was issued. Review it again."
+                    "The approved registrations changed since the decision was reviewed; "
+                    "nothing was issued. Review it again."
                 )
-                % {
-                    "expected": number_format(expected or 0, force_grouping=True),
-                    "count": number_format(len(approved), force_grouping=True),
-                }
             )
     else:
         chosen = list(

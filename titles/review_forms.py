@@ -13,16 +13,16 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from registry.forms import WARD_SELECT_MAX, PlainSelect
 from registry.models import Kind
-from titles.models import State
+from titles.models import Registration, State
 from titles.selectors import RESULT_FILTERS
 
-LIST_SEPARATORS = re.compile(r"[\s,;]+")
+CODE_SEPARATORS = re.compile(r"[\r\n,;]+")
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 REASON_MAX = 2000
@@ -235,17 +235,17 @@ class DecisionForm(forms.Form):
     )
 
     # When the form does not list the registrations (`listed` false): a decision for all that
-    # are approved, but those whose codes are left out; `expected` is how many were approved as
-    # the user saw the form, so that a change meanwhile is caught.
-    expected = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # are approved, but those whose codes are left out; `expected` is what the user was shown
+    # (`selectors.approved_fingerprint`), so that a change meanwhile is caught.
+    expected = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
     leave_out = forms.CharField(
-        label=_("Leave out"),
+        label=pgettext_lazy("decision", "Leave out"),
         required=False,
-        max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "Codes of approved registrations this decision does not cover, separated by "
-            "commas or spaces. They stay approved for a later decision."
+            "Codes of approved registrations this decision does not cover, one per line or "
+            "separated by commas. They stay approved for a later decision."
         ),
     )
 
@@ -279,38 +279,62 @@ class DecisionForm(forms.Form):
         return date
 
     def clean_leave_out(self) -> list:
-        """The approved registrations left out, by their codes as typed (each once, in the
-        order given); a code no approved registration has, or that two titles' registrations
-        share, is refused by name."""
-        codes = list(
-            dict.fromkeys(
-                code for code in LIST_SEPARATORS.split(self.cleaned_data["leave_out"]) if code
-            )
-        )
-        if not codes:
-            return []
-        # A code typed in the wrong case still finds its registration.
-        codes = list(dict.fromkeys(code.upper() for code in codes))
-        found: dict[str, list] = {}
-        typed = self.approved.alias(code=Upper("entity__code")).filter(code__in=codes)
-        for row in typed.select_related("entity"):
-            found.setdefault(row.entity.code.upper(), []).append(row)
-        unknown = [code for code in codes if code not in found]
+        """The approved registrations left out (`approved_by_codes`); a code no approved
+        registration has, or that several have, is refused by name, as typed."""
+        found, unknown, ambiguous = approved_by_codes(self.approved, self.cleaned_data["leave_out"])
         if unknown:
             raise ValidationError(
                 _("Not among the approved registrations: %(codes)s.")
                 % {"codes": ", ".join(unknown)}
             )
-        shared = [code for code in codes if len(found[code]) > 1]
-        if shared:
+        if ambiguous:
             raise ValidationError(
                 _(
-                    "More than one title's registration has the code %(codes)s: choose the "
-                    "title above first."
+                    "More than one approved registration has the code %(codes)s: choose the "
+                    "title above, or type the code exactly as it is written."
                 )
-                % {"codes": ", ".join(shared)}
+                % {"codes": ", ".join(ambiguous)}
             )
-        return [found[code][0] for code in codes]
+        return found
+
+
+def approved_by_codes(approved, typed: str) -> tuple[list[Registration], list[str], list[str]]:
+    """The approved registrations whose entities' codes were typed, each once, in the order
+    typed; the codes none has (`unknown`) and those several have (`ambiguous`), as typed.
+
+    Codes are one per line or separated by commas or semicolons; a piece that is no code is
+    tried word by word (codes typed with spaces between them). A code is matched as written,
+    else in any case (compared in Python: the databases fold Vietnamese letters differently).
+    A code may hold spaces, and two titles' registrations may share one.
+    """
+    pieces = [piece.strip() for piece in CODE_SEPARATORS.split(typed)]
+    if not any(pieces):
+        return [], [], []
+    exact: dict[str, list[int]] = {}
+    folded: dict[str, list[int]] = {}
+    for pk, code in approved.order_by().values_list("pk", "entity__code"):
+        exact.setdefault(code, []).append(pk)
+        folded.setdefault(code.casefold(), []).append(pk)
+
+    def lookup(code: str) -> list[int]:
+        return exact.get(code) or folded.get(code.casefold(), [])
+
+    chosen: dict[int, None] = {}
+    unknown: list[str] = []
+    ambiguous: list[str] = []
+    for piece in filter(None, pieces):
+        codes = [piece] if lookup(piece) else piece.split()
+        for code in codes:
+            matches = lookup(code)
+            if not matches:
+                unknown.append(code)
+            elif len(matches) > 1:
+                ambiguous.append(code)
+            else:
+                chosen[matches[0]] = None
+    rows = {row.pk: row for row in approved.filter(pk__in=chosen).select_related("entity")}
+    found = [rows[pk] for pk in chosen if pk in rows]
+    return found, list(dict.fromkeys(unknown)), list(dict.fromkeys(ambiguous))
 
 
 class DecisionRowsForm(forms.Form):

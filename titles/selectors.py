@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from registry.access import grant_of, scope_q, ward_units
@@ -47,6 +47,33 @@ LIST_ORDER_COLUMNS = (
 def list_order_key(registration: Registration) -> tuple[int, str, int]:
     """A registration's values of LIST_ORDER_COLUMNS."""
     return (registration.ward_id, registration.sort_key, registration.pk)
+
+
+def approved_by_title(approved: QuerySet[Registration]) -> list[dict]:
+    """Approved registrations (any selection of them) counted by title, in one aggregate query:
+    `{"kind", "n", "outstanding", "ids", "last"}`, the last two the sum and the highest of
+    their ids, from which `approved_fingerprint` tells whether the selection changed."""
+    return list(
+        approved.order_by()
+        .values("kind")
+        .annotate(
+            n=Count("pk"),
+            outstanding=Count("pk", filter=Q(eval_outstanding=True)),
+            ids=Sum("pk"),
+            last=Max("pk"),
+        )
+        .order_by("kind")
+    )
+
+
+def approved_fingerprint(counted: Iterable[dict]) -> str:
+    """What a decision for all approved registrations was shown (`approved_by_title`'s rows):
+    any registration leaving the selection or joining it changes it, even when the count stays
+    the same (one rejected, another approved)."""
+    return ";".join(
+        f"{row['kind']}:{row['n']}:{row['ids']}:{row['last']}"
+        for row in sorted(counted, key=lambda row: row["kind"])
+    )
 
 
 def registration_list(

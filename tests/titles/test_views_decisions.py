@@ -16,7 +16,9 @@ from tests.factories import make_clan, make_family, make_user
 from tests.titles.factories import FAMILY_DOC, load, registration
 from tests.titles.job_pages import job_links, job_notes, job_page
 from titles import jobs as titles_jobs
+from titles import selectors
 from titles.models import Decision, Registration, State
+from titles.review_forms import approved_by_codes
 from titles.views import review as review_views
 
 YEAR = 2025
@@ -185,6 +187,12 @@ def many(monkeypatch):
     monkeypatch.setattr(review_views, "DECISION_LISTED_UP_TO", 1)
 
 
+def _shown(client, **params) -> str:
+    """What the decision form for all approved registrations was shown (its `expected`)."""
+    html = client.get(_url(**params)).content.decode()
+    return re.search(r'name="expected" value="([^"]*)"', html).group(1)
+
+
 def _issue_all(client, expected, *, confirmed=True, extra=None, **params):
     data = {"number": "9/QĐ-UBND", "date": "2025-12-10", "expected": expected, **(extra or {})}
     if confirmed:
@@ -198,19 +206,19 @@ def test_too_many_to_tick_are_counted_by_title_and_all_recognised(
     client.force_login(bob)
     html = client.get(_url()).content.decode()
     assert 'name="registrations"' not in html
-    assert 'name="expected" value="3"' in html
     assert "The decision recognises all 3 approved registrations" in html
     counts = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">(\d+)</td>', html)
     assert counts == [("Learning Family", "2"), ("Learning Clan", "1"), ("Total", "3")]
     assert "state=approved" in html  # the link to them in the queue
+    shown = _shown(client)
 
-    confirmation = _issue_all(client, 3, confirmed=False).content.decode()
+    confirmation = _issue_all(client, shown, confirmed=False).content.decode()
     assert "will recognise 3 registrations" in confirmation
     assert 'id="confirm-rows"' not in confirmation  # counted, not listed
-    assert 'name="expected" value="3"' in confirmation
+    assert f'name="expected" value="{shown}"' in confirmation
     assert not Decision.objects.exists()
 
-    page = job_page(client, _issue_all(client, 3))
+    page = job_page(client, _issue_all(client, shown))
     decision = Decision.objects.get()
     assert job_notes(page) == ["Decision 9/QĐ-UBND issued: 3 registrations recognised."]
     states = {key: Registration.objects.get(pk=reg.pk) for key, reg in approved.items()}
@@ -225,45 +233,68 @@ def test_too_many_to_tick_are_counted_by_title_and_all_recognised(
 
 def test_a_title_narrows_a_decision_for_all(client, bob, approved, many):
     client.force_login(bob)
-    job_page(client, _issue_all(client, 2, kind="family"))
+    job_page(client, _issue_all(client, _shown(client, kind="family"), kind="family"))
     recognised = Registration.objects.filter(state=State.RECOGNIZED)
     assert sorted(r.pk for r in recognised) == sorted([approved["an"].pk, approved["binh"].pk])
 
 
-def test_a_change_meanwhile_is_caught_before_and_by_the_job(client, bob, approved, many, english):
+def _job(bob, approved, **args):
+    args = {"ward": "00070", "year": YEAR, "number": "9/QĐ", "date": "2025-12-10", **args}
+    ward_id = approved["an"].ward_id
+    return jobs.start(kind=titles_jobs.DECISION, user=bob, args=args, scope_id=ward_id)
+
+
+@pytest.mark.parametrize("change", ["one fewer", "one out, one in"])
+def test_a_change_meanwhile_is_caught_before_and_by_the_job(
+    client, bob, approved, many, english, change
+):
     client.force_login(bob)
-    # The page showed 4 approved; one was returned to review since.
-    response = _issue_all(client, 4)
+    shown = _shown(client)
+    # Meanwhile a colleague rejects the clan; in the second case they also approve the
+    # waiting household, so that there are as many approved as the page showed.
+    Registration.objects.filter(pk=approved["clan"].pk).update(
+        state=State.REJECTED, rejection_reason="không đạt"
+    )
+    if change == "one out, one in":
+        Registration.objects.filter(pk=approved["waiting"].pk).update(state=State.APPROVED)
+    now = 2 if change == "one fewer" else 3
+    response = _issue_all(client, shown)
     assert response.status_code == 200
     assert (
-        "The approved registrations changed meanwhile: 3 now wait for a decision."
+        f"The approved registrations changed meanwhile: {now} now wait for a decision."
         in response.content.decode()
     )
     assert not Decision.objects.exists()
-    # The confirmed job finds fewer than it was told: nothing is issued.
-    args = {"ward": "00070", "year": YEAR, "number": "9/QĐ", "date": "2025-12-10", "expected": 4}
-    job = jobs.start(
-        kind=titles_jobs.DECISION, user=bob, args=args, scope_id=approved["an"].ward_id
-    )
+    # A job confirmed before the change finds the approved ones changed: nothing is issued.
+    job = _job(bob, approved, expected=shown)
     assert job.state == Job.State.FAILED
     assert job.errors == [
-        "The approved registrations changed since the decision was reviewed (4 then, 3 now); "
-        "nothing was issued. Review it again."
+        "The approved registrations changed since the decision was reviewed; nothing was "
+        "issued. Review it again."
     ]
     assert not Decision.objects.exists()
-    assert Registration.objects.filter(state=State.APPROVED).count() == 3
+    assert Registration.objects.filter(state=State.APPROVED).count() == now
+
+
+def test_the_job_refuses_when_one_left_out_is_no_longer_approved(bob, approved, many):
+    shown = selectors.approved_fingerprint(
+        selectors.approved_by_title(Registration.objects.filter(state=State.APPROVED))
+    )
+    job = _job(bob, approved, expected=shown, leave_out=[approved["waiting"].pk])
+    assert job.state == Job.State.FAILED
+    assert not Decision.objects.exists()
 
 
 def test_codes_left_out_stay_approved(client, bob, approved, many, english):
     client.force_login(bob)
+    shown = _shown(client)
     # Typed in lower case, with a stray comma: the household is still found.
-    data = {"leave_out": " a2, "}
-    confirmation = _issue_all(client, 3, confirmed=False, extra=data)
+    confirmation = _issue_all(client, shown, confirmed=False, extra={"leave_out": " a2, "})
     html = confirmation.content.decode()
     assert "will recognise 2 registrations" in html
     assert "Left out, they stay approved: Trần Văn Bình (A2)." in html
     assert 'name="leave_out" value="A2"' in html
-    job_page(client, _issue_all(client, 3, extra={"leave_out": "A2"}))
+    job_page(client, _issue_all(client, shown, extra={"leave_out": "A2"}))
     states = {key: Registration.objects.get(pk=reg.pk).state for key, reg in approved.items()}
     assert states == {
         "an": State.RECOGNIZED,
@@ -273,12 +304,24 @@ def test_codes_left_out_stay_approved(client, bob, approved, many, english):
     }
 
 
+def test_codes_as_people_write_them(bob, approved, ward_a):
+    """A code with spaces in it, Vietnamese letters in another case, codes on lines or
+    between spaces: each finds its registration."""
+    for code in ("Tổ 3/12", "hgđ1"):
+        registration(make_family(ward_a, code=code).entity, state=State.APPROVED, passed=True)
+    rows = selectors.registration_list(user=bob, year=YEAR, state=State.APPROVED)
+    found, unknown, ambiguous = approved_by_codes(rows, "Tổ 3/12\nHGĐ1\r\nA1 D1; a2")
+    assert [r.entity.code for r in found] == ["Tổ 3/12", "hgđ1", "A1", "D1", "A2"]
+    assert (unknown, ambiguous) == ([], [])
+
+
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
         ("A3 ZZ9", "Not among the approved registrations: A3, ZZ9."),
         ("A1 A2 D1", "Every approved registration is left out: the decision would recognise none."),
-        ("B7", "More than one title&#x27;s registration has the code B7: choose the title above"),
+        ("B7", "More than one approved registration has the code B7: choose the title above"),
+        ("ab8", "More than one approved registration has the code ab8: choose the title above"),
     ],
 )
 def test_wrong_codes_left_out_are_refused_by_name(
@@ -287,13 +330,39 @@ def test_wrong_codes_left_out_are_refused_by_name(
     if typed == "B7":  # a household and a clan of the same code
         for make in (make_family, make_clan):
             registration(make(ward_a, code="B7").entity, state=State.APPROVED, passed=True)
-    expected = Registration.objects.filter(state=State.APPROVED).count()
+    if typed == "ab8":  # two households whose codes differ only in case, neither as typed
+        for code in ("Ab8", "aB8"):
+            registration(make_family(ward_a, code=code).entity, state=State.APPROVED, passed=True)
     client.force_login(bob)
-    response = _issue_all(client, expected, extra={"leave_out": typed})
+    response = _issue_all(client, _shown(client), extra={"leave_out": typed})
     assert response.status_code == 200
     html = response.content.decode()
     assert error in html
     assert typed in html  # what was typed is kept
+    assert not Decision.objects.exists()
+
+
+def test_the_approvals_crossing_the_limit_keep_what_was_left_out(
+    client, bob, approved, monkeypatch
+):
+    client.force_login(bob)
+    # Sent from the list (the clan unticked) after approvals took it past the limit: the
+    # counted form comes back with the unticked one to leave out, and says why.
+    monkeypatch.setattr(review_views, "DECISION_LISTED_UP_TO", 1)
+    response = _issue(client, [approved["an"], approved["binh"]])
+    html = response.content.decode()
+    assert "The approved registrations changed meanwhile" in html
+    assert re.search(r'<textarea name="leave_out"[^>]*>\s*D1</textarea>', html), html
+    assert not Decision.objects.exists()
+    # Sent from the counted form (the clan left out) once it is back under the limit: the list
+    # comes back with everything ticked but the clan.
+    monkeypatch.setattr(review_views, "DECISION_LISTED_UP_TO", 200)
+    response = _issue_all(client, "shown", extra={"leave_out": "D1"})
+    html = response.content.decode()
+    assert "The approved registrations changed meanwhile" in html
+    for key, ticked in (("an", True), ("binh", True), ("clan", False)):
+        pk = approved[key].pk
+        assert (f'id="reg-{pk}" checked' in html) is ticked
     assert not Decision.objects.exists()
 
 

@@ -49,6 +49,7 @@ from titles.review_forms import (
     VersionedForm,
     WardPickForm,
     WardYearForm,
+    approved_by_codes,
     current_year,
 )
 from titles.rules import evaluation
@@ -335,7 +336,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor"),
         size=QUEUE_PAGE_SIZE,
     )
-    # One ward's counts, read inside the reg_ward_list index (its title, state and result);
+    # One ward's counts, read inside the reg_ward_counts index (its title, state and result);
     # a search narrows the list, not these counts (it would read every name of the ward).
     counts = _state_counts(selectors.registration_list(**{**scope, "q": None}))
     # The list's own size, when the counts above already hold it (a result filter or a search
@@ -620,24 +621,32 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     approved = selectors.registration_list(
         user=user, year=year, kind=kind, state=State.APPROVED, ward_id=ward.pk
     )
-    counted = _approved_counts(approved)
+    counted = selectors.approved_by_title(approved)
     total = sum(row["n"] for row in counted)
+    fingerprint = selectors.approved_fingerprint(counted)
     listed = total <= DECISION_LISTED_UP_TO
+    posted, crossed = request.POST, False
+    if request.method == "POST" and ("expected" in posted) == listed:
+        # The form was sent as the other kind (the approvals crossed the limit meanwhile):
+        # carried over, what the user left out stays out, and they are told.
+        posted, crossed = _carried_over(posted, approved, to_listed=listed), True
     form = DecisionForm(
-        request.POST if request.method == "POST" else None,
+        posted if request.method == "POST" else None,
         approved=approved,
         year=year,
         listed=listed,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and (form.is_valid() or crossed):
         data = form.cleaned_data
-        number = data["number"]
-        if selectors.decision_list(user=user).filter(ward=ward, number=number).exists():
+        number = data.get("number")
+        if crossed:
+            form.add_error(None, _changed_meanwhile(total))
+        elif selectors.decision_list(user=user).filter(ward=ward, number=number).exists():
             form.add_error(
                 "number",
                 _("Decision number %(number)s already exists in this ward.") % {"number": number},
             )
-        elif not listed and data["expected"] != total:
+        elif not listed and data["expected"] != fingerprint:
             form.add_error(None, _changed_meanwhile(total))
         elif not listed and len(data["leave_out"]) == total:
             form.add_error(
@@ -662,7 +671,7 @@ def decision_create(request: HttpRequest) -> HttpResponse:
                         if listed
                         else {
                             "kind": kind or "",
-                            "expected": total,
+                            "expected": fingerprint,
                             "leave_out": [r.pk for r in data["leave_out"]],
                         }
                     ),
@@ -688,6 +697,7 @@ def decision_create(request: HttpRequest) -> HttpResponse:
             "kinds": Kind.choices,
             "listed": listed,
             "total": total,
+            "fingerprint": fingerprint,
             "counts": confirming.Counts(
                 columns=[_("To recognise"), _("Outstanding")],
                 rows=confirming.by_kind(counted, "n", "outstanding"),
@@ -705,14 +715,21 @@ DECISION_LISTED_UP_TO = 200
 """Approved registrations up to which the decision form lists them one by one to tick."""
 
 
-def _approved_counts(approved) -> list[dict]:
-    """The approved registrations counted by title: `{"kind", "n", "outstanding"}` rows, read
-    in one aggregate query (inside the ward's index)."""
-    return list(
-        approved.order_by()
-        .values("kind")
-        .annotate(n=Count("pk"), outstanding=Count("pk", filter=Q(eval_outstanding=True)))
-    )
+def _carried_over(posted, approved, *, to_listed: bool):
+    """A decision form's POST made for the other kind of form, as the current one reads it:
+    the registrations ticked become, past the limit, the codes of those not ticked to leave
+    out (what was approved since is left out too: the user has not seen it); the codes left
+    out become, under it, every other registration ticked."""
+    carried = posted.copy()
+    if to_listed:
+        left_out = {row.pk for row in approved_by_codes(approved, posted.get("leave_out", ""))[0]}
+        ticked = [str(pk) for pk in approved.values_list("pk", flat=True) if pk not in left_out]
+        carried.setlist("registrations", ticked)
+    else:
+        ticked = set(posted.getlist("registrations"))
+        codes = approved.order_by("entity__code").values_list("pk", "entity__code")
+        carried["leave_out"] = "\n".join(code for pk, code in codes if str(pk) not in ticked)
+    return carried
 
 
 def _changed_meanwhile(total: int) -> str:
@@ -762,19 +779,25 @@ def _decision_confirmation(
         chosen = []
         chosen_fields = [
             ("expected", data["expected"]),
-            ("leave_out", " ".join(r.entity.code for r in left_out)),
+            ("leave_out", "\n".join(r.entity.code for r in left_out)),
         ]
         for registration in left_out:
-            row = next(row for row in counted if row["kind"] == registration.kind)
-            row["n"] -= 1
-            row["outstanding"] -= bool(registration.eval_outstanding)
-        notes = [
-            _(
-                "It recognises every registration of the ward approved for %(year)s%(title)s "
-                "but those left out; the review queue lists them (state Approved)."
-            )
-            % {"year": year, "title": f" ({Kind(kind).label})" if kind else ""}
-        ]
+            row = next((row for row in counted if row["kind"] == registration.kind), None)
+            if row is not None:  # else approved since it was counted: the job will refuse
+                row["n"] -= 1
+                row["outstanding"] -= bool(registration.eval_outstanding)
+        if kind:
+            note = _(
+                "It recognises every registration of the ward approved for %(year)s under the "
+                "title %(title)s but those left out; the review queue lists them (state "
+                "Approved)."
+            ) % {"year": year, "title": Kind(kind).label}
+        else:
+            note = _(
+                "It recognises every registration of the ward approved for %(year)s but those "
+                "left out; the review queue lists them (state Approved)."
+            ) % {"year": year}
+        notes = [note]
         if left_out:
             notes.append(
                 _("Left out, they stay approved: %(names)s.")
