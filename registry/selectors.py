@@ -308,11 +308,7 @@ def ward_entity_choices(*, user, kind: str, ward: AdministrativeUnit) -> list[tu
     """(id, name) of every entity of `kind` in `ward`, in name order, read as tuples: a
     filter's options (a ward has hundreds of residential areas; model instances of them cost a
     list page more than its rows)."""
-    return list(
-        _kind_rows(user=user, kind=kind)
-        .filter(entity__ward=ward)
-        .values_list("pk", "entity__name")
-    )
+    return list(ward_entities(user=user, kind=kind, ward=ward).values_list("pk", "entity__name"))
 
 
 def ward_areas_with_households(*, user, ward: AdministrativeUnit) -> list:
