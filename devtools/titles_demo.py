@@ -252,12 +252,15 @@ def titles_demo_generate(*, province_code: str, seed: int, year: int) -> TitlesD
     loaded = (Registration, RegistrationEvent)
     with foreign_keys_checked_at_end(*loaded), indexes_built_at_end(*loaded):
         _registrations_generate(province, seed=seed, year=year, report=report)
+    # Statistics first: the numbering reads the 4.5 million recognised registrations, and
+    # planned without statistics it expected 47,000 of them and took 221 s instead of 48 s
+    # (Hanoi's scale, bench/RESULTS.md, "Demo data generation").
+    analyze(Registration, RegistrationEvent)
     # Last year's decisions number their certificates as they are made, like any other: 4.5
     # million at Hanoi's scale, their two foreign keys checked once at the end (row by row,
     # the checks queued until the commit took as long as the numbering itself).
     with foreign_keys_checked_at_end(Certificate):
         certificates_number_missing(province_id=province.pk)
-    analyze(Registration, RegistrationEvent)
     report.seconds = time.perf_counter() - started
     report.recognised = Registration.objects.filter(
         province=province, year=year - 1, state=State.RECOGNIZED
