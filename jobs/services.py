@@ -36,6 +36,10 @@ _PROGRESS_EVERY = 0.5
 _running: set[int] = set()
 # In a worker, the latest progress of each running job, for the heartbeat thread to write.
 _pending_progress: dict[int, tuple[int, int | None]] = {}
+# In a worker, the latest progress of each running job, kept until it finishes: the heartbeat
+# may have taken the last report from `_pending_progress` and not yet written it when the job
+# ends, and its write (of a running job only) then comes too late.
+_reported_progress: dict[int, tuple[int, int | None]] = {}
 _pending_lock = threading.Lock()
 # The heartbeat of this process, when it is a worker.
 _heartbeat: Heartbeat | None = None
@@ -136,7 +140,8 @@ def run(*, job_id: int) -> None:
                 _fail(job_id, [_("The job stopped because of an error in the application.")])
                 return
         with _pending_lock:
-            last = _pending_progress.pop(job_id, None)
+            _pending_progress.pop(job_id, None)
+            last = _reported_progress.pop(job_id, None)
         with transaction.atomic():
             # It did finish: this wins over a "worker stopped" mark made while its heartbeat
             # could not be written (a database busy with the job's own transaction).
@@ -163,6 +168,7 @@ def run(*, job_id: int) -> None:
         _running.discard(job_id)
         with _pending_lock:
             _pending_progress.pop(job_id, None)
+            _reported_progress.pop(job_id, None)
 
 
 def _fail(job_id: int, errors: list[str]) -> None:
@@ -193,7 +199,7 @@ def _progress(job_id: int):
         heartbeat = _heartbeat
         if heartbeat is not None:
             with _pending_lock:
-                _pending_progress[job_id] = (done, total)
+                _pending_progress[job_id] = _reported_progress[job_id] = (done, total)
             heartbeat.wake()
             return
         Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
@@ -278,9 +284,19 @@ class Heartbeat:
             )
 
     def write_progress(self) -> None:
+        self.write(self.take_progress())
+
+    @staticmethod
+    def take_progress() -> dict[int, tuple[int, int | None]]:
+        """The progress reported since the last call, by job."""
         with _pending_lock:
             pending = dict(_pending_progress)
             _pending_progress.clear()
+        return pending
+
+    @staticmethod
+    def write(pending: dict[int, tuple[int, int | None]]) -> None:
+        """Write reported progress, of the jobs still running only."""
         now = timezone.now()
         for job_id, (done, total) in pending.items():
             Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(

@@ -198,3 +198,30 @@ def test_the_job_page_is_in_vietnamese(client, alice):
     page = client.get(reverse("job_status", args=[job.pk])).content.decode()
     assert "Xong" in page
     assert "Tải về count.txt" in page
+
+
+class LateHeartbeat(jobs.Heartbeat):
+    """A worker's heartbeat that takes each report of progress at once and writes it only when
+    told: as the heartbeat thread does when a job ends while it is writing the last report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: list[dict] = []
+
+    def wake(self) -> None:
+        self.taken.append(self.take_progress())
+
+
+def test_a_job_that_ends_while_its_last_progress_is_being_written_shows_it_all(
+    client, alice, monkeypatch
+):
+    heartbeat = LateHeartbeat()
+    monkeypatch.setattr(jobs, "_heartbeat", heartbeat)
+    job = jobs.start(kind="tests.count", user=alice, args={"upto": 7})
+    assert job.state == Job.State.DONE
+    assert heartbeat.taken[-1] == {job.pk: (7, 7)}  # the last report was taken, not written
+    for pending in heartbeat.taken:  # and is written late: a finished job is left as it is
+        heartbeat.write(pending)
+    client.force_login(alice)
+    state = client.get(reverse("job_progress", args=[job.pk])).json()
+    assert (state["done"], state["total"], state["percent"]) == (7, 7, 100)
