@@ -548,7 +548,9 @@ def review_approve_passed(request: HttpRequest) -> HttpResponse:
             user=user, ward=ward, year=year, kind=kind, area=data["area"], q=data["q"]
         )
     approvable = review.registrations_approvable(ward=ward, year=year, kind=kind, ids=ids)
-    rows = confirming.by_kind(approvable.values("kind").annotate(n=Count("pk")), "n")
+    # COUNT(*), not of the ids: read inside the ward's counts index (ward, year, title, state,
+    # result), 9 ms for a busy ward's 81,000 instead of 32-140 ms through a wider index.
+    rows = confirming.by_kind(approvable.values("kind").annotate(n=Count("*")), "n")
     total = sum(figures[0] for _label, figures in rows)
     fields = [(name, data[name] or "") for name in ("ward", "year", "kind", "area", "q")]
     fields += [("scope", data["scope"]), *(("ids", pk) for pk in data["ids"])]
