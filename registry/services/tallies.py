@@ -176,7 +176,7 @@ def entities_count_in(*, entity_ids: Iterable[int], year: int) -> None:
     One UPDATE per 900 entities when none was counted later (the usual case). A few that were
     (a household added after its ward kept the year, then registered for it) move their tallies
     from their old year's rows to `year`'s, as `tallies_add` moves them by one: recomputing a
-    ward of 170,000 households took about 2 s of the database and held the ward's lock."""
+    ward of 170,000 households took seconds of the database, holding the ward's lock."""
     ids = sorted(set(entity_ids))
     if len(ids) <= COUNT_IN_ONE_BY_ONE:
         _count_in_one_by_one(ids, year)
