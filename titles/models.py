@@ -325,6 +325,39 @@ class Registration(models.Model):
         return self.evaluation.explained if self.evaluation_id is not None else {}
 
 
+class RegistrationCount(models.Model):
+    """How many of a ward-year's registrations are in each state: a summary of
+    `Registration`, by title, state, result and whether evidence was entered.
+
+    Kept by database triggers (migration titles 0022), whatever code writes a registration:
+    every INSERT, UPDATE (and, on PostgreSQL, DELETE) of registrations appends one row per group
+    whose count it moved, with the change (+n or -n). Appending never waits for another writer,
+    so the counts add no lock to the workflow's. A ward-year's count of a group is the sum of
+    its rows; `titles.services.counts` reads it and, once a ward-year has gathered many rows,
+    folds them into one per group. `rollup --verify` compares the sums with the registrations.
+    """
+
+    ward = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
+    )
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices)
+    passed = models.BooleanField(null=True)
+    has_evidence = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ward", "year"], name="regcount_ward_year")]
+
+    def __str__(self) -> str:
+        return f"{self.ward_id} {self.year} {self.kind} {self.state} {self.passed}: {self.n}"
+
+
 class RegistrationEvent(models.Model):
     """One recorded change to a registration: who, when, from, to, why."""
 

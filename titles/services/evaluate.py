@@ -41,7 +41,7 @@ from multiprocessing.connection import wait
 from typing import NamedTuple
 
 from django.db import connection, connections, transaction
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, TextField
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -57,6 +57,7 @@ from titles.models import (
     State,
 )
 from titles.rules import evaluation, explain
+from titles.services.counts import ward_counts
 from titles.services.criteria import criteria_in_force, parsed
 
 BOTTOM_UP = (Kind.CITIZEN, Kind.FAMILY, Kind.CLAN, Kind.COMMUNITY, Kind.UNIT)
@@ -867,15 +868,23 @@ class EvaluationPreview:
 def evaluation_preview(*, year: int, ward) -> EvaluationPreview:
     """Count what `registrations_evaluate(year=year, ward=ward)` would take, by title, with
     the same selection it runs on; nothing is evaluated."""
-    frozen = workflow.frozen_ward_ids(year=year)
-    scope = Registration.objects.filter(ward=ward)
-    ready = dict(
-        _ready(scope, year=year, frozen=frozen)
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    not_submitted = _not_submitted(scope, year=year, frozen=frozen)
+    ready: dict[str, int] = {}
+    not_submitted = 0
+    # Summed from the ward's counts (titles.services.counts), not counted from its rows. A
+    # signed-off year is left out, as the evaluation leaves it.
+    if ward.pk not in workflow.frozen_ward_ids(year=year):
+        counts = ward_counts(ward_id=ward.pk, year=year)
+        ready = {
+            row["kind"]: row["total"]
+            for row in counts.filter(workflow.READY_COUNTED)
+            .values("kind")
+            .annotate(total=Sum("n"))
+            .order_by()
+            if row["total"]
+        }
+        not_submitted = (
+            counts.filter(workflow.NOT_SUBMITTED_COUNTED).aggregate(total=Sum("n"))["total"] or 0
+        )
     no_criteria = [
         kind
         for kind in BOTTOM_UP

@@ -59,6 +59,7 @@ from registry.services.tallies import (
     tallies_refresh,
 )
 from titles.models import Registration, Rollup, RollupSnapshot, State, WardSignOff
+from titles.services.counts import counts_verify
 
 COUNTS = ("registered", "recognized", "outstanding")
 # (level, unit_id, year, kind)
@@ -533,7 +534,9 @@ def rollups_rebuild(*, province_id: int, tallies: bool = True) -> None:
 
 @dataclass(frozen=True)
 class Difference:
-    table: str  # "rollup", "tally", "members" (of a family tally), "birth_tally" or "snapshot"
+    # "rollup", "tally", "members" (of a family tally), "birth_tally", "snapshot" or
+    # "registration_count" (titles.services.counts)
+    table: str
     key: tuple
     stored: tuple
     computed: tuple
@@ -544,7 +547,8 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
 
     Open ward-years are recomputed from the registrations, frozen ones must equal their
     snapshot, and the province rows the sums of the ward rows. The entity tallies are
-    recomputed by the year rule. A snapshot must exist exactly for the ward-years signed off
+    recomputed by the year rule, the registrations' counts by state counted again
+    (`titles.services.counts`). A snapshot must exist exactly for the ward-years signed off
     (and not reopened), and its residential areas must add up to its ward row for the titles
     every household and area counts in (families, communities).
     """
@@ -607,6 +611,12 @@ def rollup_verify(*, province_id: int) -> list[Difference]:
         stored, computed = stored_members.get(key, 0), computed_members.get(key, 0)
         if stored != computed:
             differences.append(Difference("members", key, (stored,), (computed,)))
+    for (ward_id, *group), stored, computed in counts_verify(ward_ids=ward_ids):
+        differences.append(
+            Difference(
+                "registration_count", (RollupLevel.WARD, ward_id, *group), (stored,), (computed,)
+            )
+        )
     computed_births = birth_tallies_compute(ward_ids=ward_ids)
     stored_births = {
         (t.ward_id, t.birth_year): t.citizens
