@@ -327,7 +327,8 @@ class Registration(models.Model):
 
 class RegistrationCount(models.Model):
     """How many of a ward-year's registrations are in each state: a summary of
-    `Registration`, by title, state, result and whether evidence was entered.
+    `Registration`, by title, state, result, whether evidence was entered and, once recognised,
+    decision and outstanding mark.
 
     Kept by database triggers (migration titles 0022), whatever code writes a registration:
     every INSERT, UPDATE (and, on PostgreSQL, DELETE) of registrations appends one row per group
@@ -349,6 +350,16 @@ class RegistrationCount(models.Model):
     state = models.CharField(max_length=10, choices=State.choices)
     passed = models.BooleanField(null=True)
     has_evidence = models.BooleanField()
+    # A recognised registration's decision and mark, so that a decision's counts are summed too.
+    decision = models.ForeignKey(
+        "Decision",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+    outstanding = models.BooleanField()
     n = models.IntegerField()
 
     class Meta:

@@ -5,6 +5,7 @@ show them."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections import Counter
 
@@ -17,12 +18,13 @@ from django.utils import timezone
 from registry.models import Kind
 from tests.factories import make_community, make_family
 from tests.titles.factories import FAMILY_DOC, load, registration
-from titles.models import Registration, RegistrationCount, State
+from titles.models import Decision, Registration, RegistrationCount, State
 from titles.services import counts
 from titles.services.counts import counts_verify, ward_counts
 from titles.services.rollups import rollups_rebuild
 
 YEAR = timezone.localdate().year
+FRESH = (Kind.FAMILY, State.REGISTERED, None, False, None, False)  # a new registration's group
 
 
 def _summed(ward, year: int = YEAR) -> Counter:
@@ -36,7 +38,7 @@ def _summed(ward, year: int = YEAR) -> Counter:
 def _counted(ward, year: int = YEAR) -> Counter:
     """The same, counted from the registrations themselves."""
     return Counter(
-        (r.kind, r.state, r.passed, bool(r.evidence))
+        (r.kind, r.state, r.passed, bool(r.evidence), r.decision_id, r.outstanding)
         for r in Registration.objects.filter(ward=ward, year=year)
     )
 
@@ -44,9 +46,7 @@ def _counted(ward, year: int = YEAR) -> Counter:
 @pytest.fixture
 def families(ward_a):
     area = make_community(ward_a, code="TDP1")
-    return [
-        make_family(ward_a, code=f"H{n:02d}", community=area).entity for n in range(12)
-    ]
+    return [make_family(ward_a, code=f"H{n:02d}", community=area).entity for n in range(12)]
 
 
 def test_every_kind_of_statement_moves_the_counts(ward_a, families):
@@ -59,13 +59,20 @@ def test_every_kind_of_statement_moves_the_counts(ward_a, families):
         for e in families[1:8]
     )  # fmt: skip
     registration(families[8], year=YEAR - 1, state=State.RECOGNIZED)
-    assert _summed(ward_a) == _counted(ward_a) == Counter(
-        {
-            (Kind.FAMILY, State.REGISTERED, None, False): 1,
-            (Kind.FAMILY, State.SUBMITTED, None, True): 7,
-        }
+    assert (
+        _summed(ward_a)
+        == _counted(ward_a)
+        == Counter(
+            {
+                (Kind.FAMILY, State.REGISTERED, None, False, None, False): 1,
+                (Kind.FAMILY, State.SUBMITTED, None, True, None, False): 7,
+            }
+        )
     )
-    assert _summed(ward_a, YEAR - 1) == Counter({(Kind.FAMILY, State.RECOGNIZED, None, False): 1})
+    [last_year] = Registration.objects.filter(year=YEAR - 1)
+    assert _summed(ward_a, YEAR - 1) == Counter(
+        {(Kind.FAMILY, State.RECOGNIZED, None, False, last_year.decision_id, False): 1}
+    )
 
     # A queryset update (as the admin or a migration might), a model save, a raw statement.
     Registration.objects.filter(state=State.SUBMITTED, entity__in=families[1:4]).update(
@@ -83,13 +90,17 @@ def test_every_kind_of_statement_moves_the_counts(ward_a, families):
     Registration.objects.filter(ward=ward_a).update(sort_key="x")
     assert RegistrationCount.objects.count() == rows
 
-    assert _summed(ward_a) == _counted(ward_a) == Counter(
-        {
-            (Kind.FAMILY, State.REGISTERED, None, True): 1,
-            (Kind.FAMILY, State.SUBMITTED, None, True): 3,
-            (Kind.FAMILY, State.EVALUATED, True, True): 3,
-            (Kind.FAMILY, State.EVALUATED, False, True): 1,
-        }
+    assert (
+        _summed(ward_a)
+        == _counted(ward_a)
+        == Counter(
+            {
+                (Kind.FAMILY, State.REGISTERED, None, True, None, False): 1,
+                (Kind.FAMILY, State.SUBMITTED, None, True, None, False): 3,
+                (Kind.FAMILY, State.EVALUATED, True, True, None, False): 3,
+                (Kind.FAMILY, State.EVALUATED, False, True, None, False): 1,
+            }
+        )
     )
     assert counts_verify(ward_ids=[ward_a.pk]) == []
 
@@ -99,7 +110,7 @@ def test_deleted_registrations_leave_the_counts(ward_a, families):
     for entity in families[:3]:
         registration(entity, year=YEAR)
     Registration.objects.filter(entity=families[0]).delete()
-    assert _summed(ward_a) == Counter({(Kind.FAMILY, State.REGISTERED, None, False): 2})
+    assert _summed(ward_a) == Counter({FRESH: 2})
 
 
 def test_a_ward_year_with_many_rows_is_folded_and_keeps_its_sums(
@@ -119,7 +130,7 @@ def test_a_ward_year_with_many_rows_is_folded_and_keeps_its_sums(
     assert RegistrationCount.objects.filter(ward=ward_a, year=YEAR).count() == 2
     assert _summed(ward_a) == expected
     # Another ward's rows are not touched.
-    assert _summed(ward_b) == Counter({(Kind.FAMILY, State.REGISTERED, None, False): 1})
+    assert _summed(ward_b) == Counter({FRESH: 1})
     assert RegistrationCount.objects.filter(ward=ward_b).count() == 1
     assert other.pk
 
@@ -128,13 +139,19 @@ def test_verify_names_a_count_that_drifted(ward_a, families):
     registration(families[0], year=YEAR)
     rollups_rebuild(province_id=ward_a.parent_id)
     RegistrationCount.objects.create(
-        ward=ward_a, year=YEAR, kind=Kind.FAMILY, state=State.APPROVED, has_evidence=True, n=2
+        ward=ward_a,
+        year=YEAR,
+        kind=Kind.FAMILY,
+        state=State.APPROVED,
+        has_evidence=True,
+        outstanding=False,
+        n=2,
     )
     out = io.StringIO()
     with pytest.raises(CommandError, match="1 difference"):
         call_command("rollup", "--verify", "--unit", "01", stdout=out, stderr=io.StringIO())
     assert out.getvalue().splitlines() == [
-        f"registration_count ward:{ward_a.pk} {YEAR} family approved None True "
+        f"registration_count ward:{ward_a.pk} {YEAR} family approved None True None False "
         "stored (2) computed (0)"
     ]
 
@@ -158,7 +175,6 @@ def test_the_officials_pages_show_the_counts(client, bob, ward_a, families):
     assert (figures[State.REGISTERED], figures[State.APPROVED]) == (3, 1)
     other_title = client.get(reverse("review_queue"), {"year": YEAR, "kind": Kind.CLAN})
     assert other_title.context["counts"]["total"] == 0
-
     confirm = client.post(
         reverse("review_approve_passed"), {"ward": ward_a.code, "year": YEAR, "scope": "all"}
     )
@@ -173,3 +189,33 @@ def test_the_officials_pages_show_the_counts(client, bob, ward_a, families):
     signoff = client.get(reverse("ward_signoff", args=[ward_a.code, YEAR]))
     [row] = signoff.context["undecided"]
     assert (row["kind"], row["unreviewed"], row["approved"]) == (Kind.FAMILY, 10, 1)
+
+    # A residential area's counts are its own households'.
+    elsewhere = make_family(ward_a, code="OTHER", community=make_community(ward_a, code="TDP2"))
+    registration(elsewhere.entity, year=YEAR, state=State.EVALUATED, passed=True, evidence=passing)
+    area = families[0].family.community_id
+    one_area = client.get(reverse("review_queue"), {"year": YEAR, "area": area})
+    figures = one_area.context["counts"]
+    assert (figures["total"], figures["approvable"], figures[State.EVALUATED]) == (11, 5, 5)
+    whole = client.get(reverse("review_queue"), {"year": YEAR}).context["counts"]
+    assert (whole["total"], whole["approvable"]) == (12, 6)
+
+
+def test_a_decisions_page_counts_its_own_registrations(client, bob, ward_a, families):
+    def decision(number: str):
+        return Decision.objects.create(
+            ward=ward_a, province=ward_a.parent, year=YEAR, number=number,
+            date=datetime.date(YEAR, 1, 5),
+        )  # fmt: skip
+
+    first, second = decision("1/QĐ"), decision("2/QĐ")
+    for n, entity in enumerate(families[:5]):
+        registration(entity, year=YEAR, state=State.RECOGNIZED, decision=first, outstanding=n < 2)
+    for entity in families[5:7]:
+        registration(entity, year=YEAR, state=State.RECOGNIZED, decision=second)
+    client.force_login(bob)
+    page = client.get(reverse("decision_detail", args=[first.pk]))
+    assert (page.context["total"], page.context["outstanding"]) == (5, 2)
+    assert page.context["by_kind"] == [("Learning Family", 5)]
+    page = client.get(reverse("decision_detail", args=[second.pk]))
+    assert (page.context["total"], page.context["outstanding"]) == (2, 0)

@@ -1,4 +1,5 @@
-"""A ward-year's registrations counted by title, state and result (`RegistrationCount`), kept by
+"""A ward-year's registrations counted by title, state, result, evidence and, once recognised,
+decision and outstanding mark (`RegistrationCount`), kept by
 database triggers so that no path that writes a registration can forget them.
 
 Each trigger appends the changes it makes to the counts, one row per group it moved; it never
@@ -22,8 +23,9 @@ from django.db import migrations, models
 
 COUNTS = "titles_registrationcount"
 REGISTRATIONS = "titles_registration"
-COLUMNS = "ward_id, year, kind, state, passed, has_evidence, n"
-KEY = "ward_id, year, kind, state, passed"
+COLUMNS = "ward_id, year, kind, state, passed, decision_id, outstanding, has_evidence, n"
+KEY = "ward_id, year, kind, state, passed, decision_id, outstanding"
+GROUP_BY = "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 EVENTS = ("insert", "update", "delete")
 
 
@@ -36,17 +38,17 @@ def postgresql_statements() -> list[str]:
     bodies = {
         "insert": (
             f"INSERT INTO {COUNTS} ({COLUMNS}) SELECT {KEY}, {evidence}, COUNT(*) "
-            "FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6"
+            f"FROM new_rows {GROUP_BY}"
         ),
         "update": (
             f"INSERT INTO {COUNTS} ({COLUMNS}) SELECT {KEY}, has_evidence, SUM(n) FROM ("
             f"SELECT {KEY}, {evidence} AS has_evidence, 1 AS n FROM new_rows UNION ALL "
             f"SELECT {KEY}, {evidence}, -1 FROM old_rows"
-            ") AS moved GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0"
+            f") AS moved {GROUP_BY} HAVING SUM(n) <> 0"
         ),
         "delete": (
             f"INSERT INTO {COUNTS} ({COLUMNS}) SELECT {KEY}, {evidence}, -COUNT(*) "
-            "FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6"
+            f"FROM old_rows {GROUP_BY}"
         ),
     }
     referencing = {
@@ -72,7 +74,7 @@ def sqlite_statements() -> list[str]:
     def values(row: str, n: int) -> str:
         return (
             f"({row}.ward_id, {row}.year, {row}.kind, {row}.state, {row}.passed, "
-            f"json({row}.evidence) <> '{{}}', {n})"
+            f"{row}.decision_id, {row}.outstanding, json({row}.evidence) <> '{{}}', {n})"
         )
 
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in KEY.split(", "))
@@ -89,7 +91,7 @@ def fill_statement(vendor: str) -> str:
     evidence = "evidence <> '{}'::jsonb" if vendor == "postgresql" else "json(evidence) <> '{}'"
     return (
         f"INSERT INTO {COUNTS} ({COLUMNS}) SELECT {KEY}, {evidence}, COUNT(*) "
-        f"FROM {REGISTRATIONS} GROUP BY 1, 2, 3, 4, 5, 6"
+        f"FROM {REGISTRATIONS} {GROUP_BY}"
     )
 
 
@@ -133,7 +135,9 @@ class Migration(migrations.Migration):
                 ('state', models.CharField(choices=[('registered', 'Registered'), ('submitted', 'Submitted'), ('evaluated', 'Evaluated'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('recognized', 'Recognised')], max_length=10)),
                 ('passed', models.BooleanField(null=True)),
                 ('has_evidence', models.BooleanField()),
+                ('outstanding', models.BooleanField()),
                 ('n', models.IntegerField()),
+                ('decision', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='titles.decision')),
                 ('ward', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.administrativeunit')),
             ],
             options={

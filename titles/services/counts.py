@@ -1,8 +1,9 @@
 """A ward-year's registrations counted by title, state, result and evidence, read from the
 summary the database keeps (`RegistrationCount`, migration titles 0022).
 
-The review queue, the sign-off page and the confirmations of "evaluate now" and "approve what
-passed" ask how many of a ward's registrations are in each state on every visit. Counted from
+The review queue, the sign-off page, the confirmations of "evaluate now" and "approve what
+passed" and a decision's page ask how many of a ward's registrations are in each state (or
+under the decision) on every visit. Counted from
 the registrations, a busy ward's 174,000 rows took 30-60 ms each time, about a fifth of the
 machine under 200 users (bench/RESULTS.md, "Load test"); summed from the counts, a few hundred
 rows at most, it takes about a millisecond.
@@ -20,18 +21,19 @@ from collections import Counter
 from itertools import batched
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, Count, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
-from titles.models import Registration, RegistrationCount
+from titles.models import Decision, Registration, RegistrationCount
 
 log = logging.getLogger(__name__)
 
 FOLD_AFTER = 500
-"""Rows of one ward-year that make a reading fold them. A ward-year has at most 180 groups (5
-titles × 6 states × 3 results × evidence or not), a few dozen in practice; each approval adds
-two rows, and summing 500 takes well under a millisecond."""
+"""Rows of one ward-year that make a reading fold them. A ward-year has a few dozen groups (5
+titles × 6 states × 3 results × evidence or not, and the recognised ones by decision and
+outstanding mark); each approval adds two rows, and summing 500 takes well under a
+millisecond."""
 
-GROUP = ("kind", "state", "passed", "has_evidence")
+GROUP = ("kind", "state", "passed", "has_evidence", "decision_id", "outstanding")
 """What a count row counts by, beside its ward and year."""
 
 _BATCH = 5000  # ids per statement: well under SQLite's limit of bound parameters
@@ -80,9 +82,25 @@ def _fold(*, ward_id: int, year: int) -> None:
         log.info("counts of ward %s, %s not folded: %r", ward_id, year, error)
 
 
+def decision_counts(*, decision: Decision) -> dict[str, tuple[int, int]]:
+    """A decision's recognised registrations by title: kind -> (registrations, outstanding),
+    summed from its ward-year's counts (a decision of 100,000 citizens counted from its rows
+    took 60-120 ms on every visit to its page)."""
+    rows = (
+        ward_counts(ward_id=decision.ward_id, year=decision.year)
+        .filter(decision_id=decision.pk)
+        .values("kind")
+        .annotate(total=Sum("n"), outstanding_total=Sum("n", filter=Q(outstanding=True)))
+        .order_by()
+    )
+    return {
+        row["kind"]: (row["total"], row["outstanding_total"] or 0) for row in rows if row["total"]
+    }
+
+
 def counts_verify(*, ward_ids: list[int]) -> list[tuple[tuple, int, int]]:
     """Every group of the wards whose summed count differs from its registrations counted
-    one by one: (ward id, year, title, state, passed, has evidence), stored, computed."""
+    one by one: (ward id, year, *GROUP), stored, computed."""
     has_evidence = Case(When(evidence={}, then=Value(False)), default=Value(True))
     computed = {
         (row["ward_id"], row["year"], *(row[f] for f in GROUP)): row["total"]

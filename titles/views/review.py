@@ -55,7 +55,7 @@ from titles.review_forms import (
 from titles.rules import evaluation
 from titles.selectors_signoff import ward_year_signoff
 from titles.services import review
-from titles.services.counts import ward_counts
+from titles.services.counts import decision_counts, ward_counts
 from titles.services.criteria import criteria_for, parsed
 from titles.services.evaluate import evaluation_preview
 from titles.services.registrations import EVIDENCE_EDITABLE
@@ -924,7 +924,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     start = _first_number(request)
     _number_rows(page.rows, start, by_kind=False)
-    counts = selectors.counts_by_kind(recognised)
+    counts = decision_counts(decision=decision)
     filtered = filters["kind"] or filters["area"]
     return render(
         request,
@@ -934,9 +934,13 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "filtered": filtered,
             "page": page,
-            "total": sum(row["n"] for row in counts),
-            "by_kind": [(Kind(row["kind"]).label, row["n"]) for row in counts],
-            "outstanding": sum(row["outstanding"] for row in counts),
+            "total": sum(n for n, _outstanding in counts.values()),
+            "by_kind": [
+                (Kind(kind).label, counts[kind][0])
+                for kind in selectors.KIND_ORDER
+                if kind in counts
+            ],
+            "outstanding": sum(outstanding for _n, outstanding in counts.values()),
             "next_number": start + len(page.rows),
             "previous_number": max(1, start - DECISION_PAGE_SIZE),
             "can_review": can_review(request.user),

@@ -159,9 +159,10 @@ def describe(difference: Difference) -> str:
     or not (0), `snapshot ward:45 2025 family stored (…) computed (…)` for a snapshot whose
     ward row (entities, registered, recognised, outstanding) is not the sum of its areas', and
     `birth_tally ward:45 1990 stored (12) computed (13)` for the citizens of a ward born in a
-    year, and `registration_count ward:45 2026 family evaluated True True stored (3) computed
-    (4)` for a ward's registrations of a title in a state, with a result (passed or not, None
-    before any evaluation) and with evidence or not."""
+    year, and `registration_count ward:45 2026 family evaluated True True None False stored (3)
+    computed (4)` for a ward's registrations of a title in a state, with a result (passed or
+    not, None before any evaluation), with evidence or not, under a decision (its id, None
+    before recognition) and outstanding or not."""
     level, unit_id, *rest = difference.key
     if difference.table in ("tally", "members"):
         kind, since = rest
