@@ -3,10 +3,9 @@ summary the database keeps (`RegistrationCount`, migration titles 0022).
 
 The review queue, the sign-off page, the confirmations of "evaluate now" and "approve what
 passed" and a decision's page ask how many of a ward's registrations are in each state (or
-under the decision) on every visit. Counted from
-the registrations, a busy ward's 174,000 rows took 30-60 ms each time, about a fifth of the
-machine under 200 users (bench/RESULTS.md, "Load test"); summed from the counts, a few hundred
-rows at most, it takes about a millisecond.
+under the decision) on every visit. Counted from the registrations, a busy ward's 174,000 rows
+took 30-60 ms each time, about a fifth of the machine under 200 users (bench/RESULTS.md, "Load
+test"); summed from the counts, a few hundred rows at most, it takes about a millisecond.
 
 The triggers only append: each write adds its changes as rows of their own. `ward_counts`
 folds a ward-year's rows into one per group once more than `FOLD_AFTER` have gathered, inside
@@ -72,14 +71,17 @@ def _fold(*, ward_id: int, year: int) -> None:
                 deleted += RegistrationCount.objects.filter(pk__in=part).delete()[0]
             if deleted != len(ids):
                 raise _FoldedMeanwhile
-            folded = [
-                RegistrationCount(ward_id=ward_id, year=year, n=n, **fields)
+            RegistrationCount.objects.bulk_create(
+                RegistrationCount(ward_id=ward_id, year=year, n=n, **_fields(group))
                 for group, n in sums.items()
-                if n and (fields := dict(zip(GROUP, group, strict=True)))
-            ]
-            RegistrationCount.objects.bulk_create(folded)
+                if n
+            )
     except (_FoldedMeanwhile, DatabaseError) as error:
         log.info("counts of ward %s, %s not folded: %r", ward_id, year, error)
+
+
+def _fields(group: tuple) -> dict:
+    return dict(zip(GROUP, group, strict=True))
 
 
 def decision_counts(*, decision: Decision) -> dict[str, tuple[int, int]]:
