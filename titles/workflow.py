@@ -484,13 +484,22 @@ def registrations_record_evaluations(rows: Sequence[tuple], *, now, user) -> set
 
 # --- what is ready for evaluation -------------------------------------------------------------
 
-READY_STATES = (State.SUBMITTED, State.EVALUATED)
-READY = Q(state__in=READY_STATES) | (Q(state=State.REGISTERED) & ~Q(evidence={}))
+HAS_EVIDENCE = ~Q(evidence={})
+"""A registration whose evidence was entered (a ward's counts record it as `has_evidence`)."""
+
+
+def _ready(has_evidence: Q) -> Q:
+    return Q(state__in=(State.SUBMITTED, State.EVALUATED)) | (
+        Q(state=State.REGISTERED) & has_evidence
+    )
+
+
+READY = _ready(HAS_EVIDENCE)
 """Registrations the evaluation takes: submitted ones (evidence entered, imported with
 evidence, or handed over by staff), evaluated ones (their result is refreshed when a share or
 an override changed; an unchanged result writes nothing), and registered ones that already
 hold evidence. A registration without evidence waits as registered: not yet submitted."""
-NOT_SUBMITTED = Q(state=State.REGISTERED, evidence={})
-# The same two over a ward's counts (`RegistrationCount`), which say whether evidence was entered.
-READY_COUNTED = Q(state__in=READY_STATES) | Q(state=State.REGISTERED, has_evidence=True)
+NOT_SUBMITTED = Q(state=State.REGISTERED) & ~HAS_EVIDENCE
+# The same two over a ward's counts (`RegistrationCount`, whose `has_evidence` is HAS_EVIDENCE).
+READY_COUNTED = _ready(Q(has_evidence=True))
 NOT_SUBMITTED_COUNTED = Q(state=State.REGISTERED, has_evidence=False)

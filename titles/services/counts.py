@@ -20,8 +20,9 @@ from collections import Counter
 from itertools import batched
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
 
+from titles import workflow
 from titles.models import Decision, Registration, RegistrationCount
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def decision_counts(*, decision: Decision) -> dict[str, tuple[int, int]]:
 def counts_verify(*, ward_ids: list[int]) -> list[tuple[tuple, int, int]]:
     """Every group of the wards whose summed count differs from its registrations counted
     one by one: (ward id, year, *GROUP), stored, computed."""
-    has_evidence = Case(When(evidence={}, then=Value(False)), default=Value(True))
+    has_evidence = ExpressionWrapper(workflow.HAS_EVIDENCE, output_field=BooleanField())
     computed = {
         (row["ward_id"], row["year"], *(row[f] for f in GROUP)): row["total"]
         for row in Registration.objects.filter(ward_id__in=ward_ids)
