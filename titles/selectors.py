@@ -347,10 +347,21 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
 
     Each: {"id", "code", "name", "ward_id", "province_id"}. A community's code is written
     "<ward code>/<area code>" so it names one area across wards.
+
+    Read once per request, like the user's grant: a dashboard page asks for the same units for
+    its rows, their links and its trend (two queries and a hundred or more units each time).
     """
-    return _rollup_units(
-        grant=grant_of(user), wards=ward_units(user), level=level, unit_code=unit_code
-    )
+    cache = user.__dict__.setdefault(_UNITS_CACHE, {})
+    key = (level, unit_code)
+    if key not in cache:
+        cache[key] = _rollup_units(
+            grant=grant_of(user), wards=ward_units(user), level=level, unit_code=unit_code
+        )
+    return list(cache[key])
+
+
+# Where `rollup_units` keeps what it read on the user object of the request.
+_UNITS_CACHE = "_learnsociety_rollup_units"
 
 
 # What the command line acts as: it reads every unit, like an administrator of all units.
@@ -501,6 +512,15 @@ def rollup_rows(
     """
     units = rollup_units(user=user, level=level, unit_code=unit_code)
     return _rollup_rows(units=units, year=year, level=level, kind=kind)
+
+
+def area_rollup_rows(*, user, year: int, ward_code: str, area_code: str) -> list[dict]:
+    """The roll-up rows of one residential area of a ward (`area_code` as `rollup_units` writes
+    it, "<ward code>/<area code>"), every title: those `rollup_rows` gives for the ward's areas,
+    worked out for this area alone (a ward has up to hundreds of areas)."""
+    units = rollup_units(user=user, level=RollupLevel.COMMUNITY, unit_code=ward_code)
+    area = [unit for unit in units if unit["code"] == area_code]
+    return _rollup_rows(units=area, year=year, level=RollupLevel.COMMUNITY, kind=None)
 
 
 def rollup_rows_paged(

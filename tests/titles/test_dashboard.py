@@ -25,7 +25,7 @@ from tests.factories import WardFactory, make_community, make_family
 from tests.titles.factories import registration
 from titles import dashboard as figures
 from titles.models import State, Target, WardSignOff
-from titles.selectors import rollup_rows
+from titles.selectors import area_rollup_rows, rollup_rows
 from titles.services.rollups import rollups_rebuild
 
 YEAR = 2025
@@ -545,6 +545,16 @@ def test_area_page_lists_households_with_their_state(client, carol, city):
     rows = _tables(response).rows_by_key
     assert rows[hh["HGD1"]][3:] == ["Recognised", ""]
     assert rows[hh["HGD2"]][3] == "not registered"
+
+
+@pytest.mark.parametrize("year", [YEAR, 2024])
+def test_an_areas_rows_are_its_rows_among_its_wards(carol, city, year):
+    """The area page works out one area's rows; they are the ward's rows of that area."""
+    ward_rows = rollup_rows(user=carol, year=year, level=RollupLevel.COMMUNITY, unit_code="00070")
+    for code in ("00070/TDP1", "00070/TDP2", "00070/NONE"):
+        rows = area_rollup_rows(user=carol, year=year, ward_code="00070", area_code=code)
+        assert rows == [row for row in ward_rows if row["unit_code"] == code]
+    assert area_rollup_rows(user=carol, year=YEAR, ward_code="00070", area_code="00070/TDP1")
 
 
 def test_area_page_is_paginated_by_50(client, carol, ward_a):

@@ -13,7 +13,9 @@ dashboard for a user without a role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import urlencode
+from django.utils.http import RFC3986_SUBDELIMS, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -36,6 +38,8 @@ from titles.forms import current_year, year_field
 from titles.models import Rollup, State
 from titles.selectors_signoff import signed_off_wards
 
+# What `reverse` leaves unquoted in an argument (django.urls.resolvers).
+_SAFE = RFC3986_SUBDELIMS + "/~:@"
 HOUSEHOLDS_PAGE_SIZE = 50
 # The trend shows at most this many of the latest years with figures: each is one roll-up read.
 TREND_YEARS = 10
@@ -66,6 +70,18 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, int, str]:
 def _url(name: str, *args: Any, **params: Any) -> str:
     query = urlencode({key: value for key, value in params.items() if value})
     return reverse(name, args=args) + (f"?{query}" if query else "")
+
+
+# Stands for a row's unit in the one address `_row_urls` reverses: digits, so that it fits both
+# a ward code's and an area id's part of the path.
+_PLACEHOLDER = "9081726354"
+
+
+def _row_urls(name: str, **params: Any) -> Callable[[Any], str]:
+    """`_url(name, arg, **params)` for each row of a table, reversed once for the table: a ward's
+    hundreds of residential areas each cost a string join, not a URL resolver walk."""
+    head, tail = _url(name, _PLACEHOLDER, **params).split(_PLACEHOLDER)
+    return lambda arg: f"{head}{quote(str(arg), safe=_SAFE)}{tail}"
 
 
 def _ward_scoped(grant) -> bool:
@@ -137,10 +153,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     signoffs = signed_off_wards(province_id=province["id"], year=year)
     province_param = "" if grant.unit is not None else code
+    ward_url = _row_urls("dashboard_ward", year=year, kind=kind)
     rows = [
         figures.display_row(
             row,
-            href=_url("dashboard_ward", row["unit_code"], year=year, kind=kind),
+            href=ward_url(row["unit_code"]),
             signoff=signoffs.get(ward_ids.get(row["unit_code"])),
         )
         for row in ward_rows
@@ -297,10 +314,9 @@ def dashboard_ward(request: HttpRequest, code: str) -> HttpResponse:
             user=user, level=RollupLevel.COMMUNITY, unit_code=ward.code
         )
     }
+    area_url = _row_urls("dashboard_area", year=year, kind=kind)
     rows = [
-        figures.display_row(
-            row, href=_url("dashboard_area", area_ids[row["unit_code"]], year=year, kind=kind)
-        )
+        figures.display_row(row, href=area_url(area_ids[row["unit_code"]]))
         for row in area_rows
         if row["unit_code"] in area_ids
     ]
@@ -342,13 +358,9 @@ def dashboard_area(request: HttpRequest, pk: int) -> HttpResponse:
     form, year, kind = _filters(request)
     del form.fields["kind"]  # the page shows every title; `kind` only travels back up
     area_code = f"{ward.code}/{area.entity.code}"
-    area_rows = [
-        row
-        for row in selectors.rollup_rows(
-            user=user, year=year, level=RollupLevel.COMMUNITY, unit_code=ward.code
-        )
-        if row["unit_code"] == area_code
-    ]
+    area_rows = selectors.area_rollup_rows(
+        user=user, year=year, ward_code=ward.code, area_code=area_code
+    )
     unit = {
         "id": area.pk,
         "code": area_code,
