@@ -351,7 +351,10 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
     Read once per request, like the user's grant: a dashboard page asks for the same units for
     its rows, their links and its trend (two queries and a hundred or more units each time).
     """
-    cache = user.__dict__.setdefault(_UNITS_CACHE, {})
+    cache = getattr(user, _UNITS_CACHE, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _UNITS_CACHE, cache)
     key = (level, unit_code)
     if key not in cache:
         cache[key] = _rollup_units(

@@ -557,6 +557,17 @@ def test_an_areas_rows_are_its_rows_among_its_wards(carol, city, year):
     assert area_rollup_rows(user=carol, year=YEAR, ward_code="00070", area_code="00070/TDP1")
 
 
+def test_a_new_area_shows_on_the_next_request(client, carol, city, ward_a):
+    """The units a page reads are kept for that request only."""
+    client.force_login(carol)
+    url = _url("dashboard_ward", "00070", year=YEAR, kind="family")
+    assert "00070/TDP3" not in _tables(client.get(url)).rows_by_key
+    area = make_community(ward_a, code="TDP3", name="Tổ dân phố Ba")
+    registration(make_family(ward_a, code="HGD6", community=area).entity, year=YEAR)
+    rollups_rebuild(province_id=ward_a.parent_id)
+    assert _ward_row(client.get(url), "00070/TDP3")[:3] == ["Tổ dân phố Ba 00070/TDP3", "1", "1"]
+
+
 def test_area_page_is_paginated_by_50(client, carol, ward_a):
     area = make_community(ward_a, code="TDP7", name="Tổ dân phố Bảy")
     for i in range(52):
