@@ -342,6 +342,10 @@ def target_status(rate: Decimal | None, target: tuple[Decimal, Decimal] | None) 
     return "on_track"
 
 
+# Where `rollup_units` keeps what it read on the user object of the request.
+_UNITS_CACHE = "_learnsociety_rollup_units"
+
+
 def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict]:
     """The units of `level` the user may see, narrowed to those under (or equal to) `unit_code`.
 
@@ -361,10 +365,6 @@ def rollup_units(*, user, level: str, unit_code: str | None = None) -> list[dict
             grant=grant_of(user), wards=ward_units(user), level=level, unit_code=unit_code
         )
     return list(cache[key])
-
-
-# Where `rollup_units` keeps what it read on the user object of the request.
-_UNITS_CACHE = "_learnsociety_rollup_units"
 
 
 # What the command line acts as: it reads every unit, like an administrator of all units.
